@@ -1,0 +1,178 @@
+# vitrine - top-level, non-recursive Makefile.
+#
+#   make deps      install the Debian packages needed to build, test and demo
+#   make run       local demo: mosquitto + aggregator + agent with simulated sensors
+#   make test      build and run the whole test suite (unit, integration, fuzz corpora)
+#   make san       the test suite again under AddressSanitizer + UBSan (clang)
+#   make bench     throughput and size figures (>= 1M simulated readings)
+#   make fuzz      build libFuzzer targets (clang) and run each for FUZZ_SECONDS
+#   make install   install binaries and plugins under $(DESTDIR)$(PREFIX)
+#
+# Respects CC, CFLAGS, LDFLAGS, DESTDIR, PREFIX, CROSS_COMPILE, PKG_CONFIG,
+# BOARD (boards/$(BOARD)/board.mk) and O (output directory). V=1 shows commands.
+
+BOARD ?= host
+O ?= build/$(BOARD)
+PREFIX ?= /usr/local
+
+-include boards/$(BOARD)/board.mk
+
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+PKG_CONFIG ?= $(CROSS_COMPILE)pkg-config
+PROTOC_C ?= protoc-c
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+VERSION := 0.1.0
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
+CFLAGS ?= -O2 -g
+VT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
+	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itests \
+	-I$(O)/gen $(BOARD_CFLAGS) $(CFLAGS)
+VT_LDFLAGS := -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS := -lmosquitto -lprotobuf-c -lzstd -lmbedcrypto -lsqlite3 -ldl -lm
+
+# ---- generated protobuf code ------------------------------------------------
+PROTOS := $(wildcard proto/vitrine/v1/*.proto)
+GEN_C := $(patsubst proto/%.proto,$(O)/gen/%.pb-c.c,$(PROTOS))
+GEN_H := $(GEN_C:.c=.h)
+
+$(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: proto/%.proto $(PROTOS)
+	@mkdir -p $(O)/gen
+	$(if $(Q),@echo "  PROTOC  $<")
+	$(Q)$(PROTOC_C) -Iproto --c_out=$(O)/gen $<
+
+# ---- objects ------------------------------------------------------------------
+$(O)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(VT_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/obj/gen/%.o: $(O)/gen/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(VT_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+# libvt: the agent's modules (everything in agent/ but main.c) plus the
+# platform layer and the generated code; the aggregator reuses frame, keys,
+# conf and log from it.
+VT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) platform/linux/os.c
+VT_OBJS := $(call obj,$(VT_SRCS)) $(patsubst $(O)/gen/%.c,$(O)/obj/gen/%.o,$(GEN_C))
+AGG_SRCS := $(filter-out aggregator/main.c,$(wildcard aggregator/*.c))
+AGG_OBJS := $(call obj,$(AGG_SRCS))
+
+$(O)/libvt.a: $(VT_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(O)/libvtagg.a: $(AGG_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/vitrine-agent: $(O)/obj/agent/main.o $(O)/libvt.a
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(VT_CFLAGS) -pie -rdynamic $(VT_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/vitrine-aggregator: $(O)/obj/aggregator/main.o $(O)/libvtagg.a $(O)/libvt.a
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(VT_CFLAGS) -pie $(VT_LDFLAGS) -o $@ $^ $(LIBS)
+
+# ---- plugins: each plugins/<name>/plugin.mk adds itself ---------------------
+PLUGINS :=
+include $(wildcard plugins/*/plugin.mk)
+
+define vt_plugin
+$(O)/plugins/$(1).so: $$(call obj,$$($(1)_SRCS))
+	@mkdir -p $$(dir $$@)
+	$$(if $$(Q),@echo "  LD      $$@")
+	$$(Q)$$(CC) $$(VT_CFLAGS) -shared $$(VT_LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+$(O)/tests/plugin_$(1)_test: $$(call obj,$$($(1)_TEST_SRCS) $$($(1)_SRCS)) $(O)/libvt.a
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(VT_CFLAGS) $$(VT_LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $$(LIBS)
+endef
+$(foreach p,$(PLUGINS),$(eval $(call vt_plugin,$(p))))
+
+PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)/plugins/$(p).so)
+PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $($(p)_TEST_SRCS),$(O)/tests/plugin_$(p)_test))
+
+# ---- tests --------------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/*_test.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+# Fuzz targets are also built as plain programs that replay their corpus.
+FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(O)/tests/%_replay,$(FUZZ_SRCS))
+ABI_PLUGINS := $(patsubst tests/abi/%.c,$(O)/tests/abi/%.so,$(wildcard tests/abi/*.c))
+
+$(O)/tests/%_test: $(O)/obj/tests/unit/%_test.o $(O)/libvtagg.a $(O)/libvt.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/fuzz_%_replay: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay_main.o $(O)/libvtagg.a $(O)/libvt.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/abi/%.so: tests/abi/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VT_CFLAGS) -shared -o $@ $<
+
+BINS := $(O)/vitrine-agent $(O)/vitrine-aggregator
+TEST_BINS := $(UNIT_BINS) $(PLUGIN_TESTS) $(FUZZ_REPLAY) $(ABI_PLUGINS)
+
+.PHONY: all test san bench fuzz run deps install clean check-tools
+all: $(BINS) $(PLUGIN_SOS)
+
+test: all $(TEST_BINS)
+	$(Q)O=$(O) tests/run.sh
+
+# Sanitizers: a separate clang build in build/san, same suite.
+san:
+	$(Q)$(MAKE) --no-print-directory O=build/san CC=clang \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" test
+
+bench: all $(O)/tests/bench_pipeline
+	$(Q)O=$(O) tests/bench/run.sh
+
+$(O)/tests/bench_pipeline: $(O)/obj/tests/bench/bench_pipeline.o $(O)/libvtagg.a $(O)/libvt.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(Q)O=build/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+run: all
+	$(Q)O=$(O) tools/demo.sh
+
+DEB_PACKAGES := build-essential pkgconf clang mosquitto mosquitto-clients libmosquitto-dev \
+	protobuf-c-compiler libprotobuf-c-dev libmbedtls-dev libzstd-dev libsqlite3-dev sqlite3 \
+	openssl procps
+deps:
+	$(Q)if [ "$$(id -u)" != 0 ]; then \
+		echo "vitrine: installing packages needs root; run:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PACKAGES)"; \
+		exit 1; \
+	fi; \
+	missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	else echo "vitrine: all build and test packages are installed"; fi
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/vitrine/plugins $(DESTDIR)$(PREFIX)/include/vitrine
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/vitrine/plugins/
+	install -m 0644 agent/include/vitrine/plugin.h $(DESTDIR)$(PREFIX)/include/vitrine/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,444 @@
+/*
+ * agent.c - the poll() loop that drives plugins, pipeline and publisher.
+ *
+ * Order of one turn: plugins collect (readings flow synchronously through
+ * the pipeline into the queue), age-due batches are sealed, the publisher
+ * connects / publishes / keeps alive, then we sleep in poll() until the
+ * earliest of: a socket is ready, a plugin is due, a batch is due, the
+ * publisher's next timer.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent.h"
+#include "err.h"
+#include "frame.h"
+#include "host.h"
+#include "log.h"
+#include "pipeline.h"
+#include "publish.h"
+#include "vt_os.h"
+
+#define VT_AGENT_DRAIN_MS 3000
+#define VT_AGENT_MAX_POLL (1 + VT_AGENT_MAX_PLUGINS * VT_HOST_MAX_FDS)
+
+struct vt_agent {
+	struct vt_agent_config *cfg;
+	const struct vt_agent_opts *opts;
+	struct vt_pipeline *pipeline;
+	struct vt_pub *pub;
+	struct vitrine_ctx plugins[VT_AGENT_MAX_PLUGINS];
+	int n_plugins;
+	FILE *tap;
+	int64_t started_ms;
+	int64_t next_status_ms;
+	int status_sent;
+};
+
+static int vt_agent_key_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	return snprintf(buf, len, "%s/%s", dir, name) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+int vt_agent_keygen(const struct vt_agent_config *cfg, int force)
+{
+	char dev_path[PATH_MAX], ps_path[PATH_MAX], hex[2 * VT_KEY_LEN + 1];
+	uint8_t priv[VT_KEY_LEN], pub[VT_KEY_LEN], pseudo[VT_KEY_LEN];
+	struct stat st;
+	int rc;
+
+	if (vt_agent_key_path(dev_path, sizeof(dev_path), cfg->state_dir, VT_AGENT_DEVICE_KEY) ||
+	    vt_agent_key_path(ps_path, sizeof(ps_path), cfg->state_dir, VT_AGENT_PSEUDONYM_KEY))
+		return -ENAMETOOLONG;
+	if (!force && stat(dev_path, &st) == 0) {
+		VT_ERROR("%s exists: refusing to replace the device key (the aggregator knows the old one); use --force to replace it",
+			 dev_path);
+		return -EEXIST;
+	}
+	rc = vt_os_mkdir_p(cfg->state_dir, 0700);
+	if (rc == 0)
+		rc = vt_keys_generate(priv, pub);
+	if (rc == 0)
+		rc = vt_keys_save(dev_path, priv, 1);
+	if (rc == 0 && (force || stat(ps_path, &st) != 0)) {
+		rc = vt_os_random(pseudo, sizeof(pseudo));
+		if (rc == 0)
+			rc = vt_keys_save(ps_path, pseudo, 1);
+	}
+	vt_keys_wipe(priv, sizeof(priv));
+	vt_keys_wipe(pseudo, sizeof(pseudo));
+	if (rc < 0) {
+		VT_ERROR("cannot create keys in %s: %s", cfg->state_dir, vt_strerror(rc));
+		return rc;
+	}
+	vt_hex_encode(pub, VT_KEY_LEN, hex);
+	printf("# add this line to the aggregator's configuration:\ndevice %s %s\n", cfg->device,
+	       hex);
+	return 0;
+}
+
+int vt_agent_pubkey(const struct vt_agent_config *cfg)
+{
+	char path[PATH_MAX], hex[2 * VT_KEY_LEN + 1];
+	uint8_t priv[VT_KEY_LEN], pub[VT_KEY_LEN];
+	int rc;
+
+	rc = vt_agent_key_path(path, sizeof(path), cfg->state_dir, VT_AGENT_DEVICE_KEY);
+	if (rc == 0)
+		rc = vt_keys_load(path, priv, 1);
+	if (rc == 0)
+		rc = vt_keys_public(priv, pub);
+	vt_keys_wipe(priv, sizeof(priv));
+	if (rc < 0) {
+		VT_ERROR("cannot read device key %s: %s (run vitrine-agent --keygen first)", path,
+			 vt_strerror(rc));
+		return rc;
+	}
+	vt_hex_encode(pub, VT_KEY_LEN, hex);
+	printf("device %s %s\n", cfg->device, hex);
+	return 0;
+}
+
+/* Load both secret keys from state_dir. */
+static int vt_agent_load_keys(const struct vt_agent_config *cfg, uint8_t dev[VT_KEY_LEN],
+			      uint8_t pseudo[VT_KEY_LEN])
+{
+	const char *names[2] = { VT_AGENT_DEVICE_KEY, VT_AGENT_PSEUDONYM_KEY };
+	uint8_t *keys[2] = { dev, pseudo };
+
+	for (int i = 0; i < 2; i++) {
+		char path[PATH_MAX];
+		int rc = vt_agent_key_path(path, sizeof(path), cfg->state_dir, names[i]);
+
+		if (rc == 0)
+			rc = vt_keys_load(path, keys[i], 1);
+		if (rc < 0) {
+			VT_ERROR("cannot read %s: %s%s", path, vt_strerror(rc),
+				 rc == -ENOENT ? " (run vitrine-agent --keygen first)" :
+				 rc == -EPERM ? " (must be readable by its owner only: chmod 600)" : "");
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int vt_agent_pipeline(struct vt_agent *a)
+{
+	struct vt_agent_config *cfg = a->cfg;
+	uint8_t dev[VT_KEY_LEN], pseudo[VT_KEY_LEN];
+	struct vt_pipeline_conf pc = {
+		.site = cfg->site,
+		.device = cfg->device,
+		.state_dir = cfg->state_dir,
+		.batch = { cfg->batch_max_readings, cfg->batch_max_bytes, cfg->batch_max_age_ms },
+		.queue_max_frames = cfg->queue_max_frames,
+		.queue_max_bytes = cfg->queue_max_bytes,
+		.zstd_level = (int)cfg->zstd_level,
+		.aead = cfg->aead,
+		.epoch_max_frames = cfg->epoch_max_frames,
+		.device_key = dev,
+		.aggregator_key = cfg->aggregator_key,
+		.pseudonym_key = pseudo,
+		.tap = a->tap,
+	};
+	int rc;
+
+	rc = vt_agent_load_keys(cfg, dev, pseudo);
+	if (rc == 0)
+		rc = vt_pipeline_new(&a->pipeline, &pc);
+	vt_keys_wipe(dev, sizeof(dev));
+	vt_keys_wipe(pseudo, sizeof(pseudo));
+	if (rc < 0)
+		VT_ERROR("cannot start the pipeline (state in %s): %s", cfg->state_dir,
+			 vt_strerror(rc));
+	return rc;
+}
+
+/* Load every configured plugin; a refused one is logged and skipped. */
+static void vt_agent_load_plugins(struct vt_agent *a, int64_t now)
+{
+	char err[VT_CONF_ERR_MAX];
+
+	for (int i = 0; i < a->cfg->n_plugins; i++) {
+		struct vitrine_ctx *ctx = &a->plugins[a->n_plugins];
+
+		memset(ctx, 0, sizeof(*ctx));
+		if (vt_loader_open(a->cfg->plugin_dir, a->cfg->plugins[i], &ctx->lp, err,
+				   sizeof(err)) < 0) {
+			VT_ERROR("%s; running without it", err);
+			continue;
+		}
+		ctx->conf = a->cfg->raw;
+		ctx->pipeline = a->pipeline;
+		snprintf(ctx->prefix, sizeof(ctx->prefix), "%.30s.", ctx->lp.desc.name);
+		for (int f = 0; f < VT_HOST_MAX_FDS; f++)
+			ctx->fds[f].fd = -1;
+		if (vt_host_check_keys(ctx, err, sizeof(err)) < 0) {
+			VT_ERROR("%s; plugin %s not started", err, ctx->lp.desc.name);
+			vt_loader_close(&ctx->lp);
+			continue;
+		}
+		a->n_plugins++;
+		vt_host_start(ctx, now);
+	}
+	VT_INFO("%d of %d configured plugins loaded", a->n_plugins, a->cfg->n_plugins);
+}
+
+static void vt_agent_status(struct vt_agent *a, int64_t now)
+{
+	const struct vt_pipeline_stats *ps = vt_pipeline_stats(a->pipeline);
+	const struct vt_pub_stats *bs = vt_pub_stats(a->pub);
+	const struct vt_queue *q = vt_pipeline_queue(a->pipeline);
+	char json[2048];
+	size_t n;
+
+	n = (size_t)snprintf(json, sizeof(json),
+		"{\"state\":\"online\",\"version\":\"%s\",\"uptime_s\":%lld,\"epoch\":%u,"
+		"\"readings\":%llu,\"invalid\":%llu,\"frames_sealed\":%llu,\"frames_acked\":%llu,"
+		"\"queued_frames\":%zu,\"dropped_readings\":%llu,\"plugins\":{",
+		VT_VERSION, (long long)((now - a->started_ms) / 1000), vt_pipeline_epoch(a->pipeline),
+		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
+		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked,
+		q->count, (unsigned long long)q->dropped_readings);
+	for (int i = 0; i < a->n_plugins && n < sizeof(json) - 64; i++) {
+		const struct vitrine_ctx *c = &a->plugins[i];
+
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"%s\":\"%s\"", i ? "," : "",
+				      c->lp.desc.name,
+				      c->degraded ? "degraded" : c->finished ? "finished" : "ok");
+	}
+	snprintf(json + n, sizeof(json) - n, "}}");
+	if (vt_pub_status(a->pub, json) == 0)
+		a->status_sent = 1;
+}
+
+static int vt_agent_done(struct vt_agent *a)
+{
+	for (int i = 0; i < a->n_plugins; i++)
+		if (!a->plugins[i].finished)
+			return 0;
+	return vt_pipeline_queue(a->pipeline)->count == 0 &&
+	       vt_pipeline_ms_left(a->pipeline, 0) < 0;
+}
+
+static int64_t vt_min_wait(int64_t a, int64_t b)
+{
+	if (b < 0)
+		return a;
+	return b < a ? b : a;
+}
+
+/* One poll(): fill the set, wait, dispatch. */
+static void vt_agent_poll(struct vt_agent *a, int64_t wait_ms)
+{
+	struct pollfd pfd[VT_AGENT_MAX_POLL];
+	struct vt_host_fd *owner[VT_AGENT_MAX_POLL];
+	struct vitrine_ctx *ctx_of[VT_AGENT_MAX_POLL];
+	int n = 0, pub_idx = -1;
+	short ev;
+	int fd = vt_pub_fd(a->pub, &ev);
+
+	if (fd >= 0) {
+		pfd[n] = (struct pollfd){ fd, ev, 0 };
+		pub_idx = n++;
+	}
+	for (int i = 0; i < a->n_plugins; i++) {
+		for (int f = 0; f < VT_HOST_MAX_FDS; f++) {
+			struct vt_host_fd *w = &a->plugins[i].fds[f];
+
+			if (!w->cb || !a->plugins[i].running)
+				continue;
+			owner[n] = w;
+			ctx_of[n] = &a->plugins[i];
+			pfd[n++] = (struct pollfd){ w->fd, w->events, 0 };
+		}
+	}
+	if (poll(pfd, (nfds_t)n, (int)wait_ms) <= 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		if (!pfd[i].revents)
+			continue;
+		if (i == pub_idx)
+			vt_pub_io(a->pub, pfd[i].revents, vt_os_mono_ms());
+		else if (owner[i]->cb)
+			owner[i]->cb(ctx_of[i]->state, pfd[i].fd, pfd[i].revents);
+	}
+}
+
+/* One turn of the loop; returns 1 when the agent should exit. */
+static int vt_agent_turn(struct vt_agent *a)
+{
+	int64_t now = vt_os_mono_ms();
+	int64_t wait = 1000;
+
+	for (int i = 0; i < a->n_plugins; i++) {
+		vt_host_collect(&a->plugins[i], now);
+		wait = vt_min_wait(wait, vt_host_ms_left(&a->plugins[i], now));
+	}
+	vt_pipeline_flush(a->pipeline, now, 0);
+	wait = vt_min_wait(wait, vt_pipeline_ms_left(a->pipeline, now));
+	wait = vt_min_wait(wait, vt_pub_tick(a->pub, now));
+	if (vt_pub_connected(a->pub) && (now >= a->next_status_ms || !a->status_sent)) {
+		vt_agent_status(a, now);
+		a->next_status_ms = now + (int64_t)a->cfg->status_interval_s * 1000;
+	}
+	if (a->opts->exit_when_done) {
+		int all_finished = 1;
+
+		for (int i = 0; i < a->n_plugins; i++)
+			all_finished &= a->plugins[i].finished;
+		if (all_finished)
+			vt_pipeline_flush(a->pipeline, now, 1);
+		if (vt_agent_done(a))
+			return 1;
+	}
+	vt_agent_poll(a, wait < 0 ? 0 : wait);
+	return 0;
+}
+
+/* Give queued frames a short chance to reach the broker before exit. */
+static void vt_agent_drain(struct vt_agent *a)
+{
+	int64_t until = vt_os_mono_ms() + VT_AGENT_DRAIN_MS;
+	struct vt_queue *q = vt_pipeline_queue(a->pipeline);
+
+	vt_pipeline_flush(a->pipeline, vt_os_mono_ms(), 1);
+	while (q->count > 0 && vt_pub_connected(a->pub) && vt_os_mono_ms() < until) {
+		int64_t wait = vt_pub_tick(a->pub, vt_os_mono_ms());
+
+		vt_agent_poll(a, wait > 100 ? 100 : wait);
+	}
+	if (q->count > 0)
+		VT_WARN("exiting with %zu frames not acknowledged by the broker; they are lost (the queue is in memory)",
+			q->count);
+}
+
+static void vt_agent_summary(struct vt_agent *a)
+{
+	const struct vt_pipeline_stats *ps = vt_pipeline_stats(a->pipeline);
+	const struct vt_pub_stats *bs = vt_pub_stats(a->pub);
+	const struct vt_queue *q = vt_pipeline_queue(a->pipeline);
+
+	VT_INFO("stopped: %llu readings accepted, %llu invalid, %llu frames sealed, %llu acknowledged (%llu readings), %llu readings dropped by the queue bound",
+		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
+		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked,
+		(unsigned long long)bs->readings_acked, (unsigned long long)q->dropped_readings);
+}
+
+static int vt_agent_start(struct vt_agent *a)
+{
+	struct vt_agent_config *cfg = a->cfg;
+	struct vt_pub_conf bc = {
+		.broker = cfg->broker,
+		.client_id = cfg->client_id,
+		.site = cfg->site,
+		.device = cfg->device,
+		.keepalive_s = cfg->keepalive_s,
+		.max_inflight = cfg->max_inflight,
+		.tls_ca = cfg->tls_ca,
+		.tls_cert = cfg->tls_cert,
+		.tls_key = cfg->tls_key,
+	};
+	int rc;
+
+	if (a->opts->tap_path) {
+		a->tap = fopen(a->opts->tap_path, "w");
+		if (!a->tap) {
+			rc = -errno;
+			VT_ERROR("cannot open tap file %s: %s", a->opts->tap_path, strerror(errno));
+			return rc;
+		}
+	}
+	rc = vt_agent_pipeline(a);
+	if (rc < 0)
+		return rc;
+	rc = vt_pub_new(&a->pub, &bc, vt_pipeline_queue(a->pipeline));
+	if (rc < 0)
+		return rc;
+	a->started_ms = vt_os_mono_ms();
+	VT_INFO("vitrine-agent %s: site %s, device %s, key epoch %u", VT_VERSION, cfg->site,
+		cfg->device, vt_pipeline_epoch(a->pipeline));
+	vt_agent_load_plugins(a, a->started_ms);
+	return 0;
+}
+
+int vt_agent_check_plugins(struct vt_agent_config *cfg)
+{
+	char err[VT_CONF_ERR_MAX];
+	int bad = 0;
+
+	for (int i = 0; i < cfg->n_plugins; i++) {
+		struct vitrine_ctx ctx;
+
+		memset(&ctx, 0, sizeof(ctx));
+		if (vt_loader_open(cfg->plugin_dir, cfg->plugins[i], &ctx.lp, err, sizeof(err)) < 0) {
+			fprintf(stderr, "vitrine-agent: %s\n", err);
+			bad++;
+			continue;
+		}
+		ctx.conf = cfg->raw;
+		snprintf(ctx.prefix, sizeof(ctx.prefix), "%.30s.", ctx.lp.desc.name);
+		if (vt_host_check_keys(&ctx, err, sizeof(err)) < 0) {
+			fprintf(stderr, "vitrine-agent: %s\n", err);
+			bad++;
+		}
+		vt_loader_close(&ctx.lp);
+	}
+	/* A key for a plugin that is not loaded is a typo or a leftover. */
+	for (size_t i = 0; i < cfg->raw->n; i++) {
+		const struct vt_conf_entry *e = &cfg->raw->entries[i];
+		size_t len = strcspn(e->key, ".");
+		int known = 0;
+
+		if (!e->key[len])
+			continue;
+		for (int p = 0; p < cfg->n_plugins; p++) {
+			const char *base = strrchr(cfg->plugins[p], '/');
+
+			base = base ? base + 1 : cfg->plugins[p];
+			known |= strncmp(base, e->key, len) == 0 &&
+				 (base[len] == '\0' || strcmp(base + len, ".so") == 0);
+		}
+		if (!known) {
+			fprintf(stderr, "vitrine-agent: %s:%d: key '%s' is for plugin '%.*s', which no 'plugin' line loads\n",
+				cfg->raw->path, e->line, e->key, (int)len, e->key);
+			bad++;
+		}
+	}
+	return bad ? -VT_ECONFIG : 0;
+}
+
+int vt_agent_run(struct vt_agent_config *cfg, const struct vt_agent_opts *opts)
+{
+	struct vt_agent *a = calloc(1, sizeof(*a));
+	int rc;
+
+	if (!a)
+		return -ENOMEM;
+	a->cfg = cfg;
+	a->opts = opts;
+	rc = vt_agent_start(a);
+	if (rc < 0)
+		goto out;
+	while (!*opts->stop && !vt_agent_turn(a))
+		;
+	for (int i = 0; i < a->n_plugins; i++)
+		vt_host_stop(&a->plugins[i]);
+	vt_agent_drain(a);
+	vt_agent_summary(a);
+	vt_pub_shutdown(a->pub);
+out:
+	for (int i = 0; i < a->n_plugins; i++)
+		vt_loader_close(&a->plugins[i].lp);
+	vt_pub_free(a->pub);
+	vt_pipeline_free(a->pipeline);
+	if (a->tap)
+		fclose(a->tap);
+	free(a);
+	return rc;
+}

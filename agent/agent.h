@@ -1,0 +1,37 @@
+/*
+ * agent.h - the agent's run time: plugins, pipeline and publisher on one
+ * poll() loop, in one thread.
+ */
+#ifndef VT_AGENT_H
+#define VT_AGENT_H
+
+#include <signal.h>
+
+#include "config.h"
+
+struct vt_agent_opts {
+	const char *tap_path;	/* write every reading as CSV here (tests, debugging) */
+	int exit_when_done;	/* exit 0 once every plugin finished and all is acked */
+	volatile sig_atomic_t *stop;	/* set by the signal handler */
+};
+
+/* Run until *stop (or done). Returns 0, or a negative code when start-up
+ * failed (the message is logged). */
+int vt_agent_run(struct vt_agent_config *cfg, const struct vt_agent_opts *opts);
+
+/* --check-config: load each plugin and check its "<name>.<key>" entries;
+ * also flag keys of plugins no 'plugin' line loads. Errors on stderr. */
+int vt_agent_check_plugins(struct vt_agent_config *cfg);
+
+/* Key files in state_dir. */
+#define VT_AGENT_DEVICE_KEY "device.key"
+#define VT_AGENT_PSEUDONYM_KEY "pseudonym.key"
+
+/* Create state_dir's device key pair and pseudonym key (refusing to
+ * overwrite unless force) and print the line to add to aggregator.conf. */
+int vt_agent_keygen(const struct vt_agent_config *cfg, int force);
+
+/* Print "device <id> <public key hex>" for the existing device key. */
+int vt_agent_pubkey(const struct vt_agent_config *cfg);
+
+#endif

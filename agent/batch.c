@@ -1,0 +1,208 @@
+/*
+ * batch.c - readings accumulated into a preallocated protobuf Batch.
+ *
+ * For every slot we keep the agent's copy of the reading (struct vt_reading)
+ * and the protobuf-c structs that point into it; packing walks them once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "err.h"
+#include "vitrine/v1/batch.pb-c.h"
+
+/* Worst-case encoded size of one Reading (tags, varints, strings, digest). */
+#define VT_BATCH_READING_MAX 160
+
+struct vt_batch_slot {
+	struct vt_reading src;
+	Vitrine__V1__Reading reading;
+	union {
+		Vitrine__V1__Footfall footfall;
+		Vitrine__V1__TabletEvent tablet;
+		Vitrine__V1__RfidRead rfid;
+	} kind;
+};
+
+struct vt_batch {
+	struct vt_batch_limits lim;
+	char *site;
+	char *device;
+	size_t n;
+	size_t est_bytes;
+	int64_t opened_mono;
+	struct vt_batch_slot *slots;
+	Vitrine__V1__Reading **ptrs;
+};
+
+int vt_batch_new(struct vt_batch **out, const struct vt_batch_limits *lim,
+		 const char *site, const char *device)
+{
+	struct vt_batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	b->lim = *lim;
+	b->site = strdup(site);
+	b->device = strdup(device);
+	b->slots = calloc(lim->max_readings, sizeof(*b->slots));
+	b->ptrs = calloc(lim->max_readings, sizeof(*b->ptrs));
+	if (!b->site || !b->device || !b->slots || !b->ptrs) {
+		vt_batch_free(b);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < lim->max_readings; i++)
+		b->ptrs[i] = &b->slots[i].reading;
+	*out = b;
+	return 0;
+}
+
+void vt_batch_free(struct vt_batch *b)
+{
+	if (!b)
+		return;
+	free(b->site);
+	free(b->device);
+	free(b->slots);
+	free(b->ptrs);
+	free(b);
+}
+
+static void vt_batch_fill_footfall(struct vt_batch_slot *s)
+{
+	Vitrine__V1__Footfall *m = &s->kind.footfall;
+
+	vitrine__v1__footfall__init(m);
+	m->door = s->src.u.footfall.door;
+	m->direction = (Vitrine__V1__Direction)s->src.u.footfall.direction;
+	m->count = s->src.u.footfall.count;
+	s->reading.kind_case = VITRINE__V1__READING__KIND_FOOTFALL;
+	s->reading.footfall = m;
+}
+
+static void vt_batch_fill_tablet(struct vt_batch_slot *s)
+{
+	Vitrine__V1__TabletEvent *m = &s->kind.tablet;
+
+	vitrine__v1__tablet_event__init(m);
+	m->kiosk = s->src.u.tablet.kiosk;
+	m->type = (Vitrine__V1__TabletEventType)s->src.u.tablet.event;
+	m->session_digest.data = s->src.u.tablet.session_digest;
+	m->session_digest.len = VT_DIGEST_LEN;
+	m->screen = s->src.u.tablet.screen;
+	m->gtin = s->src.u.tablet.gtin;
+	m->duration_ms = s->src.u.tablet.duration_ms;
+	s->reading.kind_case = VITRINE__V1__READING__KIND_TABLET;
+	s->reading.tablet = m;
+}
+
+static void vt_batch_fill_rfid(struct vt_batch_slot *s)
+{
+	Vitrine__V1__RfidRead *m = &s->kind.rfid;
+
+	vitrine__v1__rfid_read__init(m);
+	m->reader = s->src.u.rfid.reader;
+	m->antenna = s->src.u.rfid.antenna;
+	m->rssi_cdbm = s->src.u.rfid.rssi_cdbm;
+	m->gtin = s->src.u.rfid.gtin;
+	m->filter = s->src.u.rfid.filter;
+	m->tag_digest.data = s->src.u.rfid.tag_digest;
+	m->tag_digest.len = VT_DIGEST_LEN;
+	s->reading.kind_case = VITRINE__V1__READING__KIND_RFID;
+	s->reading.rfid = m;
+}
+
+/* Cheap size estimate: fixed part plus the strings actually present. */
+static size_t vt_batch_estimate(const struct vt_reading *r)
+{
+	switch (r->kind) {
+	case VITRINE_KIND_TABLET:
+		return 40 + strlen(r->u.tablet.screen) + strlen(r->u.tablet.gtin);
+	case VITRINE_KIND_RFID:
+		return 48 + strlen(r->u.rfid.gtin);
+	default:
+		return 20;
+	}
+}
+
+int vt_batch_add(struct vt_batch *b, const struct vt_reading *r, int64_t mono_ms)
+{
+	struct vt_batch_slot *s;
+
+	if (b->n >= b->lim.max_readings)
+		return -VT_EFULL;
+	s = &b->slots[b->n];
+	s->src = *r;
+	vitrine__v1__reading__init(&s->reading);
+	switch (r->kind) {
+	case VITRINE_KIND_FOOTFALL:
+		vt_batch_fill_footfall(s);
+		break;
+	case VITRINE_KIND_TABLET:
+		vt_batch_fill_tablet(s);
+		break;
+	case VITRINE_KIND_RFID:
+		vt_batch_fill_rfid(s);
+		break;
+	default:
+		return -VT_EINVAL_READING;
+	}
+	if (b->n == 0)
+		b->opened_mono = mono_ms;
+	b->n++;
+	b->est_bytes += vt_batch_estimate(r);
+	return 0;
+}
+
+size_t vt_batch_count(const struct vt_batch *b)
+{
+	return b->n;
+}
+
+int vt_batch_due(const struct vt_batch *b, int64_t mono_ms)
+{
+	if (b->n == 0)
+		return 0;
+	return b->n >= b->lim.max_readings || b->est_bytes >= b->lim.max_bytes ||
+	       mono_ms - b->opened_mono >= b->lim.max_age_ms;
+}
+
+int64_t vt_batch_ms_left(const struct vt_batch *b, int64_t mono_ms)
+{
+	int64_t left;
+
+	if (b->n == 0)
+		return -1;
+	left = b->opened_mono + b->lim.max_age_ms - mono_ms;
+	return left > 0 ? left : 0;
+}
+
+size_t vt_batch_pack_bound(const struct vt_batch *b)
+{
+	return 2 * 80 + 16 + (size_t)b->lim.max_readings * VT_BATCH_READING_MAX;
+}
+
+int vt_batch_pack(struct vt_batch *b, uint8_t *out, size_t cap, size_t *len)
+{
+	Vitrine__V1__Batch msg;
+	int64_t base;
+	size_t need;
+
+	vitrine__v1__batch__init(&msg);
+	msg.site = b->site;
+	msg.device = b->device;
+	base = b->n ? b->slots[0].src.time_ms : 0;
+	msg.base_time_ms = base;
+	for (size_t i = 0; i < b->n; i++)
+		b->slots[i].reading.time_offset_ms = b->slots[i].src.time_ms - base;
+	msg.n_readings = b->n;
+	msg.readings = b->ptrs;
+	need = vitrine__v1__batch__get_packed_size(&msg);
+	if (need > cap)
+		return -ENOSPC;
+	*len = vitrine__v1__batch__pack(&msg, out);
+	b->n = 0;
+	b->est_bytes = 0;
+	return 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * batch.h - the batcher: readings in, one protobuf Batch out.
+ *
+ * Readings are copied into arrays allocated once at start-up (no allocation
+ * per reading). A batch is due when it holds max_readings readings, when its
+ * estimated encoded size reaches max_bytes, or when its first reading is
+ * max_age_ms old; the caller checks vt_batch_due() and packs it.
+ */
+#ifndef VT_BATCH_H
+#define VT_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reading.h"
+
+struct vt_batch;
+
+struct vt_batch_limits {
+	uint32_t max_readings;
+	uint32_t max_bytes;
+	uint32_t max_age_ms;
+};
+
+/* site and device are copied. Caller frees with vt_batch_free(). */
+int vt_batch_new(struct vt_batch **out, const struct vt_batch_limits *lim,
+		 const char *site, const char *device);
+void vt_batch_free(struct vt_batch *b);
+
+/* Add one reading (copied); mono_ms starts the age clock of an empty batch.
+ * Returns 0, or VT_EFULL if the batch must be packed first. */
+int vt_batch_add(struct vt_batch *b, const struct vt_reading *r, int64_t mono_ms);
+
+size_t vt_batch_count(const struct vt_batch *b);
+
+/* Is the batch due at mono_ms? (count, bytes or age). Empty: never. */
+int vt_batch_due(const struct vt_batch *b, int64_t mono_ms);
+
+/* Milliseconds until the batch becomes due by age; -1 when empty. */
+int64_t vt_batch_ms_left(const struct vt_batch *b, int64_t mono_ms);
+
+/* Upper bound of the packed size of any batch within these limits. */
+size_t vt_batch_pack_bound(const struct vt_batch *b);
+
+/* Encode the batch as a vitrine.v1.Batch into out (cap bytes) and empty it.
+ * Returns 0 or -ENOSPC (the batch is left as it was). */
+int vt_batch_pack(struct vt_batch *b, uint8_t *out, size_t cap, size_t *len);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * config.c - the agent's configuration keys and their defaults.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "err.h"
+#include "frame.h"
+#include "log.h"
+
+#ifndef VT_PLUGIN_DIR
+#define VT_PLUGIN_DIR "/usr/local/lib/vitrine/plugins"
+#endif
+
+#define OFF(f) offsetof(struct vt_agent_config, f)
+
+static int vt_config_plugin(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+
+	if (cfg->n_plugins >= VT_AGENT_MAX_PLUGINS) {
+		snprintf(err, errlen, "at most %d plugin lines", VT_AGENT_MAX_PLUGINS);
+		return -EINVAL;
+	}
+	if (strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(value) &&
+	    !strchr(value, '/')) {
+		snprintf(err, errlen, "a plugin name ([a-z0-9_]+) or a path to a .so");
+		return -EINVAL;
+	}
+	cfg->plugins[cfg->n_plugins] = strdup(value);
+	if (!cfg->plugins[cfg->n_plugins])
+		return -ENOMEM;
+	cfg->n_plugins++;
+	return 0;
+}
+
+static int vt_config_aead(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+
+	if (strcmp(value, "chacha20-poly1305") == 0)
+		cfg->aead = VT_FRAME_AEAD_CHACHAPOLY;
+	else if (strcmp(value, "aes-256-gcm") == 0)
+		cfg->aead = VT_FRAME_AEAD_AESGCM;
+	else {
+		snprintf(err, errlen, "chacha20-poly1305 or aes-256-gcm");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct vt_conf_key vt_agent_keys[] = {
+	{ "site", VT_CONF_ID, OFF(site), 0, 0, VT_CONF_REQUIRED, NULL },
+	{ "device", VT_CONF_ID, OFF(device), 0, 0, VT_CONF_REQUIRED, NULL },
+	{ "broker", VT_CONF_HOSTPORT, OFF(broker), 0, 0, 0, NULL },
+	{ "client_id", VT_CONF_STR, OFF(client_id), 0, 0, 0, NULL },
+	{ "aggregator_key", VT_CONF_KEY, OFF(aggregator_key), 0, 0, VT_CONF_REQUIRED, NULL },
+	{ "state_dir", VT_CONF_STR, OFF(state_dir), 0, 0, 0, NULL },
+	{ "plugin_dir", VT_CONF_STR, OFF(plugin_dir), 0, 0, 0, NULL },
+	{ "plugin", VT_CONF_CUSTOM, 0, 0, 0, VT_CONF_MULTI, vt_config_plugin },
+	{ "batch_max_readings", VT_CONF_U32, OFF(batch_max_readings), 1, 100000, 0, NULL },
+	{ "batch_max_bytes", VT_CONF_U32, OFF(batch_max_bytes), 256, 4194304, 0, NULL },
+	{ "batch_max_age_ms", VT_CONF_U32, OFF(batch_max_age_ms), 1, 3600000, 0, NULL },
+	{ "queue_max_frames", VT_CONF_U32, OFF(queue_max_frames), 1, 10000000, 0, NULL },
+	{ "queue_max_bytes", VT_CONF_U32, OFF(queue_max_bytes), 4096, 2147483647, 0, NULL },
+	{ "max_inflight", VT_CONF_U32, OFF(max_inflight), 1, 65535, 0, NULL },
+	{ "keepalive_s", VT_CONF_U32, OFF(keepalive_s), 5, 65535, 0, NULL },
+	{ "zstd_level", VT_CONF_U32, OFF(zstd_level), 1, 19, 0, NULL },
+	{ "aead", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_aead },
+	{ "epoch_max_frames", VT_CONF_U32, OFF(epoch_max_frames), 1, 4294967295u, 0, NULL },
+	{ "status_interval_s", VT_CONF_U32, OFF(status_interval_s), 1, 86400, 0, NULL },
+	{ "log_level", VT_CONF_LEVEL, OFF(log_level), 0, 0, 0, NULL },
+	{ "tls_ca", VT_CONF_STR, OFF(tls_ca), 0, 0, 0, NULL },
+	{ "tls_cert", VT_CONF_STR, OFF(tls_cert), 0, 0, 0, NULL },
+	{ "tls_key", VT_CONF_STR, OFF(tls_key), 0, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+static int vt_config_defaults(struct vt_agent_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	vt_conf_parse_hostport("127.0.0.1:1883", 1883, &cfg->broker);
+	cfg->state_dir = strdup("/var/lib/vitrine");
+	cfg->plugin_dir = strdup(VT_PLUGIN_DIR);
+	cfg->batch_max_readings = 500;
+	cfg->batch_max_bytes = 65536;
+	cfg->batch_max_age_ms = 2000;
+	cfg->queue_max_frames = 10000;
+	cfg->queue_max_bytes = 64 * 1024 * 1024;
+	cfg->max_inflight = 20;
+	cfg->keepalive_s = 30;
+	cfg->zstd_level = 3;
+	cfg->epoch_max_frames = 100000;
+	cfg->status_interval_s = 60;
+	cfg->aead = VT_FRAME_AEAD_CHACHAPOLY;
+	cfg->log_level = VT_LOG_INFO;
+	return cfg->state_dir && cfg->plugin_dir ? 0 : -ENOMEM;
+}
+
+/* Cross-key checks that no single key can do. */
+static int vt_config_check(struct vt_agent_config *cfg, char *err, size_t errlen)
+{
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		snprintf(err, errlen, "%s: tls_cert and tls_key go together (expected both or neither)",
+			 cfg->raw->path);
+		return -VT_ECONFIG;
+	}
+	if (cfg->tls_cert && !cfg->tls_ca) {
+		snprintf(err, errlen, "%s: tls_cert needs tls_ca (expected the CA of the broker)",
+			 cfg->raw->path);
+		return -VT_ECONFIG;
+	}
+	if (strlen(cfg->site) + strlen(cfg->device) > 120) {
+		snprintf(err, errlen, "%s: site and device together longer than 120 characters",
+			 cfg->raw->path);
+		return -VT_ECONFIG;
+	}
+	if (!cfg->client_id) {
+		char id[256];
+
+		snprintf(id, sizeof(id), "vitrine-%s-%s", cfg->site, cfg->device);
+		cfg->client_id = strdup(id);
+		if (!cfg->client_id)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int vt_agent_config_load(const char *path, struct vt_agent_config *cfg, char *err,
+			 size_t errlen)
+{
+	int rc;
+
+	rc = vt_config_defaults(cfg);
+	if (rc < 0)
+		return rc;
+	rc = vt_conf_load(path, &cfg->raw, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = vt_conf_apply(cfg->raw, vt_agent_keys, cfg, err, errlen);
+	if (rc < 0)
+		return rc;
+	return vt_config_check(cfg, err, errlen);
+}
+
+void vt_agent_config_free(struct vt_agent_config *cfg)
+{
+	free(cfg->site);
+	free(cfg->device);
+	free(cfg->client_id);
+	free(cfg->state_dir);
+	free(cfg->plugin_dir);
+	for (int i = 0; i < cfg->n_plugins; i++)
+		free(cfg->plugins[i]);
+	free(cfg->tls_ca);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	vt_conf_free(cfg->raw);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void vt_agent_config_help(FILE *f)
+{
+	fputs("CONFIGURATION KEYS (one 'key value' per line, '#' comments)\n"
+	      "  site ID               store identifier, e.g. cannes-croisette (required)\n"
+	      "  device ID             this device's identifier (required)\n"
+	      "  aggregator_key HEX    the aggregator's X25519 public key, 64 hex digits (required)\n"
+	      "  broker HOST:PORT      MQTT broker [127.0.0.1:1883]\n"
+	      "  client_id TEXT        MQTT client id [vitrine-<site>-<device>]\n"
+	      "  state_dir DIR         keys, sequence and epoch counters [/var/lib/vitrine]\n"
+	      "  plugin_dir DIR        where NAME.so plugins live [" VT_PLUGIN_DIR "]\n"
+	      "  plugin NAME|PATH      load a collector plugin (repeat for several)\n"
+	      "  NAME.KEY VALUE        a setting of plugin NAME (see the plugin's README)\n"
+	      "  batch_max_readings N  seal a frame after N readings [500]\n"
+	      "  batch_max_bytes N     ... or about N encoded bytes [65536]\n"
+	      "  batch_max_age_ms N    ... or when the oldest reading is N ms old [2000]\n"
+	      "  queue_max_frames N    frames kept while the broker is away [10000]\n"
+	      "  queue_max_bytes N     ... and bytes [67108864]; beyond, oldest dropped and counted\n"
+	      "  max_inflight N        QoS 1 messages awaiting PUBACK [20]\n"
+	      "  keepalive_s N         MQTT keepalive [30]\n"
+	      "  zstd_level N          1 (fast) .. 19 (small) [3]\n"
+	      "  aead NAME             chacha20-poly1305 | aes-256-gcm [chacha20-poly1305]\n"
+	      "  epoch_max_frames N    new ephemeral key after N frames [100000]\n"
+	      "  status_interval_s N   retained status message period [60]\n"
+	      "  log_level LEVEL       error | warn | info | debug [info]\n"
+	      "  tls_ca FILE           enable TLS to the broker, trusting this CA\n"
+	      "  tls_cert FILE         client certificate (with tls_key)\n"
+	      "  tls_key FILE          client private key\n",
+	      f);
+}

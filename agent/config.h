@@ -1,0 +1,57 @@
+/*
+ * config.h - the agent's configuration: keys, defaults, validation.
+ *
+ * docs/CONFIG.md lists every key; vt_agent_config_help() prints the same
+ * table for --help. Plugin keys ("<plugin>.<key>") are checked later against
+ * what each loaded plugin declares.
+ */
+#ifndef VT_CONFIG_H
+#define VT_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "keys.h"
+
+#define VT_AGENT_MAX_PLUGINS 16
+
+struct vt_agent_config {
+	char *site;
+	char *device;
+	struct vt_hostport broker;
+	char *client_id;
+	char *state_dir;
+	char *plugin_dir;
+	char *plugins[VT_AGENT_MAX_PLUGINS];
+	int plugin_lines[VT_AGENT_MAX_PLUGINS];
+	int n_plugins;
+	uint8_t aggregator_key[VT_KEY_LEN];
+	uint32_t batch_max_readings;
+	uint32_t batch_max_bytes;
+	uint32_t batch_max_age_ms;
+	uint32_t queue_max_frames;
+	uint32_t queue_max_bytes;
+	uint32_t max_inflight;
+	uint32_t keepalive_s;
+	uint32_t zstd_level;
+	uint32_t epoch_max_frames;
+	uint32_t status_interval_s;
+	int aead;
+	int log_level;
+	char *tls_ca;
+	char *tls_cert;
+	char *tls_key;
+	struct vt_conf *raw;	/* kept for plugin keys */
+};
+
+/* Load and validate path. On error returns VT_ECONFIG (or -errno) with
+ * "path:line: ..." in err. Free with vt_agent_config_free(). */
+int vt_agent_config_load(const char *path, struct vt_agent_config *cfg, char *err,
+			 size_t errlen);
+void vt_agent_config_free(struct vt_agent_config *cfg);
+
+/* The key reference printed by --help. */
+void vt_agent_config_help(FILE *f);
+
+#endif

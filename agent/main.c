@@ -1,0 +1,182 @@
+/*
+ * main.c - vitrine-agent's command line: options, signals, exit status.
+ *
+ * Exit status: 0 success, 1 run-time failure, 2 usage or configuration error.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "vitrine/plugin.h"
+
+#define VT_DEFAULT_CONFIG "/etc/vitrine/agent.conf"
+
+static volatile sig_atomic_t vt_stop;
+
+static void vt_on_signal(int sig)
+{
+	(void)sig;
+	vt_stop = 1;
+}
+
+static void vt_usage(FILE *f)
+{
+	fputs("NAME\n"
+	      "  vitrine-agent - collect boutique sensor readings, anonymize, seal and publish them\n"
+	      "\n"
+	      "SYNOPSIS\n"
+	      "  vitrine-agent [-c FILE] [--tap FILE] [--exit-when-done] [-v]\n"
+	      "  vitrine-agent [-c FILE] --keygen [--force] | --pubkey | --check-config\n"
+	      "  vitrine-agent --help | --version\n"
+	      "\n"
+	      "DESCRIPTION\n"
+	      "  Loads the collector plugins named in the configuration (footfall, tablet, rfid, ...),\n"
+	      "  replaces every identifier (RFID serial, kiosk session id) by a keyed digest, batches\n"
+	      "  readings into protobuf, compresses them with zstd, seals each batch with\n"
+	      "  ChaCha20-Poly1305 under a key only the aggregator can derive, and publishes it at\n"
+	      "  MQTT QoS 1 on vitrine/v1/<site>/<device>/data. When the broker is away it keeps\n"
+	      "  collecting into a bounded queue and reconnects by itself with back-off.\n"
+	      "\n"
+	      "OPTIONS\n"
+	      "  -c, --config FILE   configuration file [" VT_DEFAULT_CONFIG "]\n"
+	      "      --check-config  validate the configuration and exit (0 valid, 2 invalid)\n"
+	      "      --keygen        create the device key pair and pseudonym key in state_dir and\n"
+	      "                      print the 'device' line to add to the aggregator's configuration\n"
+	      "      --force         with --keygen: replace existing keys\n"
+	      "      --pubkey        print the device's public key line\n"
+	      "      --tap FILE      also write each reading, after anonymization, as a CSV line\n"
+	      "                      (the format of 'vitrine-aggregator export'); for tests\n"
+	      "      --exit-when-done  exit once every plugin's source has finished and the broker\n"
+	      "                      acknowledged every frame (simulations with a limit)\n"
+	      "  -v, --verbose       log at debug level (overrides log_level)\n"
+	      "  -h, --help          this text\n"
+	      "  -V, --version       version and plugin ABI\n"
+	      "\n",
+	      f);
+	vt_agent_config_help(f);
+	fputs("\n"
+	      "FILES\n"
+	      "  " VT_DEFAULT_CONFIG "          configuration\n"
+	      "  <state_dir>/device.key     X25519 private key of the device (0600)\n"
+	      "  <state_dir>/pseudonym.key  HMAC key for identifier digests (0600, never leaves)\n"
+	      "  <state_dir>/seq, epoch     sequence reservation and key epoch counters\n"
+	      "\n"
+	      "SIGNALS\n"
+	      "  SIGINT, SIGTERM  stop collecting, seal the open batch, give the broker 3 s, exit\n"
+	      "\n"
+	      "EXIT STATUS\n"
+	      "  0 success, 1 run-time failure, 2 usage or configuration error\n"
+	      "\n"
+	      "EXAMPLE\n"
+	      "  vitrine-agent -c /etc/vitrine/agent.conf --keygen >> aggregator-devices.conf\n"
+	      "  vitrine-agent -c /etc/vitrine/agent.conf --check-config && systemctl start vitrine-agent\n",
+	      f);
+}
+
+struct vt_cli {
+	const char *config;
+	const char *tap;
+	int check, keygen, force, pubkey, exit_when_done, verbose;
+};
+
+static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "keygen", no_argument, NULL, 'k' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "pubkey", no_argument, NULL, 'p' },
+		{ "tap", required_argument, NULL, 't' },
+		{ "exit-when-done", no_argument, NULL, 'x' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	cli->config = VT_DEFAULT_CONFIG;
+	while ((c = getopt_long(argc, argv, "c:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cli->config = optarg; break;
+		case 'C': cli->check = 1; break;
+		case 'k': cli->keygen = 1; break;
+		case 'f': cli->force = 1; break;
+		case 'p': cli->pubkey = 1; break;
+		case 't': cli->tap = optarg; break;
+		case 'x': cli->exit_when_done = 1; break;
+		case 'v': cli->verbose = 1; break;
+		case 'h': vt_usage(stdout); exit(0);
+		case 'V':
+			printf("vitrine-agent %s (plugin ABI %d.%d)\n", VT_VERSION, VITRINE_ABI_MAJOR,
+			       VITRINE_ABI_MINOR);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'vitrine-agent --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vitrine-agent: unexpected argument '%s'\nTry 'vitrine-agent --help'.\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void vt_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = vt_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	struct vt_agent_config cfg;
+	struct vt_cli cli = { 0 };
+	char err[VT_CONF_ERR_MAX];
+	int rc;
+
+	vt_log_init("vitrine-agent", VT_LOG_INFO);
+	if (vt_parse_args(argc, argv, &cli) < 0)
+		return 2;
+	rc = vt_agent_config_load(cli.config, &cfg, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "vitrine-agent: %s\n", err);
+		vt_agent_config_free(&cfg);
+		return 2;
+	}
+	vt_log_level = cli.verbose ? VT_LOG_DEBUG : cfg.log_level;
+	if (cli.check) {
+		if (vt_agent_check_plugins(&cfg) < 0) {
+			vt_agent_config_free(&cfg);
+			return 2;
+		}
+		printf("%s: configuration valid (site %s, device %s, %d plugins)\n", cli.config,
+		       cfg.site, cfg.device, cfg.n_plugins);
+		rc = 0;
+	} else if (cli.keygen) {
+		rc = vt_agent_keygen(&cfg, cli.force);
+	} else if (cli.pubkey) {
+		rc = vt_agent_pubkey(&cfg);
+	} else {
+		struct vt_agent_opts opts = { cli.tap, cli.exit_when_done, &vt_stop };
+
+		vt_signals();
+		rc = vt_agent_run(&cfg, &opts);
+	}
+	vt_agent_config_free(&cfg);
+	return rc < 0 ? 1 : 0;
+}

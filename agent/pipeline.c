@@ -1,0 +1,259 @@
+/*
+ * pipeline.c - validate, pseudonymize, batch, encode, compress, seal, queue.
+ *
+ * Buffers for the packed batch and its compressed form are allocated once,
+ * sized for the largest batch the limits allow; only the sealed frame is
+ * allocated, once per frame, because the queue keeps it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "err.h"
+#include "frame.h"
+#include "log.h"
+#include "pipeline.h"
+#include "privacy.h"
+
+struct vt_pipeline {
+	struct vt_pipeline_conf conf;
+	char *site, *device;
+	struct vt_privacy *privacy;
+	struct vt_batch *batch;
+	struct vt_sealer *sealer;
+	struct vt_seq seq;
+	struct vt_queue queue;
+	ZSTD_CCtx *zstd;
+	uint8_t *packed;
+	size_t packed_cap;
+	uint8_t *compressed;
+	size_t compressed_cap;
+	uint8_t device_key[VT_KEY_LEN];
+	uint8_t aggregator_key[VT_KEY_LEN];
+	uint32_t epoch;
+	uint32_t epoch_frames;
+	struct vt_pipeline_stats stats;
+};
+
+/* A new key epoch: bump the durable counter, draw a new ephemeral key. */
+static int vt_pipeline_new_epoch(struct vt_pipeline *p)
+{
+	uint64_t epoch;
+	struct vt_sealer *s;
+	int rc;
+
+	rc = vt_state_load(p->conf.state_dir, "epoch", &epoch);
+	if (rc < 0)
+		return rc;
+	epoch++;
+	if (epoch > UINT32_MAX)
+		epoch = 1;
+	rc = vt_state_store(p->conf.state_dir, "epoch", epoch);
+	if (rc < 0)
+		return rc;
+	rc = vt_sealer_new(&s, p->device, (uint32_t)epoch, p->conf.aead, p->device_key,
+			   p->aggregator_key);
+	if (rc < 0)
+		return rc;
+	vt_sealer_free(p->sealer);
+	p->sealer = s;
+	p->epoch = (uint32_t)epoch;
+	p->epoch_frames = 0;
+	return 0;
+}
+
+static int vt_pipeline_buffers(struct vt_pipeline *p)
+{
+	p->packed_cap = vt_batch_pack_bound(p->batch);
+	p->compressed_cap = ZSTD_compressBound(p->packed_cap);
+	p->packed = malloc(p->packed_cap);
+	p->compressed = malloc(p->compressed_cap);
+	p->zstd = ZSTD_createCCtx();
+	if (!p->packed || !p->compressed || !p->zstd)
+		return -ENOMEM;
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(p->zstd, ZSTD_c_compressionLevel,
+						p->conf.zstd_level)))
+		return -EINVAL;
+	return 0;
+}
+
+int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *conf)
+{
+	struct vt_pipeline *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	p->conf = *conf;
+	p->site = strdup(conf->site);
+	p->device = strdup(conf->device);
+	if (!p->site || !p->device) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	p->conf.site = p->site;
+	p->conf.device = p->device;
+	memcpy(p->device_key, conf->device_key, VT_KEY_LEN);
+	memcpy(p->aggregator_key, conf->aggregator_key, VT_KEY_LEN);
+	p->conf.device_key = p->conf.aggregator_key = p->conf.pseudonym_key = NULL;
+	rc = vt_privacy_new(&p->privacy, conf->pseudonym_key);
+	if (rc < 0)
+		goto out_free;
+	rc = vt_batch_new(&p->batch, &conf->batch, conf->site, conf->device);
+	if (rc < 0)
+		goto out_free;
+	rc = vt_pipeline_buffers(p);
+	if (rc < 0)
+		goto out_free;
+	rc = vt_queue_init(&p->queue, conf->queue_max_frames, conf->queue_max_bytes);
+	if (rc < 0)
+		goto out_free;
+	rc = vt_seq_open(&p->seq, conf->state_dir, 1000);
+	if (rc < 0)
+		goto out_free;
+	rc = vt_pipeline_new_epoch(p);
+	if (rc < 0)
+		goto out_free;
+	*out = p;
+	return 0;
+out_free:
+	vt_pipeline_free(p);
+	return rc;
+}
+
+void vt_pipeline_free(struct vt_pipeline *p)
+{
+	if (!p)
+		return;
+	vt_sealer_free(p->sealer);
+	vt_privacy_free(p->privacy);
+	vt_batch_free(p->batch);
+	vt_queue_fini(&p->queue);
+	vt_seq_close(&p->seq);
+	ZSTD_freeCCtx(p->zstd);
+	free(p->packed);
+	free(p->compressed);
+	vt_keys_wipe(p->device_key, sizeof(p->device_key));
+	free(p->site);
+	free(p->device);
+	free(p);
+}
+
+/* Pack, compress and seal the open batch into a new frame on the queue. */
+static int vt_pipeline_seal(struct vt_pipeline *p)
+{
+	size_t packed_len, frame_len, cap;
+	uint32_t readings = (uint32_t)vt_batch_count(p->batch);
+	uint8_t *frame;
+	uint64_t seq;
+	size_t zlen;
+	int rc;
+
+	rc = vt_batch_pack(p->batch, p->packed, p->packed_cap, &packed_len);
+	if (rc < 0)
+		return rc;
+	zlen = ZSTD_compress2(p->zstd, p->compressed, p->compressed_cap, p->packed, packed_len);
+	if (ZSTD_isError(zlen))
+		return -VT_EDECODE;
+	if (p->conf.epoch_max_frames && p->epoch_frames >= p->conf.epoch_max_frames) {
+		rc = vt_pipeline_new_epoch(p);
+		if (rc < 0)
+			return rc;
+	}
+	rc = vt_seq_take(&p->seq, &seq);
+	if (rc < 0)
+		return rc;
+	cap = zlen + VT_FRAME_OVERHEAD(strlen(p->device));
+	frame = malloc(cap);
+	if (!frame)
+		return -ENOMEM;
+	rc = vt_sealer_seal(p->sealer, seq, VT_FRAME_CODEC_ZSTD, p->compressed, zlen, frame,
+			    cap, &frame_len);
+	if (rc < 0) {
+		free(frame);
+		return rc;
+	}
+	p->epoch_frames++;
+	p->stats.frames_sealed++;
+	p->stats.readings_sealed += readings;
+	p->stats.bytes_sealed += frame_len;
+	rc = vt_queue_push(&p->queue, frame, frame_len, seq, readings);
+	if (rc == -VT_EFULL)
+		VT_WARN("publish queue full (%zu frames): newest frame seq %llu dropped",
+			p->queue.count, (unsigned long long)seq);
+	return 0;
+}
+
+int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force)
+{
+	size_t dropped_before = p->queue.dropped_frames;
+	int rc;
+
+	if (vt_batch_count(p->batch) == 0)
+		return 0;
+	if (!force && !vt_batch_due(p->batch, mono_ms))
+		return 0;
+	rc = vt_pipeline_seal(p);
+	if (rc < 0) {
+		p->stats.seal_errors++;
+		VT_ERROR("cannot seal batch of %zu readings: %s; readings dropped",
+			 vt_batch_count(p->batch), vt_strerror(rc));
+		/* Never retry a batch forever: drop it so collection goes on. */
+		vt_batch_pack(p->batch, p->packed, p->packed_cap, &(size_t){ 0 });
+		return rc;
+	}
+	if (p->queue.dropped_frames != dropped_before)
+		VT_WARN("publish queue over its bound: %llu frames (%llu readings) dropped so far",
+			(unsigned long long)p->queue.dropped_frames,
+			(unsigned long long)p->queue.dropped_readings);
+	return 0;
+}
+
+int vt_pipeline_push(struct vt_pipeline *p, const struct vitrine_reading *r, int64_t mono_ms,
+		     const char **why)
+{
+	struct vt_reading clean;
+	int rc;
+
+	rc = vt_reading_validate(r, why);
+	if (rc == 0)
+		rc = vt_privacy_apply(p->privacy, r, &clean);
+	if (rc < 0) {
+		p->stats.readings_invalid++;
+		if (!*why)
+			*why = vt_strerror(rc);
+		return -VT_EINVAL_READING;
+	}
+	if (vt_batch_add(p->batch, &clean, mono_ms) == -VT_EFULL) {
+		vt_pipeline_flush(p, mono_ms, 1);
+		vt_batch_add(p->batch, &clean, mono_ms);
+	}
+	p->stats.readings_in++;
+	if (p->conf.tap)
+		vt_reading_write_csv(p->conf.tap, p->site, p->device, &clean);
+	if (vt_batch_due(p->batch, mono_ms))
+		vt_pipeline_flush(p, mono_ms, 0);
+	return 0;
+}
+
+int64_t vt_pipeline_ms_left(const struct vt_pipeline *p, int64_t mono_ms)
+{
+	return vt_batch_ms_left(p->batch, mono_ms);
+}
+
+struct vt_queue *vt_pipeline_queue(struct vt_pipeline *p)
+{
+	return &p->queue;
+}
+
+const struct vt_pipeline_stats *vt_pipeline_stats(const struct vt_pipeline *p)
+{
+	return &p->stats;
+}
+
+uint32_t vt_pipeline_epoch(const struct vt_pipeline *p)
+{
+	return p->epoch;
+}

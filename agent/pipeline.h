@@ -1,0 +1,65 @@
+/*
+ * pipeline.h - one reading's way from a plugin to the publish queue.
+ *
+ *   validate -> privacy -> batch -> protobuf -> zstd -> seal -> queue
+ *
+ * The pipeline owns every stage and their buffers (allocated once in
+ * vt_pipeline_new). It does no network I/O: the publisher drains its queue.
+ */
+#ifndef VT_PIPELINE_H
+#define VT_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "batch.h"
+#include "keys.h"
+#include "queue.h"
+#include "state.h"
+
+struct vt_pipeline_conf {
+	const char *site;
+	const char *device;
+	const char *state_dir;
+	struct vt_batch_limits batch;
+	uint32_t queue_max_frames;
+	uint32_t queue_max_bytes;
+	int zstd_level;
+	int aead;		/* VT_FRAME_AEAD_* */
+	uint32_t epoch_max_frames; /* start a new key epoch after this many */
+	const uint8_t *device_key;	/* private, borrowed for new() only */
+	const uint8_t *aggregator_key;	/* public */
+	const uint8_t *pseudonym_key;
+	FILE *tap;		/* optional: every reading as CSV (borrowed) */
+};
+
+struct vt_pipeline_stats {
+	uint64_t readings_in;		/* accepted from plugins */
+	uint64_t readings_invalid;	/* refused by validation */
+	uint64_t readings_sealed;
+	uint64_t frames_sealed;
+	uint64_t bytes_sealed;
+	uint64_t seal_errors;
+};
+
+struct vt_pipeline;
+
+int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *conf);
+void vt_pipeline_free(struct vt_pipeline *p);
+
+/* A plugin's reading (validated here). mono_ms is now. Returns 0, or
+ * VT_EINVAL_READING (why set) when the reading was refused and counted. */
+int vt_pipeline_push(struct vt_pipeline *p, const struct vitrine_reading *r, int64_t mono_ms,
+		     const char **why);
+
+/* Seal the batch if due (force: if non-empty). Returns 0 or a negative code. */
+int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force);
+
+/* Milliseconds until the open batch is due, -1 if none. */
+int64_t vt_pipeline_ms_left(const struct vt_pipeline *p, int64_t mono_ms);
+
+struct vt_queue *vt_pipeline_queue(struct vt_pipeline *p);
+const struct vt_pipeline_stats *vt_pipeline_stats(const struct vt_pipeline *p);
+uint32_t vt_pipeline_epoch(const struct vt_pipeline *p);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * reading.h - a reading inside the agent, after the privacy stage.
+ *
+ * struct vitrine_reading (plugin.h) is what plugins hand in; it may hold raw
+ * identifiers. struct vt_reading is what the rest of the pipeline sees: the
+ * same fields, with every identifier replaced by a keyed digest. Nothing
+ * downstream of privacy.c can reach a raw identifier because this type has
+ * no field to hold one.
+ */
+#ifndef VT_READING_H
+#define VT_READING_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vitrine/plugin.h"
+
+#define VT_DIGEST_LEN 16	/* truncated HMAC-SHA256: 128 bits */
+
+struct vt_reading {
+	uint32_t kind;		/* enum vitrine_kind */
+	int64_t time_ms;
+	union {
+		struct vitrine_footfall footfall;
+		struct {
+			uint32_t kiosk;
+			uint32_t event;
+			uint8_t session_digest[VT_DIGEST_LEN];
+			char screen[VITRINE_SCREEN_MAX];
+			char gtin[VITRINE_GTIN_MAX];
+			uint32_t duration_ms;
+		} tablet;
+		struct {
+			uint32_t reader;
+			uint32_t antenna;
+			int32_t rssi_cdbm;
+			char gtin[VITRINE_GTIN_MAX];
+			uint32_t filter;
+			uint8_t tag_digest[VT_DIGEST_LEN];
+		} rfid;
+	} u;
+};
+
+/* Check a plugin's reading: known kind, enums in range, strings terminated
+ * and made of allowed characters. Returns 0 or VT_EINVAL_READING with a
+ * short static reason in *why. */
+int vt_reading_validate(const struct vitrine_reading *r, const char **why);
+
+/* Names used on the wire-side CSV (export/tap) and in reports. */
+const char *vt_reading_direction_name(uint32_t direction);
+const char *vt_reading_tablet_event_name(uint32_t event);
+
+/* One CSV line (docs/AGGREGATOR.md "export"), newline included. */
+int vt_reading_write_csv(FILE *f, const char *site, const char *device,
+			 const struct vt_reading *r);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * vt_os.h - the narrow interface between vitrine and the operating system.
+ *
+ * Everything that touches clocks, randomness or durable files goes through
+ * here, so that a port (or a fault-injecting test build) replaces one file:
+ * platform/linux/os.c is the real implementation. The build picks the
+ * implementation; the code never #ifdefs on the platform.
+ */
+#ifndef VT_OS_H
+#define VT_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* UTC wall clock and monotonic clock, in milliseconds. */
+int64_t vt_os_now_ms(void);
+int64_t vt_os_mono_ms(void);
+
+/* Fill buf with len bytes from the kernel's CSPRNG. Returns 0 or -errno. */
+int vt_os_random(void *buf, size_t len);
+
+/* Replace path with data atomically and durably: write a temporary file in
+ * the same directory with the given mode, fsync it, rename it over path,
+ * fsync the directory. Returns 0 or -errno. */
+int vt_os_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/* Read a whole file of at most max bytes into a new NUL-terminated buffer
+ * (caller frees with free()). Returns 0, -errno, or -EFBIG past max. */
+int vt_os_read_file(const char *path, size_t max, char **data, size_t *len);
+
+/* Create dir (and parents) with mode if missing. Returns 0 or -errno. */
+int vt_os_mkdir_p(const char *dir, unsigned mode);
+
+#endif
