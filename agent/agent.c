@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "agent.h"
@@ -323,11 +324,17 @@ static void vt_agent_summary(struct vt_agent *a)
 	const struct vt_pipeline_stats *ps = vt_pipeline_stats(a->pipeline);
 	const struct vt_pub_stats *bs = vt_pub_stats(a->pub);
 	const struct vt_queue *q = vt_pipeline_queue(a->pipeline);
+	struct rusage ru;
+	double cpu_s;
 
-	VT_INFO("stopped: %llu readings accepted, %llu invalid, %llu frames sealed, %llu acknowledged (%llu readings), %llu readings dropped by the queue bound",
+	getrusage(RUSAGE_SELF, &ru);
+	cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+	VT_INFO("stopped: %llu readings accepted, %llu invalid, %llu frames sealed (%llu bytes), %llu acknowledged (%llu readings), %llu readings dropped by the queue bound; cpu %.3f s",
 		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
-		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked,
-		(unsigned long long)bs->readings_acked, (unsigned long long)q->dropped_readings);
+		(unsigned long long)ps->frames_sealed, (unsigned long long)ps->bytes_sealed,
+		(unsigned long long)bs->frames_acked, (unsigned long long)bs->readings_acked,
+		(unsigned long long)q->dropped_readings, cpu_s);
 }
 
 static int vt_agent_start(struct vt_agent *a)

@@ -240,7 +240,7 @@ static void vt_pub_pump(struct vt_pub *p)
 {
 	struct vt_frame_item *it;
 
-	while (vt_queue_inflight(p->queue) < p->conf.max_inflight &&
+	while (p->queue->inflight < p->conf.max_inflight &&
 	       (it = vt_queue_next_unsent(p->queue)) != NULL) {
 		int mid = 0;
 		int rc = mosquitto_publish(p->mosq, &mid, p->topic_data, (int)it->len,
@@ -250,7 +250,7 @@ static void vt_pub_pump(struct vt_pub *p)
 			vt_pub_check(p, rc);
 			return;
 		}
-		it->mid = mid;
+		vt_queue_mark_sent(p->queue, it, mid);
 		p->stats.frames_published++;
 	}
 }

@@ -1,9 +1,9 @@
 /*
  * queue.c - bounded FIFO of sealed frames awaiting PUBACK (see queue.h).
  *
- * Frames are acknowledged in any order, so an acknowledged frame in the
- * middle becomes a hole (frame == NULL) that is skipped and reclaimed when it
- * reaches the head.
+ * Frames are usually acknowledged in order (removal at the head is O(1));
+ * one acknowledged or dropped out of order is removed by shifting the
+ * frames behind it, so the ring never holds holes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,35 +23,32 @@ int vt_queue_init(struct vt_queue *q, size_t max_frames, size_t max_bytes)
 	return 0;
 }
 
-void vt_queue_fini(struct vt_queue *q)
-{
-	for (size_t i = 0; i < q->count; i++)
-		free(q->items[(q->head + i) % q->cap].frame);
-	free(q->items);
-	memset(q, 0, sizeof(*q));
-}
-
 static struct vt_frame_item *vt_queue_at(struct vt_queue *q, size_t i)
 {
 	return &q->items[(q->head + i) % q->cap];
 }
 
-/* Reclaim acknowledged holes at the head. */
-static void vt_queue_trim(struct vt_queue *q)
+void vt_queue_fini(struct vt_queue *q)
 {
-	while (q->count > 0 && !vt_queue_at(q, 0)->frame) {
-		q->head = (q->head + 1) % q->cap;
-		q->count--;
-	}
+	for (size_t i = 0; i < q->count; i++)
+		free(vt_queue_at(q, i)->frame);
+	free(q->items);
+	memset(q, 0, sizeof(*q));
 }
 
-static void vt_queue_drop(struct vt_queue *q, struct vt_frame_item *it)
+/* Remove item i, freeing its frame, keeping the others in order. */
+static void vt_queue_remove(struct vt_queue *q, size_t i)
 {
-	q->dropped_frames++;
-	q->dropped_readings += it->readings;
-	q->bytes -= it->len;
-	free(it->frame);
-	it->frame = NULL;
+	q->bytes -= vt_queue_at(q, i)->len;
+	q->inflight -= vt_queue_at(q, i)->mid != 0;
+	free(vt_queue_at(q, i)->frame);
+	if (i == 0) {
+		q->head = (q->head + 1) % q->cap;
+	} else {
+		for (size_t j = i; j + 1 < q->count; j++)
+			*vt_queue_at(q, j) = *vt_queue_at(q, j + 1);
+	}
+	q->count--;
 }
 
 /* Drop the oldest frame that is not in flight; 0 if one was dropped. */
@@ -60,9 +57,10 @@ static int vt_queue_drop_oldest(struct vt_queue *q)
 	for (size_t i = 0; i < q->count; i++) {
 		struct vt_frame_item *it = vt_queue_at(q, i);
 
-		if (it->frame && it->mid == 0) {
-			vt_queue_drop(q, it);
-			vt_queue_trim(q);
+		if (it->mid == 0) {
+			q->dropped_frames++;
+			q->dropped_readings += it->readings;
+			vt_queue_remove(q, i);
 			return 0;
 		}
 	}
@@ -72,8 +70,6 @@ static int vt_queue_drop_oldest(struct vt_queue *q)
 int vt_queue_push(struct vt_queue *q, uint8_t *frame, size_t len, uint64_t seq,
 		  uint32_t readings)
 {
-	struct vt_frame_item *it;
-
 	while (q->count == q->cap || q->bytes + len > q->max_bytes) {
 		if (vt_queue_drop_oldest(q) < 0) {
 			q->dropped_frames++;
@@ -82,8 +78,7 @@ int vt_queue_push(struct vt_queue *q, uint8_t *frame, size_t len, uint64_t seq,
 			return -VT_EFULL;
 		}
 	}
-	it = vt_queue_at(q, q->count);
-	*it = (struct vt_frame_item){ frame, len, seq, readings, 0 };
+	*vt_queue_at(q, q->count) = (struct vt_frame_item){ frame, len, seq, readings, 0 };
 	q->count++;
 	q->bytes += len;
 	return 0;
@@ -94,7 +89,7 @@ struct vt_frame_item *vt_queue_next_unsent(struct vt_queue *q)
 	for (size_t i = 0; i < q->count; i++) {
 		struct vt_frame_item *it = vt_queue_at(q, i);
 
-		if (it->frame && it->mid == 0)
+		if (it->mid == 0)
 			return it;
 	}
 	return NULL;
@@ -106,27 +101,17 @@ int vt_queue_ack(struct vt_queue *q, int mid)
 		struct vt_frame_item *it = vt_queue_at(q, i);
 		int readings;
 
-		if (!it->frame || it->mid != mid)
+		if (it->mid != mid)
 			continue;
 		readings = (int)it->readings;
-		q->bytes -= it->len;
-		free(it->frame);
-		it->frame = NULL;
-		it->mid = 0;
-		vt_queue_trim(q);
+		vt_queue_remove(q, i);
 		return readings;
 	}
 	return -ENOENT;
 }
 
-size_t vt_queue_inflight(const struct vt_queue *q)
+void vt_queue_mark_sent(struct vt_queue *q, struct vt_frame_item *it, int mid)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < q->count; i++) {
-		const struct vt_frame_item *it = &q->items[(q->head + i) % q->cap];
-
-		n += it->frame && it->mid != 0;
-	}
-	return n;
+	q->inflight += it->mid == 0;
+	it->mid = mid;
 }

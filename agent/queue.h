@@ -25,6 +25,7 @@ struct vt_queue {
 	struct vt_frame_item *items;	/* ring */
 	size_t cap, head, count;
 	size_t bytes, max_bytes;
+	size_t inflight;		/* items with mid != 0 */
 	uint64_t dropped_frames, dropped_readings;
 };
 
@@ -44,6 +45,7 @@ struct vt_frame_item *vt_queue_next_unsent(struct vt_queue *q);
  * number of readings it held, or -ENOENT. */
 int vt_queue_ack(struct vt_queue *q, int mid);
 
-size_t vt_queue_inflight(const struct vt_queue *q);
+/* The frame was handed to MQTT under message id mid (non-zero). */
+void vt_queue_mark_sent(struct vt_queue *q, struct vt_frame_item *it, int mid);
 
 #endif

@@ -1,0 +1,123 @@
+# tests/integration/lib.sh - helpers for integration tests: real mosquitto on
+# a free 127.0.0.1 port, real agent and aggregator binaries, real keys and
+# files in a per-test directory, cleanup of every process at exit.
+#
+# A test sources this file, then calls pass/fail for each behaviour it checks.
+set -u
+VT_ROOT=${VT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+O=${O:-build/host}
+case "$O" in /*) ;; *) O="$VT_ROOT/$O" ;; esac
+AGENT="$O/vitrine-agent"
+AGG="$O/vitrine-aggregator"
+PLUGIN_DIR="$O/plugins"
+T=$(mktemp -d /tmp/vt-it-XXXXXX)
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "${VT_KEEP:-0}" = 1 ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+# check NAME CONDITION-COMMAND... : PASS when the command succeeds.
+check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "'$*' failed"; fi; }
+
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
+	done
+	return 1
+}
+
+# start_broker PORT [extra config lines...]: mosquitto in the foreground of
+# a background job; waits until it listens. BROKER_PID is set.
+start_broker() {
+	local port=$1; shift
+	local conf="$T/mosquitto-$port.conf"
+	{
+		echo "listener $port 127.0.0.1"
+		echo "allow_anonymous true"
+		echo "persistence false"
+		echo "max_queued_messages 100000"
+		for l in "$@"; do echo "$l"; done
+	} >"$conf"
+	mosquitto -c "$conf" >>"$T/mosquitto.log" 2>&1 &
+	BROKER_PID=$!
+	PIDS+=("$BROKER_PID")
+	wait_for 50 "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null"
+}
+
+# wait_for TENTHS COMMAND: poll COMMAND every 0.1 s, up to TENTHS times.
+wait_for() {
+	local n=$1; shift
+	for _ in $(seq 1 "$n"); do
+		if eval "$@"; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# setup_keys: aggregator key pair in $T/agg, device keys in $T/state.
+# Sets AGG_PUB and DEVICE_LINE.
+setup_keys() {
+	mkdir -p "$T/agg" "$T/state"
+	cat >"$T/aggregator.conf" <<CONF
+broker 127.0.0.1:${PORT}
+database $T/agg/vitrine.db
+key_file $T/agg/aggregator.key
+commit_interval_ms 50
+CONF
+	AGG_PUB=$("$AGG" -c "$T/aggregator.conf" keygen | tail -n 1)
+	write_agent_conf "$T/agent.conf" "$T/state" "${DEVICE:-pi-01}"
+	DEVICE_LINE=$("$AGENT" -c "$T/agent.conf" --keygen | grep '^device ')
+	echo "$DEVICE_LINE" >>"$T/aggregator.conf"
+}
+
+# write_agent_conf FILE STATE_DIR DEVICE [extra lines on stdin appended]
+write_agent_conf() {
+	cat >"$1" <<CONF
+site ${SITE:-cannes-croisette}
+device $3
+broker 127.0.0.1:${PORT}
+aggregator_key ${AGG_PUB:-0000000000000000000000000000000000000000000000000000000000000000}
+state_dir $2
+plugin_dir $PLUGIN_DIR
+batch_max_readings ${BATCH:-100}
+batch_max_age_ms 200
+CONF
+}
+
+# sim_plugins LIMIT SEED: the three simulated plugins, as fast as possible.
+sim_plugins() {
+	local limit=$1 seed=$2
+	for p in footfall tablet rfid; do
+		cat <<CONF
+plugin $p
+$p.seed $seed
+$p.speed 0
+$p.start 2026-11-25T09:00:00Z
+$p.limit $limit
+CONF
+	done
+}
+
+start_aggregator() {
+	"$AGG" -c "$T/aggregator.conf" run >>"$T/aggregator.log" 2>&1 &
+	AGG_PID=$!
+	PIDS+=("$AGG_PID")
+}
+
+# db_count: readings stored, all kinds.
+db_count() {
+	sqlite3 "$T/agg/vitrine.db" \
+		"select (select count(*) from footfall)+(select count(*) from tablet)+(select count(*) from rfid)" 2>/dev/null || echo 0
+}
+
+counter() { # name
+	sqlite3 "$T/agg/vitrine.db" "select value from counters where name='$1'" 2>/dev/null
+}

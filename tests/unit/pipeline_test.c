@@ -1,0 +1,195 @@
+/*
+ * pipeline_test.c - batcher, privacy stage, queue and sequence numbers:
+ * a batch packs into a Batch that protobuf-c decodes field for field; no
+ * raw identifier survives privacy; the queue drops oldest and counts; the
+ * sequence never repeats across a "restart".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "err.h"
+#include "privacy.h"
+#include "queue.h"
+#include "state.h"
+#include "vitrine/v1/batch.pb-c.h"
+#include "vt_test.h"
+
+static struct vitrine_reading rfid_reading(uint64_t serial, int64_t t)
+{
+	struct vitrine_reading r = { .kind = VITRINE_KIND_RFID, .time_ms = t };
+
+	r.u.rfid.reader = 2;
+	r.u.rfid.antenna = 3;
+	r.u.rfid.rssi_cdbm = -5250;
+	strcpy(r.u.rfid.gtin, "80614141123458");
+	r.u.rfid.filter = 3;
+	r.u.rfid.serial = serial;
+	return r;
+}
+
+static const uint8_t key[32] = { 1, 2, 3 };
+
+VT_TEST(privacy_replaces_serial_with_keyed_digest)
+{
+	struct vt_privacy *p, *p2;
+	struct vitrine_reading in = rfid_reading(6789, 1000);
+	struct vt_reading a, b, c;
+	uint8_t other_key[32] = { 9 };
+
+	CHECK_EQ_INT(vt_privacy_new(&p, key), 0);
+	CHECK_EQ_INT(vt_privacy_new(&p2, other_key), 0);
+	CHECK_EQ_INT(vt_privacy_apply(p, &in, &a), 0);
+	CHECK_EQ_INT(vt_privacy_apply(p, &in, &b), 0);
+	CHECK(memcmp(a.u.rfid.tag_digest, b.u.rfid.tag_digest, VT_DIGEST_LEN) == 0);
+	CHECK_EQ_INT(vt_privacy_apply(p2, &in, &c), 0);
+	CHECK(memcmp(a.u.rfid.tag_digest, c.u.rfid.tag_digest, VT_DIGEST_LEN) != 0);
+	in.u.rfid.serial = 6790;
+	CHECK_EQ_INT(vt_privacy_apply(p, &in, &c), 0);
+	CHECK(memcmp(a.u.rfid.tag_digest, c.u.rfid.tag_digest, VT_DIGEST_LEN) != 0);
+	CHECK_STR(a.u.rfid.gtin, "80614141123458");
+	CHECK_EQ_INT(a.u.rfid.rssi_cdbm, -5250);
+	vt_privacy_free(p);
+	vt_privacy_free(p2);
+}
+
+VT_TEST(validation_refuses_bad_readings)
+{
+	struct vitrine_reading r = rfid_reading(1, 0);
+	const char *why = NULL;
+
+	CHECK_EQ_INT(vt_reading_validate(&r, &why), 0);
+	r.u.rfid.serial = 1ULL << 38;
+	CHECK_EQ_INT(vt_reading_validate(&r, &why), -VT_EINVAL_READING);
+	r = rfid_reading(1, 0);
+	strcpy(r.u.rfid.gtin, "12345");
+	CHECK(vt_reading_validate(&r, &why) < 0);
+	r.kind = 99;
+	CHECK(vt_reading_validate(&r, &why) < 0);
+	CHECK_STR(why, "unknown kind");
+	memset(&r, 0, sizeof(r));
+	r.kind = VITRINE_KIND_TABLET;
+	r.u.tablet.event = VITRINE_TABLET_SCREEN_VIEW;
+	strcpy(r.u.tablet.screen, "home,evil");
+	CHECK(vt_reading_validate(&r, &why) < 0);
+	memset(r.u.tablet.session, 'x', sizeof(r.u.tablet.session));
+	strcpy(r.u.tablet.screen, "home");
+	CHECK(vt_reading_validate(&r, &why) < 0);
+}
+
+VT_TEST(batch_packs_readings_protobuf_decodes_them)
+{
+	struct vt_batch_limits lim = { 10, 65536, 1000 };
+	struct vt_batch *b;
+	struct vt_privacy *p;
+	uint8_t buf[8192];
+	size_t len;
+	Vitrine__V1__Batch *msg;
+
+	CHECK_EQ_INT(vt_batch_new(&b, &lim, "cannes", "pi-1"), 0);
+	CHECK_EQ_INT(vt_privacy_new(&p, key), 0);
+	for (int i = 0; i < 3; i++) {
+		struct vitrine_reading in = rfid_reading((uint64_t)i, 1700000000000LL + i * 7);
+		struct vt_reading r;
+
+		CHECK_EQ_INT(vt_privacy_apply(p, &in, &r), 0);
+		CHECK_EQ_INT(vt_batch_add(b, &r, 5), 0);
+	}
+	CHECK(!vt_batch_due(b, 5));
+	CHECK(vt_batch_due(b, 1005));
+	CHECK(vt_batch_pack_bound(b) <= sizeof(buf));
+	CHECK_EQ_INT(vt_batch_pack(b, buf, sizeof(buf), &len), 0);
+	CHECK_EQ_INT(vt_batch_count(b), 0);
+	msg = vitrine__v1__batch__unpack(NULL, len, buf);
+	CHECK(msg != NULL);
+	CHECK_STR(msg->site, "cannes");
+	CHECK_STR(msg->device, "pi-1");
+	CHECK_EQ_INT(msg->n_readings, 3);
+	CHECK_EQ_INT(msg->base_time_ms + msg->readings[2]->time_offset_ms, 1700000000014LL);
+	CHECK_EQ_INT(msg->readings[1]->kind_case, VITRINE__V1__READING__KIND_RFID);
+	CHECK_EQ_INT(msg->readings[1]->rfid->rssi_cdbm, -5250);
+	CHECK_STR(msg->readings[1]->rfid->gtin, "80614141123458");
+	CHECK_EQ_INT(msg->readings[1]->rfid->tag_digest.len, VT_DIGEST_LEN);
+	vitrine__v1__batch__free_unpacked(msg, NULL);
+	vt_batch_free(b);
+	vt_privacy_free(p);
+}
+
+VT_TEST(batch_is_due_when_full_and_refuses_more)
+{
+	struct vt_batch_limits lim = { 2, 65536, 1000 };
+	struct vt_batch *b;
+	struct vt_reading r = { .kind = VITRINE_KIND_FOOTFALL };
+
+	r.u.footfall.direction = VITRINE_DIR_IN;
+	r.u.footfall.count = 1;
+	CHECK_EQ_INT(vt_batch_new(&b, &lim, "s", "d"), 0);
+	CHECK_EQ_INT(vt_batch_add(b, &r, 0), 0);
+	CHECK(!vt_batch_due(b, 0));
+	CHECK_EQ_INT(vt_batch_add(b, &r, 0), 0);
+	CHECK(vt_batch_due(b, 0));
+	CHECK_EQ_INT(vt_batch_add(b, &r, 0), -VT_EFULL);
+	vt_batch_free(b);
+}
+
+static uint8_t *frame_of(size_t n)
+{
+	uint8_t *f = malloc(n);
+
+	memset(f, 7, n);
+	return f;
+}
+
+VT_TEST(queue_drops_oldest_unsent_and_counts)
+{
+	struct vt_queue q;
+
+	CHECK_EQ_INT(vt_queue_init(&q, 3, 1 << 20), 0);
+	for (uint64_t s = 1; s <= 3; s++)
+		CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, s, 5), 0);
+	vt_queue_mark_sent(&q, vt_queue_next_unsent(&q), 42);	/* seq 1 in flight */
+	CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, 4, 5), 0);
+	CHECK_EQ_INT(q.dropped_frames, 1);
+	CHECK_EQ_INT(q.dropped_readings, 5);
+	CHECK_EQ_INT(vt_queue_next_unsent(&q)->seq, 3);	/* seq 2 was dropped */
+	CHECK_EQ_INT(q.inflight, 1);
+	CHECK_EQ_INT(vt_queue_ack(&q, 42), 5);
+	CHECK_EQ_INT(q.inflight, 0);
+	CHECK_EQ_INT(vt_queue_ack(&q, 42), -ENOENT);
+	CHECK_EQ_INT(q.count, 2);
+	vt_queue_fini(&q);
+}
+
+VT_TEST(queue_bounded_by_bytes)
+{
+	struct vt_queue q;
+
+	CHECK_EQ_INT(vt_queue_init(&q, 100, 25), 0);
+	CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, 1, 1), 0);
+	CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, 2, 1), 0);
+	CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, 3, 1), 0);
+	CHECK_EQ_INT(q.bytes, 20);
+	CHECK_EQ_INT(q.dropped_frames, 1);
+	vt_queue_fini(&q);
+}
+
+VT_TEST(sequence_never_repeats_across_restart)
+{
+	struct vt_seq s;
+	uint64_t a = 0, b = 0, last = 0;
+
+	CHECK_EQ_INT(vt_seq_open(&s, vt_test_tmpdir(), 10), 0);
+	for (int i = 0; i < 25; i++) {
+		CHECK_EQ_INT(vt_seq_take(&s, &a), 0);
+		CHECK(a > last);
+		last = a;
+	}
+	vt_seq_close(&s);	/* as if the process died here */
+	CHECK_EQ_INT(vt_seq_open(&s, vt_test_tmpdir(), 10), 0);
+	CHECK_EQ_INT(vt_seq_take(&s, &b), 0);
+	CHECK(b > a);
+	vt_seq_close(&s);
+}
+
+VT_TEST_MAIN()
