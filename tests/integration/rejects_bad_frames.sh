@@ -42,8 +42,8 @@ head -c 40 "$T/frame.bin" >"$T/truncated.bin"
 pub_file "$topic" "$T/truncated.bin"
 printf '' >"$T/empty.bin"
 pub_file "$topic" "$T/empty.bin"
-wait_for 50 '[ "$(counter rejected_malformed)" -ge 3 ]'
-check garbage_truncated_and_empty_rejected [ "$(counter rejected_malformed)" -ge 3 ]
+wait_for 50 '[ "$(counter rejected_bad_frame)" -ge 3 ]'
+check garbage_truncated_and_empty_rejected [ "$(counter rejected_bad_frame)" -ge 3 ]
 
 # A device whose key the aggregator never registered.
 mkdir -p "$T/rogue"
