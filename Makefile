@@ -61,6 +61,9 @@ $(O)/obj/gen/%.o: $(O)/gen/%.c $(GEN_H)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(VT_CFLAGS) -Wno-unused-parameter -c -o $@ $<
 
+# Generated sources are not intermediate: keep them between builds.
+.SECONDARY: $(GEN_C) $(GEN_H)
+
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
 # libvt: the agent's modules (everything in agent/ but main.c) plus the
@@ -138,12 +141,8 @@ san:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" test
 
-bench: all $(O)/tests/bench_pipeline
+bench: all
 	$(Q)O=$(O) tests/bench/run.sh
-
-$(O)/tests/bench_pipeline: $(O)/obj/tests/bench/bench_pipeline.o $(O)/libvtagg.a $(O)/libvt.a
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz:

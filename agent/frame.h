@@ -55,7 +55,7 @@ struct vt_frame_header {
 };
 
 /* Parse and check a header: magic, version, known flags, device id charset,
- * length. Returns 0, or VT_EFRAME for anything malformed or truncated. */
+ * length. Returns 0, or -VT_EFRAME for anything malformed or truncated. */
 int vt_frame_parse_header(const uint8_t *buf, size_t len, struct vt_frame_header *h);
 
 /* Is s a valid device (or site) id: 1..64 of [A-Za-z0-9._-]? */
@@ -83,13 +83,15 @@ void vt_sealer_free(struct vt_sealer *s);
 
 /* Seal payload (already compressed with codec) under seq into out (capacity
  * cap >= plen + VT_FRAME_OVERHEAD). *out_len receives the frame length.
- * Returns 0, -ENOSPC, or VT_ECRYPTO. Does not allocate. */
+ * Returns 0, -ENOSPC, -VT_ECRYPTO, or -EINVAL when seq is not above the
+ * last sealed one (it is the nonce: never reuse it) or codec is unknown.
+ * Does not allocate. Error codes in this header are negative. */
 int vt_sealer_seal(struct vt_sealer *s, uint64_t seq, int codec, const uint8_t *payload,
 		   size_t plen, uint8_t *out, size_t cap, size_t *out_len);
 
 /* Open a frame whose header h was parsed from buf, with the epoch key.
  * Plaintext goes to out (capacity cap >= len - header - tag). Returns 0,
- * VT_EAUTH on a bad tag, VT_EFRAME if too short, -ENOSPC. */
+ * -VT_EAUTH on a bad tag, -VT_EFRAME if too short, -ENOSPC. */
 int vt_frame_open(const uint8_t key[VT_KEY_LEN], const struct vt_frame_header *h,
 		  const uint8_t *buf, size_t len, uint8_t *out, size_t cap, size_t *out_len);
 

@@ -292,9 +292,9 @@ void vt_pub_shutdown(struct vt_pub *p)
 	if (p->state != VT_PUB_CONNECTED)
 		return;
 	vt_pub_status(p, vt_pub_offline);
+	p->state = VT_PUB_IDLE;	/* a planned disconnect is not an outage */
 	mosquitto_disconnect(p->mosq);
 	mosquitto_loop_write(p->mosq, 1);
-	p->state = VT_PUB_IDLE;
 }
 
 const struct vt_pub_stats *vt_pub_stats(const struct vt_pub *p)
