@@ -1,0 +1,41 @@
+# status_and_will.sh - the agent keeps a retained status on
+# vitrine/v1/<site>/<device>/status: "online" with counters and plugin
+# states while it runs; "offline" from the broker (the MQTT will) when the
+# agent is killed with SIGKILL; "offline" from the agent on a clean stop.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+start_broker "$PORT"
+setup_keys
+echo "keepalive_s 5" >>"$T/agent.conf"
+sim_plugins 10 4 >>"$T/agent.conf"
+status_topic="vitrine/v1/cannes-croisette/pi-01/status"
+last_status() {
+	timeout 2 mosquitto_sub -p "$PORT" -h 127.0.0.1 -t "$status_topic" -C 1 2>/dev/null
+}
+
+"$AGENT" -c "$T/agent.conf" 2>"$T/agent.log" &
+pid=$!
+PIDS+=("$pid")
+wait_for 50 'last_status | grep -q "\"state\":\"online\""'
+s=$(last_status)
+check status_online_retained grep -q '"state":"online"' <<<"$s"
+check status_lists_plugins grep -q '"plugins":{"footfall":"[a-z]*","tablet":"[a-z]*","rfid":"[a-z]*"}' <<<"$s"
+check status_has_counters grep -q '"readings":[0-9]*,"invalid":0' <<<"$s"
+
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+# The broker publishes the will after 1.5 keepalives without a packet.
+wait_for 150 'last_status | grep -q "\"state\":\"offline\""'
+check will_says_offline_after_sigkill grep -q '"state":"offline"' <<<"$(last_status)"
+
+"$AGENT" -c "$T/agent.conf" 2>"$T/agent2.log" &
+pid=$!
+PIDS+=("$pid")
+wait_for 50 'last_status | grep -q "\"state\":\"online\""'
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check clean_stop_exits_0 [ "$rc" = 0 ]
+check clean_stop_says_offline grep -q '"state":"offline"' <<<"$(last_status)"
+check clean_stop_not_logged_as_outage [ "$(grep -c 'lost' "$T/agent2.log")" = 0 ]
