@@ -16,7 +16,7 @@ PIDS+=("$AGENT_PID")
 # No broker for 4 s: the agent collects and retries with back-off.
 sleep 4
 check agent_collects_without_broker [ "$(wc -l <"$T/tap.csv")" -gt 0 ]
-check unreachable_logged_once [ "$(grep -c 'unreachable' "$T/agent.log")" = 1 ]
+check unreachable_logged_once [ "$(grep -c 'broker .* unreachable (' "$T/agent.log")" = 1 ]
 
 start_broker "$PORT"
 start_aggregator
@@ -33,7 +33,7 @@ before=$(wc -l <"$T/tap.csv")
 start_broker "$PORT"
 wait_for 300 'grep -q "connected again" "$T/agent.log"'
 check agent_reconnects_after_broker_restart grep -q 'connected again' "$T/agent.log"
-check loss_logged_once [ "$(grep -c 'lost' "$T/agent.log")" = 1 ]
+check loss_logged_once [ "$(grep -c 'broker .* lost (' "$T/agent.log")" = 1 ]
 # The aggregator reconnects too; everything sealed after the restart arrives.
 sleep 2
 after=$(wc -l <"$T/tap.csv")

@@ -183,6 +183,9 @@ struct vitrine_plugin {
 	void (*fini)(void *state);
 };
 
+/* The one symbol a plugin defines (with VITRINE_EXPORT). */
+extern const struct vitrine_plugin vitrine_plugin;
+
 #ifdef __cplusplus
 }
 #endif

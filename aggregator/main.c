@@ -1,0 +1,428 @@
+/*
+ * main.c - the vitrine-aggregator command line.
+ *
+ * Parses options, loads the configuration and dispatches to a command:
+ * run (run.c), keygen/pubkey (here: a few lines over keys.h), report, watch,
+ * export and stats (report.c). Exit status: 0 success, 1 failure at run
+ * time, 2 usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agg_config.h"
+#include "err.h"
+#include "keys.h"
+#include "log.h"
+#include "report.h"
+#include "run.h"
+#include "store.h"
+#include "vt_os.h"
+
+#define VT_AGG_PROG "vitrine-aggregator"
+#define VT_AGG_EXIT_FAIL 1
+#define VT_AGG_EXIT_USAGE 2
+
+struct vt_agg_cli {
+	const char *config_path;
+	const char *command;
+	int check_config;
+	int force;
+	const char *since;
+	const char *until;
+	unsigned interval_s;
+	unsigned count;		/* watch: refreshes, 0 = until a signal */
+};
+
+static volatile sig_atomic_t vt_agg_stop;
+
+static void vt_agg_on_signal(int sig)
+{
+	(void)sig;
+	vt_agg_stop = 1;
+}
+
+static void vt_agg_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = vt_agg_on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal must cut a poll() short. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void vt_agg_help(FILE *f)
+{
+	fputs("NAME\n"
+	      "  " VT_AGG_PROG " - receive, verify and store vitrine data frames\n"
+	      "\n"
+	      "SYNOPSIS\n"
+	      "  " VT_AGG_PROG " [-c FILE] [run]\n"
+	      "  " VT_AGG_PROG " [-c FILE] keygen [--force]\n"
+	      "  " VT_AGG_PROG " [-c FILE] pubkey\n"
+	      "  " VT_AGG_PROG " [-c FILE] report [--since DATE] [--until DATE]\n"
+	      "  " VT_AGG_PROG " [-c FILE] watch [--interval S] [--count N]\n"
+	      "  " VT_AGG_PROG " [-c FILE] export | stats\n"
+	      "  " VT_AGG_PROG " [-c FILE] --check-config\n"
+	      "  " VT_AGG_PROG " --help | --version\n"
+	      "\n"
+	      "DESCRIPTION\n"
+	      "  The receiving side of vitrine. It subscribes (MQTT 5, QoS 1, persistent\n"
+	      "  session, shared subscription) to vitrine/v1/<site>/<device>/data, opens each\n"
+	      "  frame with the aggregator's private key and the device's registered public\n"
+	      "  key, rejects bad tags, unknown devices, replays and undecodable payloads\n"
+	      "  (counted, logged at most once per device per minute), and stores readings in\n"
+	      "  SQLite (WAL), committing in groups. The other commands read that database\n"
+	      "  and can run while 'run' does.\n"
+	      "\n"
+	      "COMMANDS\n"
+	      "  run       subscribe and store until SIGINT or SIGTERM (the default)\n"
+	      "  keygen    create the aggregator key pair: the private key goes to key_file\n"
+	      "            (mode 0600; an existing file is kept unless --force), the public\n"
+	      "            key is printed on stdout as 64 hex digits, for the agents'\n"
+	      "            aggregator_key\n"
+	      "  pubkey    print the public key of key_file\n"
+	      "  report    per site and hour (UTC): footfall in and out, tablet events,\n"
+	      "            sessions started, RFID reads, distinct tags, top product by reads\n"
+	      "  watch     live view for a demo: per site and minute of the last 10 minutes,\n"
+	      "            footfall, tablet events, RFID reads, the top 5 products by RFID\n"
+	      "            reads and the accepted/rejected frame counters, refreshed every\n"
+	      "            --interval seconds until SIGINT or SIGTERM\n"
+	      "  export    every stored reading as a CSV line, sorted in byte order (LC_ALL=C):\n"
+	      "              footfall,SITE,DEVICE,TIME_MS,DOOR,in|out,COUNT\n"
+	      "              tablet,SITE,DEVICE,TIME_MS,KIOSK,EVENT,SESSION_DIGEST,SCREEN,GTIN,DURATION_MS\n"
+	      "              rfid,SITE,DEVICE,TIME_MS,READER,ANTENNA,RSSI_CDBM,GTIN,FILTER,TAG_DIGEST\n"
+	      "            digests in lowercase hex; no header line\n"
+	      "  stats     the counters: frames_ok, readings_ok, readings_skipped and\n"
+	      "            rejected_<reason> for topic_mismatch, bad_frame, unknown_device,\n"
+	      "            bad_key, bad_tag, decode and replay\n"
+	      "\n"
+	      "OPTIONS\n"
+	      "  -c, --config FILE   configuration file [" VT_AGG_DEFAULT_CONFIG "]\n"
+	      "      --check-config  validate the configuration and exit (0 valid, 2 not)\n"
+	      "      --force         keygen: replace an existing key_file\n"
+	      "      --since DATE    report: from DATE (UTC, YYYY-MM-DD[THH:MM[:SS]][Z])\n"
+	      "      --until DATE    report: up to DATE, exclusive; a date alone includes\n"
+	      "                      that whole day\n"
+	      "      --interval S    watch: refresh period in seconds [1]\n"
+	      "      --count N       watch: stop after N refreshes [0 = until a signal]\n"
+	      "  -h, --help          this help\n"
+	      "  -V, --version       print the version\n"
+	      "\n",
+	      f);
+	vt_agg_config_help(f);
+	fputs("\n"
+	      "FILES\n"
+	      "  " VT_AGG_DEFAULT_CONFIG "   default configuration\n"
+	      "  key_file            the private key, one line of 64 hex digits, mode 0600\n"
+	      "  database            SQLite database with its -wal and -shm files\n"
+	      "\n"
+	      "EXIT STATUS\n"
+	      "  0  success\n"
+	      "  1  failure at run time (database, key file, broker set-up)\n"
+	      "  2  usage or configuration error (\"file:line: what was expected\")\n"
+	      "\n"
+	      "EXAMPLES\n"
+	      "  " VT_AGG_PROG " -c agg.conf keygen > agg.pub\n"
+	      "  " VT_AGG_PROG " -c agg.conf --check-config\n"
+	      "  " VT_AGG_PROG " -c agg.conf run\n"
+	      "  " VT_AGG_PROG " -c agg.conf report --since 2024-05-01 --until 2024-05-07\n"
+	      "  " VT_AGG_PROG " -c agg.conf export > readings.csv\n"
+	      "\n"
+	      "  A minimal agg.conf:\n"
+	      "    database  /var/lib/vitrine/aggregator.db\n"
+	      "    key_file  /etc/vitrine/aggregator.key\n"
+	      "    broker    127.0.0.1:1883\n"
+	      "    device    pi-door-1  <its 64-hex public key>\n"
+	      "\n"
+	      "SEE ALSO\n"
+	      "  docs/AGGREGATOR.md, docs/PROTOCOL.md, vitrine-agent(1)\n",
+	      f);
+}
+
+static int vt_agg_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, VT_AGG_PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '" VT_AGG_PROG " --help'.\n");
+	return VT_AGG_EXIT_USAGE;
+}
+
+static int vt_agg_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || s[0] == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+enum { OPT_CHECK = 256, OPT_FORCE, OPT_SINCE, OPT_UNTIL, OPT_INTERVAL, OPT_COUNT };
+
+/* Returns -1 to go on, or an exit status. */
+static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli->config_path = optarg;
+			break;
+		case OPT_CHECK:
+			cli->check_config = 1;
+			break;
+		case OPT_FORCE:
+			cli->force = 1;
+			break;
+		case OPT_SINCE:
+			cli->since = optarg;
+			break;
+		case OPT_UNTIL:
+			cli->until = optarg;
+			break;
+		case OPT_INTERVAL:
+			if (vt_agg_parse_uint(optarg, 1, 3600, &cli->interval_s) < 0)
+				return vt_agg_usage("--interval: expected seconds from 1 to 3600, got '%s'",
+						    optarg);
+			break;
+		case OPT_COUNT:
+			if (vt_agg_parse_uint(optarg, 0, 1000000, &cli->count) < 0)
+				return vt_agg_usage("--count: expected a number, got '%s'", optarg);
+			break;
+		case 'h':
+			vt_agg_help(stdout);
+			return 0;
+		case 'V':
+			printf(VT_AGG_PROG " " VT_VERSION "\n");
+			return 0;
+		default:
+			return vt_agg_usage("%s", "invalid option");
+		}
+	}
+	if (optind < argc)
+		cli->command = argv[optind++];
+	if (optind < argc)
+		return vt_agg_usage("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+/* Options that only make sense with one command. */
+static int vt_agg_check_args(const struct vt_agg_cli *cli)
+{
+	static const char *const commands[] = {
+		"run", "keygen", "pubkey", "report", "watch", "export", "stats", NULL,
+	};
+	int known = 0;
+
+	for (int i = 0; commands[i]; i++)
+		known |= strcmp(cli->command, commands[i]) == 0;
+	if (!known)
+		return vt_agg_usage("unknown command '%s' (expected run, keygen, pubkey, report, watch, export or stats)",
+				    cli->command);
+	if (cli->force && strcmp(cli->command, "keygen") != 0)
+		return vt_agg_usage("%s", "--force only applies to keygen");
+	if ((cli->since || cli->until) && strcmp(cli->command, "report") != 0)
+		return vt_agg_usage("%s", "--since and --until only apply to report");
+	return -1;
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
+static int vt_agg_cmd_keygen(const struct vt_agg_config *cfg, int force)
+{
+	uint8_t priv[VT_KEY_LEN], pub[VT_KEY_LEN];
+	char hex[2 * VT_KEY_LEN + 1];
+	struct stat sb;
+	int rc;
+
+	if (!force && lstat(cfg->key_file, &sb) == 0) {
+		fprintf(stderr,
+			VT_AGG_PROG ": %s already exists; not replacing it (use --force, and give the devices the new public key)\n",
+			cfg->key_file);
+		return VT_AGG_EXIT_FAIL;
+	}
+	rc = vt_keys_generate(priv, pub);
+	if (rc == 0)
+		rc = vt_keys_save(cfg->key_file, priv, 1);
+	vt_keys_wipe(priv, sizeof(priv));
+	if (rc < 0) {
+		fprintf(stderr, VT_AGG_PROG ": cannot write %s: %s\n", cfg->key_file,
+			vt_strerror(rc));
+		return VT_AGG_EXIT_FAIL;
+	}
+	vt_hex_encode(pub, VT_KEY_LEN, hex);
+	printf("%s\n", hex);
+	return 0;
+}
+
+static int vt_agg_load_key(const struct vt_agg_config *cfg, uint8_t priv[VT_KEY_LEN])
+{
+	int rc = vt_keys_load(cfg->key_file, priv, 1);
+
+	if (rc < 0)
+		fprintf(stderr, VT_AGG_PROG ": cannot load key_file %s: %s%s\n", cfg->key_file,
+			vt_strerror(rc),
+			rc == -ENOENT ? " (create it with 'keygen')"
+			: rc == -EPERM ? " (it must be readable by its owner only: chmod 600)" : "");
+	return rc;
+}
+
+static int vt_agg_cmd_pubkey(const struct vt_agg_config *cfg)
+{
+	uint8_t priv[VT_KEY_LEN], pub[VT_KEY_LEN];
+	char hex[2 * VT_KEY_LEN + 1];
+	int rc;
+
+	rc = vt_agg_load_key(cfg, priv);
+	if (rc == 0)
+		rc = vt_keys_public(priv, pub);
+	vt_keys_wipe(priv, sizeof(priv));
+	if (rc < 0)
+		return VT_AGG_EXIT_FAIL;
+	vt_hex_encode(pub, VT_KEY_LEN, hex);
+	printf("%s\n", hex);
+	return 0;
+}
+
+static int vt_agg_cmd_run(const struct vt_agg_config *cfg)
+{
+	uint8_t priv[VT_KEY_LEN];
+	int rc;
+
+	if (vt_agg_load_key(cfg, priv) < 0)
+		return VT_AGG_EXIT_FAIL;
+	vt_agg_signals();
+	rc = vt_agg_run(cfg, priv, &vt_agg_stop);
+	vt_keys_wipe(priv, sizeof(priv));
+	return rc < 0 ? VT_AGG_EXIT_FAIL : 0;
+}
+
+static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
+{
+	int clear = isatty(STDOUT_FILENO);
+	unsigned shown = 0;
+
+	vt_agg_signals();
+	while (!vt_agg_stop) {
+		if (vt_report_watch_once(db, stdout, vt_os_now_ms(), clear) < 0)
+			return VT_AGG_EXIT_FAIL;
+		if (cli->count && ++shown >= cli->count)
+			break;
+		if (!clear)
+			fputs("\n", stdout);
+		poll(NULL, 0, (int)(cli->interval_s ? cli->interval_s : 1) * 1000);
+	}
+	return 0;
+}
+
+static int vt_agg_cmd_report(const struct vt_agg_cli *cli, sqlite3 *db)
+{
+	int64_t since = 0, until = INT64_MAX;
+
+	if (cli->since && vt_report_parse_time(cli->since, 0, &since) < 0)
+		return vt_agg_usage("--since: expected YYYY-MM-DD[THH:MM[:SS]][Z], got '%s'",
+				    cli->since);
+	if (cli->until && vt_report_parse_time(cli->until, 1, &until) < 0)
+		return vt_agg_usage("--until: expected YYYY-MM-DD[THH:MM[:SS]][Z], got '%s'",
+				    cli->until);
+	return vt_report_hourly(db, stdout, since, until) < 0 ? VT_AGG_EXIT_FAIL : 0;
+}
+
+/* report, watch, export, stats: read-only on the database. */
+static int vt_agg_cmd_read(const struct vt_agg_cli *cli, const struct vt_agg_config *cfg)
+{
+	struct vt_store *st = NULL;
+	char err[512];
+	sqlite3 *db;
+	int rc;
+
+	if (vt_store_open(cfg->database, VT_STORE_READONLY, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, VT_AGG_PROG ": %s\n", err);
+		return VT_AGG_EXIT_FAIL;
+	}
+	db = vt_store_db(st);
+	if (strcmp(cli->command, "report") == 0)
+		rc = vt_agg_cmd_report(cli, db);
+	else if (strcmp(cli->command, "watch") == 0)
+		rc = vt_agg_watch_loop(db, cli);
+	else if (strcmp(cli->command, "export") == 0)
+		rc = vt_report_export(db, stdout) < 0 ? VT_AGG_EXIT_FAIL : 0;
+	else
+		rc = vt_report_stats(db, stdout) < 0 ? VT_AGG_EXIT_FAIL : 0;
+	vt_store_close(st);
+	return rc;
+}
+
+static int vt_agg_dispatch(const struct vt_agg_cli *cli, const struct vt_agg_config *cfg)
+{
+	if (strcmp(cli->command, "run") == 0)
+		return vt_agg_cmd_run(cfg);
+	if (strcmp(cli->command, "keygen") == 0)
+		return vt_agg_cmd_keygen(cfg, cli->force);
+	if (strcmp(cli->command, "pubkey") == 0)
+		return vt_agg_cmd_pubkey(cfg);
+	return vt_agg_cmd_read(cli, cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct vt_agg_cli cli = {
+		.config_path = VT_AGG_DEFAULT_CONFIG,
+		.command = "run",
+		.interval_s = 1,
+	};
+	struct vt_agg_config cfg;
+	char err[VT_CONF_ERR_MAX];
+	int rc;
+
+	vt_log_init(VT_AGG_PROG, VT_LOG_INFO);
+	rc = vt_agg_parse_args(argc, argv, &cli);
+	if (rc >= 0)
+		return rc;
+	if (!cli.check_config && (rc = vt_agg_check_args(&cli)) >= 0)
+		return rc;
+	err[0] = '\0';
+	rc = vt_agg_config_load(cli.config_path, &cfg, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, VT_AGG_PROG ": %s\n", err[0] ? err : vt_strerror(rc));
+		vt_agg_config_free(&cfg);
+		return VT_AGG_EXIT_USAGE;
+	}
+	if (cli.check_config) {
+		printf("%s: configuration valid (%zu devices registered)\n", cli.config_path,
+		       cfg.n_devices);
+		rc = 0;
+	} else {
+		vt_log_init(VT_AGG_PROG, cfg.log_level);
+		rc = vt_agg_dispatch(&cli, &cfg);
+	}
+	vt_agg_config_free(&cfg);
+	return rc;
+}

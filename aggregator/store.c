@@ -1,0 +1,466 @@
+/*
+ * store.c - SQLite storage of opened frames, with group commit (store.h).
+ *
+ * Every frame is a row in frames(device, seq) and its readings rows in the
+ * table of their kind. The primary key on (device, seq) is the replay check:
+ * an insert that changes nothing means the frame was stored before, in an
+ * earlier transaction or earlier in this one. Each frame sits in a savepoint
+ * so that a failure halfway through leaves none of its rows behind.
+ * Counter changes are kept in memory and written in the same transaction as
+ * the frames they describe.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "store.h"
+#include "vt_os.h"
+
+#define VT_STORE_SCHEMA_VERSION 1
+#define VT_STORE_BUSY_MS 5000
+
+enum vt_store_stmt {
+	VT_STMT_BEGIN,
+	VT_STMT_COMMIT,
+	VT_STMT_ROLLBACK,
+	VT_STMT_SAVEPOINT,
+	VT_STMT_RELEASE,
+	VT_STMT_ROLLBACK_TO,
+	VT_STMT_FRAME,
+	VT_STMT_FOOTFALL,
+	VT_STMT_TABLET,
+	VT_STMT_RFID,
+	VT_STMT_COUNTER,
+	VT_STMT_COUNT
+};
+
+static const char *const vt_store_sql[VT_STMT_COUNT] = {
+	[VT_STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[VT_STMT_COMMIT] = "COMMIT",
+	[VT_STMT_ROLLBACK] = "ROLLBACK",
+	[VT_STMT_SAVEPOINT] = "SAVEPOINT vt_frame",
+	[VT_STMT_RELEASE] = "RELEASE vt_frame",
+	[VT_STMT_ROLLBACK_TO] = "ROLLBACK TO vt_frame",
+	[VT_STMT_FRAME] = "INSERT INTO frames(device, seq, epoch, site, received_at_ms, readings)"
+			  " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device, seq) DO NOTHING",
+	[VT_STMT_FOOTFALL] = "INSERT INTO footfall(device, seq, idx, site, time_ms, door,"
+			     " direction, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[VT_STMT_TABLET] = "INSERT INTO tablet(device, seq, idx, site, time_ms, kiosk, event,"
+			   " session_digest, screen, gtin, duration_ms)"
+			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[VT_STMT_RFID] = "INSERT INTO rfid(device, seq, idx, site, time_ms, reader, antenna,"
+			 " rssi_cdbm, gtin, filter, tag_digest)"
+			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[VT_STMT_COUNTER] = "INSERT INTO counters(name, value) VALUES (?, ?)"
+			    " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+};
+
+static const char vt_store_schema[] =
+	"CREATE TABLE IF NOT EXISTS frames(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" epoch INTEGER NOT NULL, site TEXT NOT NULL, received_at_ms INTEGER NOT NULL,"
+	" readings INTEGER NOT NULL, PRIMARY KEY(device, seq));"
+	"CREATE TABLE IF NOT EXISTS footfall(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+	" door INTEGER NOT NULL, direction TEXT NOT NULL, count INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS tablet(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+	" kiosk INTEGER NOT NULL, event TEXT NOT NULL, session_digest BLOB NOT NULL,"
+	" screen TEXT NOT NULL, gtin TEXT NOT NULL, duration_ms INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS rfid(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+	" reader INTEGER NOT NULL, antenna INTEGER NOT NULL, rssi_cdbm INTEGER NOT NULL,"
+	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS footfall_site_time ON footfall(site, time_ms);"
+	"CREATE INDEX IF NOT EXISTS tablet_site_time ON tablet(site, time_ms);"
+	"CREATE INDEX IF NOT EXISTS rfid_site_time ON rfid(site, time_ms);";
+
+struct vt_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[VT_STMT_COUNT];
+	int in_tx;
+	int64_t pending_since;		/* mono ms; 0 = nothing pending */
+	uint64_t group_frames;		/* frames in the open transaction */
+	int64_t delta[VT_STORE_COUNTERS];
+	uint64_t session[VT_STORE_COUNTERS];
+};
+
+const char *vt_store_counter_name(int counter)
+{
+	static char names[VT_AGG_REASON_COUNT][40];
+
+	switch (counter) {
+	case VT_STORE_FRAMES_OK:
+		return "frames_ok";
+	case VT_STORE_READINGS_OK:
+		return "readings_ok";
+	case VT_STORE_READINGS_SKIPPED:
+		return "readings_skipped";
+	}
+	if (counter <= VT_STORE_REJECTED || counter >= VT_STORE_COUNTERS)
+		return "unknown";
+	counter -= VT_STORE_REJECTED;
+	if (!names[counter][0])
+		snprintf(names[counter], sizeof(names[counter]), "rejected_%s",
+			 vt_agg_reason_name((enum vt_agg_reason)counter));
+	return names[counter];
+}
+
+static void vt_store_add(struct vt_store *st, int counter, uint64_t n)
+{
+	if (n == 0)
+		return;
+	st->delta[counter] += (int64_t)n;
+	st->session[counter] += n;
+	if (!st->pending_since)
+		st->pending_since = vt_os_mono_ms();
+}
+
+/* Run a prepared statement that returns no rows. */
+static int vt_store_step(struct vt_store *st, enum vt_store_stmt which)
+{
+	sqlite3_stmt *s = st->stmt[which];
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		VT_DEBUG("database %s: %s", st->path, sqlite3_errmsg(st->db));
+		return -VT_EDB;
+	}
+	return 0;
+}
+
+static int vt_store_prepare(struct vt_store *st, char *err, size_t errlen)
+{
+	for (int i = 0; i < VT_STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, vt_store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->stmt[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "database %s: %s", st->path,
+				 sqlite3_errmsg(st->db));
+			return -VT_EDB;
+		}
+	}
+	return 0;
+}
+
+static int vt_store_init_schema(struct vt_store *st, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	char sql[64];
+
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
+			 NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(st->db, vt_store_schema, NULL, NULL, &msg) != SQLITE_OK)
+		goto out_err;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", VT_STORE_SCHEMA_VERSION);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		goto out_err;
+	return vt_store_prepare(st, err, errlen);
+out_err:
+	snprintf(err, errlen, "database %s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return -VT_EDB;
+}
+
+/* A read-only open must find our tables, or every query fails later with a
+ * less helpful message. */
+static int vt_store_check_schema(struct vt_store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int found = -1;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+			       " ('frames', 'footfall', 'tablet', 'rfid', 'counters')",
+			       -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		found = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (found == 5)
+		return 0;
+	if (found < 0)
+		snprintf(err, errlen, "database %s: %s", st->path, sqlite3_errmsg(st->db));
+	else
+		snprintf(err, errlen, "database %s: not a vitrine database (no tables yet)",
+			 st->path);
+	return -VT_EDB;
+}
+
+int vt_store_open(const char *path, int mode, struct vt_store **out, char *err, size_t errlen)
+{
+	int flags = mode == VT_STORE_READONLY ? SQLITE_OPEN_READONLY
+					      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	struct vt_store *st;
+	int rc;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->path = strdup(path);
+	if (!st->path) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	if (mode == VT_STORE_READONLY && access(path, F_OK) != 0) {
+		snprintf(err, errlen, "database %s does not exist (run the aggregator first)", path);
+		rc = -ENOENT;
+		goto out_free;
+	}
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "database %s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		rc = -VT_EDB;
+		goto out_free;
+	}
+	sqlite3_busy_timeout(st->db, VT_STORE_BUSY_MS);
+	if (mode == VT_STORE_READONLY)
+		rc = vt_store_check_schema(st, err, errlen);
+	else
+		rc = vt_store_init_schema(st, err, errlen);
+	if (rc < 0)
+		goto out_free;
+	*out = st;
+	return 0;
+out_free:
+	vt_store_close(st);
+	return rc;
+}
+
+int vt_store_close(struct vt_store *st)
+{
+	int rc = 0;
+
+	if (!st)
+		return 0;
+	if (st->stmt[VT_STMT_COMMIT])
+		rc = vt_store_commit(st);
+	for (int i = 0; i < VT_STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (sqlite3_close(st->db) != SQLITE_OK)
+		rc = -VT_EDB;
+	free(st->path);
+	free(st);
+	return rc;
+}
+
+sqlite3 *vt_store_db(struct vt_store *st)
+{
+	return st->db;
+}
+
+/* ---- writing -------------------------------------------------------------------- */
+
+static int vt_store_begin(struct vt_store *st)
+{
+	int rc;
+
+	if (st->in_tx)
+		return 0;
+	rc = vt_store_step(st, VT_STMT_BEGIN);
+	if (rc == 0) {
+		st->in_tx = 1;
+		st->group_frames = 0;
+		if (!st->pending_since)
+			st->pending_since = vt_os_mono_ms();
+	}
+	return rc;
+}
+
+static void vt_store_bind_head(sqlite3_stmt *s, const struct vt_frame_header *h,
+			       const Vitrine__V1__Batch *b, size_t idx, int64_t time_ms)
+{
+	sqlite3_bind_text(s, 1, h->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)h->seq);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)idx);
+	sqlite3_bind_text(s, 4, b->site, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, time_ms);
+}
+
+static void vt_store_bind_blob(sqlite3_stmt *s, int col, const ProtobufCBinaryData *d)
+{
+	/* A zero-length blob, not NULL: export prints an empty field. */
+	sqlite3_bind_blob(s, col, d->len ? d->data : (const void *)"", (int)d->len,
+			  SQLITE_STATIC);
+}
+
+static const char *vt_store_tablet_event(int type)
+{
+	static const char *const names[] = {
+		"", "session_start", "session_end", "screen_view", "product_lookup",
+	};
+
+	return type >= 0 && type < 5 ? names[type] : "";
+}
+
+static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h,
+			    const Vitrine__V1__Batch *b, size_t idx)
+{
+	const Vitrine__V1__Reading *r = b->readings[idx];
+	int64_t t = b->base_time_ms + r->time_offset_ms; /* checked by receive */
+	sqlite3_stmt *s;
+
+	switch (r->kind_case) {
+	case VITRINE__V1__READING__KIND_FOOTFALL:
+		s = st->stmt[VT_STMT_FOOTFALL];
+		vt_store_bind_head(s, h, b, idx, t);
+		sqlite3_bind_int64(s, 6, r->footfall->door);
+		sqlite3_bind_text(s, 7,
+				  r->footfall->direction == VITRINE__V1__DIRECTION__DIRECTION_IN
+					  ? "in" : "out", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, r->footfall->count);
+		return vt_store_step(st, VT_STMT_FOOTFALL);
+	case VITRINE__V1__READING__KIND_TABLET:
+		s = st->stmt[VT_STMT_TABLET];
+		vt_store_bind_head(s, h, b, idx, t);
+		sqlite3_bind_int64(s, 6, r->tablet->kiosk);
+		sqlite3_bind_text(s, 7, vt_store_tablet_event(r->tablet->type), -1, SQLITE_STATIC);
+		vt_store_bind_blob(s, 8, &r->tablet->session_digest);
+		sqlite3_bind_text(s, 9, r->tablet->screen, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 10, r->tablet->gtin, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 11, r->tablet->duration_ms);
+		return vt_store_step(st, VT_STMT_TABLET);
+	case VITRINE__V1__READING__KIND_RFID:
+		s = st->stmt[VT_STMT_RFID];
+		vt_store_bind_head(s, h, b, idx, t);
+		sqlite3_bind_int64(s, 6, r->rfid->reader);
+		sqlite3_bind_int64(s, 7, r->rfid->antenna);
+		sqlite3_bind_int64(s, 8, r->rfid->rssi_cdbm);
+		sqlite3_bind_text(s, 9, r->rfid->gtin, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 10, r->rfid->filter);
+		vt_store_bind_blob(s, 11, &r->rfid->tag_digest);
+		return vt_store_step(st, VT_STMT_RFID);
+	default:
+		return 1;	/* unknown kind: skipped */
+	}
+}
+
+static int vt_store_known(const Vitrine__V1__Reading *r)
+{
+	return r->kind_case == VITRINE__V1__READING__KIND_FOOTFALL ||
+	       r->kind_case == VITRINE__V1__READING__KIND_TABLET ||
+	       r->kind_case == VITRINE__V1__READING__KIND_RFID;
+}
+
+/* Insert the frame row; 1 if it was new, 0 if a replay, or -VT_EDB. */
+static int vt_store_frame_row(struct vt_store *st, const struct vt_frame_header *h,
+			      const Vitrine__V1__Batch *b, int64_t received_at_ms, size_t known)
+{
+	sqlite3_stmt *s = st->stmt[VT_STMT_FRAME];
+	int rc;
+
+	sqlite3_bind_text(s, 1, h->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)h->seq);
+	sqlite3_bind_int64(s, 3, h->epoch);
+	sqlite3_bind_text(s, 4, b->site, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, received_at_ms);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)known);
+	rc = vt_store_step(st, VT_STMT_FRAME);
+	if (rc < 0)
+		return rc;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
+		 const Vitrine__V1__Batch *b, int64_t received_at_ms)
+{
+	size_t known = 0;
+	int rc;
+
+	for (size_t i = 0; i < b->n_readings; i++)
+		known += vt_store_known(b->readings[i]);
+	rc = vt_store_begin(st);
+	if (rc < 0)
+		return rc;
+	rc = vt_store_step(st, VT_STMT_SAVEPOINT);
+	if (rc < 0)
+		return rc;
+	rc = vt_store_frame_row(st, h, b, received_at_ms, known);
+	if (rc <= 0)
+		goto out_rollback;
+	for (size_t i = 0; i < b->n_readings; i++) {
+		rc = vt_store_reading(st, h, b, i);
+		if (rc < 0)
+			goto out_rollback;
+	}
+	rc = vt_store_step(st, VT_STMT_RELEASE);
+	if (rc < 0)
+		goto out_rollback;
+	st->group_frames++;
+	vt_store_add(st, VT_STORE_FRAMES_OK, 1);
+	vt_store_add(st, VT_STORE_READINGS_OK, known);
+	vt_store_add(st, VT_STORE_READINGS_SKIPPED, b->n_readings - known);
+	return 0;
+out_rollback:
+	vt_store_step(st, VT_STMT_ROLLBACK_TO);
+	vt_store_step(st, VT_STMT_RELEASE);
+	if (rc == 0) {
+		vt_store_reject(st, VT_AGG_REPLAY);
+		return -VT_EREPLAY;
+	}
+	return -VT_EDB;
+}
+
+void vt_store_reject(struct vt_store *st, enum vt_agg_reason reason)
+{
+	if (reason > VT_AGG_OK && reason < VT_AGG_REASON_COUNT)
+		vt_store_add(st, VT_STORE_REJECTED + (int)reason, 1);
+}
+
+int vt_store_pending(const struct vt_store *st, int64_t *since_mono_ms)
+{
+	if (since_mono_ms)
+		*since_mono_ms = st->pending_since;
+	return st->pending_since != 0;
+}
+
+static int vt_store_flush_counters(struct vt_store *st)
+{
+	sqlite3_stmt *s = st->stmt[VT_STMT_COUNTER];
+
+	for (int i = 0; i < VT_STORE_COUNTERS; i++) {
+		if (!st->delta[i])
+			continue;
+		sqlite3_bind_text(s, 1, vt_store_counter_name(i), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, st->delta[i]);
+		if (vt_store_step(st, VT_STMT_COUNTER) < 0)
+			return -VT_EDB;
+	}
+	return 0;
+}
+
+int vt_store_commit(struct vt_store *st)
+{
+	int rc;
+
+	if (!st->pending_since)
+		return 0;
+	rc = vt_store_begin(st);
+	if (rc == 0)
+		rc = vt_store_flush_counters(st);
+	if (rc == 0)
+		rc = vt_store_step(st, VT_STMT_COMMIT);
+	if (rc < 0) {
+		VT_ERROR("database %s: commit failed (%s); %llu frames of this group lost",
+			 st->path, sqlite3_errmsg(st->db), (unsigned long long)st->group_frames);
+		if (!sqlite3_get_autocommit(st->db))
+			vt_store_step(st, VT_STMT_ROLLBACK);
+	}
+	st->in_tx = 0;
+	st->group_frames = 0;
+	st->pending_since = 0;
+	memset(st->delta, 0, sizeof(st->delta));
+	return rc;
+}
+
+uint64_t vt_store_session_count(const struct vt_store *st, int counter)
+{
+	if (counter < 0 || counter >= VT_STORE_COUNTERS)
+		return 0;
+	return st->session[counter];
+}

@@ -1,0 +1,73 @@
+/*
+ * store.h - the aggregator's SQLite database: frames, readings, counters.
+ *
+ * One writer (vitrine-aggregator run) stores opened frames in group-commit
+ * transactions: the first change opens a transaction, vt_store_commit()
+ * closes it, and the run loop calls that every commit_interval_ms. Readers
+ * (report, watch, export, stats) open the same file read-only; WAL mode lets
+ * them run while the writer works. Schema: docs/AGGREGATOR.md.
+ *
+ * This file does not open frames or talk MQTT; it trusts that a Batch given
+ * to vt_store_put() came out of vt_agg_receive().
+ */
+#ifndef VT_AGG_STORE_H
+#define VT_AGG_STORE_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "frame.h"
+#include "receive.h"
+
+/* The counters kept in the counters table ("frames_ok", ...,
+ * "rejected_<reason>" for every reason). */
+enum vt_store_counter {
+	VT_STORE_FRAMES_OK = 0,
+	VT_STORE_READINGS_OK,
+	VT_STORE_READINGS_SKIPPED,	/* reading kinds this build does not know */
+	VT_STORE_REJECTED,		/* + enum vt_agg_reason (1 ..) */
+	VT_STORE_COUNTERS = VT_STORE_REJECTED + VT_AGG_REASON_COUNT
+};
+
+/* Name of a counter ("frames_ok", "rejected_bad_tag"); never NULL. */
+const char *vt_store_counter_name(int counter);
+
+struct vt_store;
+
+#define VT_STORE_READWRITE 0
+#define VT_STORE_READONLY 1
+
+/* Open (read-write: create file and schema if missing, WAL mode) path.
+ * Returns 0 or VT_EDB / -errno; a message for the operator in err. Close
+ * with vt_store_close(). */
+int vt_store_open(const char *path, int mode, struct vt_store **out, char *err, size_t errlen);
+
+/* Commit what is pending, finalize statements, close. NULL is a no-op. */
+int vt_store_close(struct vt_store *st);
+
+/* Store one opened frame (its header and Batch, both borrowed) inside the
+ * current group transaction, opening one if needed. Returns 0, -VT_EREPLAY
+ * when (device, seq) is already stored (counted, readings not stored), or
+ * -VT_EDB (nothing of this frame stored). */
+int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
+		 const Vitrine__V1__Batch *b, int64_t received_at_ms);
+
+/* Count one rejected message. */
+void vt_store_reject(struct vt_store *st, enum vt_agg_reason reason);
+
+/* Is a transaction or a counter change waiting for vt_store_commit(), and
+ * since when (vt_os_mono_ms())? */
+int vt_store_pending(const struct vt_store *st, int64_t *since_mono_ms);
+
+/* Write pending counter changes and commit. Returns 0 or -VT_EDB (the
+ * pending frames are rolled back and logged as lost). */
+int vt_store_commit(struct vt_store *st);
+
+/* Counts since this process opened the store (not the table's totals). */
+uint64_t vt_store_session_count(const struct vt_store *st, int counter);
+
+/* The connection, for read-only queries (report.c). Borrowed. */
+sqlite3 *vt_store_db(struct vt_store *st);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * plugins/tablet/source.h - where kiosk interaction events come from.
+ *
+ * A source delivers the events of every in-store kiosk (session start and
+ * end, screen views, product lookups), oldest first, each with the time it
+ * happened on the source's clock. Drivers: source_sim.c (simulated kiosks,
+ * for demos and tests); a Unix-domain-socket driver fed by the kiosk
+ * application will implement the same ops. The plugin validates every event
+ * (a kiosk application is not trusted to get fields right), so a driver
+ * only has to parse. Single-threaded: the agent's poll loop only.
+ */
+#ifndef VT_TABLET_SOURCE_H
+#define VT_TABLET_SOURCE_H
+
+#include <stdint.h>
+
+#include <vitrine/plugin.h>
+
+struct tablet_event {
+	uint32_t kiosk;			  /* 1-based */
+	uint32_t type;			  /* enum vitrine_tablet_event */
+	char session[VITRINE_SESSION_MAX]; /* the kiosk's session id */
+	char screen[VITRINE_SCREEN_MAX];   /* SCREEN_VIEW: screen name */
+	char gtin[VITRINE_GTIN_MAX];	   /* PRODUCT_LOOKUP: GTIN-14 */
+	uint32_t duration_ms;		   /* view: time on screen; lookup: time
+					    * on the product; end: session length */
+	int64_t ts_ms;			   /* source clock: UTC ms =
+					    * epoch_utc_ms + ts_ms */
+};
+
+struct tablet_source;
+
+struct tablet_source_ops {
+	const char *name;
+	/* Start (or restart after a failure; state is kept). 0 or -errno. */
+	int (*open)(struct tablet_source *src);
+	/* Fill *ev with the next event whose time is <= horizon_ms and return
+	 * 1; return 0 when none is ready; -errno when the source failed (it is
+	 * then closed: call open again). A socket driver ignores horizon_ms
+	 * and returns what the kiosks have already sent. */
+	int (*next_event)(struct tablet_source *src, int64_t horizon_ms,
+			  struct tablet_event *ev);
+	void (*close)(struct tablet_source *src);
+	/* Free the source (closing it first if needed). */
+	void (*destroy)(struct tablet_source *src);
+};
+
+/* Drivers embed this as their first member. */
+struct tablet_source {
+	const struct tablet_source_ops *ops;
+	/* UTC ms at ts_ms = 0 of the source's clock; set by open. */
+	int64_t epoch_utc_ms;
+};
+
+/* ---- the simulated driver (source_sim.c) ---- */
+
+#define TABLET_KIOSKS_MAX 32
+
+struct tablet_sim_params {
+	uint64_t seed;
+	int64_t start_utc_ms;	/* simulated time the store's day starts from */
+	uint32_t kiosks;	/* 1..TABLET_KIOSKS_MAX */
+	uint64_t fail_every;	/* fail after every N events; 0 = never */
+};
+
+/* Creates a simulated source; *out is freed with (*out)->ops->destroy.
+ * Its clock is UTC ms (epoch_utc_ms = 0). Returns 0, -EINVAL or -ENOMEM. */
+int tablet_sim_create(const struct tablet_sim_params *p,
+		      struct tablet_source **out);
+
+/* The simulated catalogue: GTIN-14 number i (0 <= i < count), or NULL. */
+const char *tablet_sim_product(unsigned i);
+
+#endif /* VT_TABLET_SOURCE_H */

@@ -1,0 +1,408 @@
+/*
+ * plugins/tablet/tablet_test.c - tests for the simulated kiosks and the
+ * tablet plugin.
+ *
+ * The plugin is linked in directly and driven through `vitrine_plugin` with
+ * a fake host (below) that records every emitted reading, the monotonic time
+ * it was emitted at, and every log line.
+ */
+#include <vitrine/plugin.h>
+
+#include "source.h"
+#include "vt_test.h"
+
+#include <errno.h>
+#include <stdarg.h>
+
+/* The plugin's one exported symbol (plugin.h names it, the agent dlsym()s it). */
+
+/* ---- fake host ----------------------------------------------------------- */
+
+#define FAKE_KEYS 16
+#define FAKE_LOG_BYTES 8192
+
+struct vitrine_ctx {
+	const char *keys[FAKE_KEYS];
+	const char *vals[FAKE_KEYS];
+	int nkeys;
+	struct vitrine_reading *readings;
+	int64_t *emitted_at;	/* mono_ms when each reading was emitted */
+	size_t n, cap;
+	int64_t mono_ms;
+	char log[FAKE_LOG_BYTES];
+	size_t log_len;
+	int errors;
+};
+
+static int fake_emit(struct vitrine_ctx *ctx, const struct vitrine_reading *r)
+{
+	if (ctx->n < ctx->cap) {
+		ctx->readings[ctx->n] = *r;
+		ctx->emitted_at[ctx->n] = ctx->mono_ms;
+	}
+	ctx->n++;
+	return 0;
+}
+
+static void fake_log(struct vitrine_ctx *ctx, int level, const char *fmt, ...)
+	VITRINE_PRINTF(3, 4);
+
+static void fake_log(struct vitrine_ctx *ctx, int level, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	ctx->errors += level == VITRINE_LOG_ERROR;
+	if (ctx->log_len >= FAKE_LOG_BYTES - 2)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(ctx->log + ctx->log_len, FAKE_LOG_BYTES - ctx->log_len - 1,
+			fmt, ap);
+	va_end(ap);
+	if (len > 0)
+		ctx->log_len += (size_t)len;
+	if (ctx->log_len > FAKE_LOG_BYTES - 2)
+		ctx->log_len = FAKE_LOG_BYTES - 2;
+	ctx->log[ctx->log_len++] = '\n';
+	ctx->log[ctx->log_len] = '\0';
+}
+
+static const char *fake_config(struct vitrine_ctx *ctx, const char *key)
+{
+	for (int i = 0; i < ctx->nkeys; i++)
+		if (!strcmp(ctx->keys[i], key))
+			return ctx->vals[i];
+	return NULL;
+}
+
+static int64_t fake_now(struct vitrine_ctx *ctx)
+{
+	(void)ctx;
+	return INT64_C(1795000000000);
+}
+
+static int64_t fake_mono(struct vitrine_ctx *ctx)
+{
+	return ctx->mono_ms;
+}
+
+static const struct vitrine_host fake_host = {
+	.abi_major = VITRINE_ABI_MAJOR,
+	.struct_size = sizeof(struct vitrine_host),
+	.emit = fake_emit,
+	.log = fake_log,
+	.config = fake_config,
+	.now_ms = fake_now,
+	.mono_ms = fake_mono,
+};
+
+static void fake_set(struct vitrine_ctx *ctx, const char *key, const char *val)
+{
+	for (int i = 0; i < ctx->nkeys; i++)
+		if (!strcmp(ctx->keys[i], key)) {
+			ctx->vals[i] = val;
+			return;
+		}
+	ctx->keys[ctx->nkeys] = key;
+	ctx->vals[ctx->nkeys++] = val;
+}
+
+static struct vitrine_ctx *fake_new(size_t cap)
+{
+	struct vitrine_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		abort();
+	ctx->readings = calloc(cap, sizeof(*ctx->readings));
+	ctx->emitted_at = calloc(cap, sizeof(*ctx->emitted_at));
+	if (!ctx->readings || !ctx->emitted_at)
+		abort();
+	ctx->cap = cap;
+	ctx->mono_ms = 1000;
+	fake_set(ctx, "start", "2026-11-25T09:00:00Z");
+	fake_set(ctx, "speed", "0");
+	return ctx;
+}
+
+static void fake_free(struct vitrine_ctx *ctx)
+{
+	free(ctx->readings);
+	free(ctx->emitted_at);
+	free(ctx);
+}
+
+struct run_result {
+	int init_rc;
+	int finished;		/* collect returned 1 */
+	int failures;		/* collect returned < 0 */
+	int recoveries;		/* collect returned 0 right after a failure */
+	int calls;
+};
+
+/* init, collect until finished or max_calls, fini; mono advances step_ms. */
+static struct run_result run_plugin(struct vitrine_ctx *ctx, int max_calls,
+				    int64_t step_ms)
+{
+	struct run_result res = { 0 };
+	void *state = NULL;
+
+	res.init_rc = vitrine_plugin.init(&fake_host, ctx, &state);
+	if (res.init_rc)
+		return res;
+	for (int rc = 0; res.calls < max_calls && !res.finished;) {
+		int prev = rc;
+
+		rc = vitrine_plugin.collect(state);
+		res.calls++;
+		res.failures += rc < 0;
+		res.recoveries += prev < 0 && rc == 0;
+		res.finished = rc == 1;
+		ctx->mono_ms += step_ms;
+	}
+	vitrine_plugin.fini(state);
+	return res;
+}
+
+static int same_readings(const struct vitrine_ctx *a, const struct vitrine_ctx *b)
+{
+	return a->n == b->n &&
+	       !memcmp(a->readings, b->readings, a->n * sizeof(*a->readings));
+}
+
+static int gtin_ok(const char *g)
+{
+	unsigned sum = 0;
+
+	if (strlen(g) != 14)
+		return 0;
+	for (int i = 0; i < 13; i++) {
+		if (g[i] < '0' || g[i] > '9')
+			return 0;
+		sum += (unsigned)(g[i] - '0') * (i % 2 ? 1 : 3);
+	}
+	return g[13] == (char)('0' + (10 - sum % 10) % 10);
+}
+
+static int hex32_ok(const char *s)
+{
+	if (strlen(s) != 32)
+		return 0;
+	for (int i = 0; i < 32; i++)
+		if (!strchr("0123456789abcdef", s[i]))
+			return 0;
+	return 1;
+}
+
+VT_TEST(tablet_catalogue_has_valid_gtins)
+{
+	unsigned n = 0;
+
+	for (const char *g; (g = tablet_sim_product(n)); n++)
+		CHECK(gtin_ok(g));
+	CHECK_EQ_INT(n, 20);
+	CHECK(!gtin_ok("03012345123458"));	/* and the check can fail */
+}
+
+VT_TEST(tablet_same_seed_gives_same_readings)
+{
+	struct vitrine_ctx *a = fake_new(2000), *b = fake_new(2000);
+
+	fake_set(a, "limit", "2000");
+	fake_set(b, "limit", "2000");
+	CHECK(run_plugin(a, 1000, 50).finished);
+	CHECK(run_plugin(b, 1000, 50).finished);
+	CHECK_EQ_INT(a->n, 2000);
+	CHECK(same_readings(a, b));
+	fake_set(b, "seed", "99");
+	b->n = 0;
+	CHECK(run_plugin(b, 1000, 50).finished);
+	CHECK_EQ_INT(b->n, 2000);
+	CHECK(!same_readings(a, b));
+	fake_free(a);
+	fake_free(b);
+}
+
+VT_TEST(tablet_limit_is_exact)
+{
+	struct vitrine_ctx *ctx = fake_new(1000);
+	struct run_result res;
+
+	fake_set(ctx, "limit", "555");
+	fake_set(ctx, "burst", "50");
+	res = run_plugin(ctx, 100, 50);
+	CHECK(res.finished);
+	CHECK_EQ_INT(res.calls, 12);	/* 11 full bursts, then 5 and done */
+	CHECK_EQ_INT(ctx->n, 555);
+	fake_free(ctx);
+}
+
+VT_TEST(tablet_failures_lose_and_repeat_nothing)
+{
+	struct vitrine_ctx *a = fake_new(1500), *b = fake_new(1500);
+	struct run_result ra, rb;
+
+	fake_set(a, "limit", "1500");
+	fake_set(b, "limit", "1500");
+	fake_set(b, "fail_every", "70");
+	ra = run_plugin(a, 1000, 50);
+	rb = run_plugin(b, 1000, 50);
+	CHECK(ra.finished && rb.finished);
+	CHECK_EQ_INT(ra.failures, 0);
+	CHECK_EQ_INT(rb.failures, 21);	/* after 70, 140, ... 1470 */
+	CHECK(strstr(b->log, "failed (Input/output error)"));
+	CHECK_EQ_INT(rb.recoveries, rb.failures);
+	CHECK(strstr(b->log, "reopened"));
+	CHECK(same_readings(a, b));
+	fake_free(a);
+	fake_free(b);
+}
+
+struct kiosk_check {
+	char session[VITRINE_SESSION_MAX];
+	int64_t started;
+};
+
+/* Sessions are START, views and lookups, END, with one id throughout. */
+static int session_step_ok(struct kiosk_check *k, const struct vitrine_reading *r)
+{
+	const struct vitrine_tablet *t = &r->u.tablet;
+
+	if (t->event == VITRINE_TABLET_SESSION_START) {
+		if (k->session[0] || strcmp(t->session, k->session) == 0)
+			return 0;	/* previous still open, or id reused */
+		memcpy(k->session, t->session, sizeof(k->session));
+		k->started = r->time_ms;
+		return 1;
+	}
+	if (!k->session[0] || strcmp(t->session, k->session))
+		return 0;	/* no session open, or another session's id */
+	if (t->event == VITRINE_TABLET_SESSION_END) {
+		if (t->duration_ms != (uint32_t)(r->time_ms - k->started))
+			return 0;
+		k->session[0] = '\0';
+	}
+	return 1;
+}
+
+static int fields_ok(const struct vitrine_tablet *t)
+{
+	if (!memchr(t->session, 0, sizeof(t->session)) ||
+	    !memchr(t->screen, 0, sizeof(t->screen)) ||
+	    !memchr(t->gtin, 0, sizeof(t->gtin)) || !hex32_ok(t->session))
+		return 0;
+	switch (t->event) {
+	case VITRINE_TABLET_SCREEN_VIEW:
+		return t->screen[0] && !t->gtin[0] &&
+		       t->duration_ms >= 3000 && t->duration_ms <= 90000;
+	case VITRINE_TABLET_PRODUCT_LOOKUP:
+		return !t->screen[0] && gtin_ok(t->gtin) && t->duration_ms <= 90000;
+	case VITRINE_TABLET_SESSION_START:
+		return !t->screen[0] && !t->gtin[0] && t->duration_ms == 0;
+	case VITRINE_TABLET_SESSION_END:
+		return !t->screen[0] && !t->gtin[0] && t->duration_ms > 0;
+	default:
+		return 0;
+	}
+}
+
+VT_TEST(tablet_readings_are_valid_and_sessions_well_formed)
+{
+	struct vitrine_ctx *ctx = fake_new(3000);
+	struct kiosk_check kiosks[3] = { 0 };
+	unsigned events_seen = 0;
+	int64_t prev = INT64_MIN;
+
+	fake_set(ctx, "limit", "3000");
+	fake_set(ctx, "kiosks", "3");
+	CHECK(run_plugin(ctx, 1000, 50).finished);
+	CHECK_EQ_INT(ctx->n, 3000);
+	for (size_t i = 0; i < ctx->n; i++) {
+		const struct vitrine_reading *r = &ctx->readings[i];
+		const struct vitrine_tablet *t = &r->u.tablet;
+
+		CHECK_EQ_INT(r->kind, VITRINE_KIND_TABLET);
+		CHECK(r->time_ms >= prev);
+		prev = r->time_ms;
+		CHECK(t->kiosk >= 1 && t->kiosk <= 3);
+		CHECK(t->event >= VITRINE_TABLET_SESSION_START &&
+		      t->event <= VITRINE_TABLET_PRODUCT_LOOKUP);
+		CHECK(fields_ok(t));
+		CHECK(session_step_ok(&kiosks[t->kiosk - 1], r));
+		events_seen |= 1u << t->event;
+	}
+	CHECK_EQ_INT(events_seen, 0x1e);
+	fake_free(ctx);
+}
+
+VT_TEST(tablet_sessions_only_start_in_opening_hours)
+{
+	struct vitrine_ctx *ctx = fake_new(2000);
+
+	fake_set(ctx, "limit", "2000");
+	fake_set(ctx, "start", "2026-11-25T20:00:00Z");
+	CHECK(run_plugin(ctx, 1000, 50).finished);
+	for (size_t i = 0; i < ctx->n; i++) {
+		const struct vitrine_reading *r = &ctx->readings[i];
+		int64_t hour = r->time_ms % 86400000 / 3600000;
+
+		if (r->u.tablet.event == VITRINE_TABLET_SESSION_START)
+			CHECK(hour >= 10 && hour < 19);
+	}
+	/* first session on Thursday 2026-11-26, 10:00 or later */
+	CHECK(ctx->readings[0].time_ms >= INT64_C(1795687200000));
+	fake_free(ctx);
+}
+
+VT_TEST(tablet_speed_paces_readings_on_the_simulated_clock)
+{
+	struct vitrine_ctx *fast = fake_new(200), *paced = fake_new(200);
+	const int64_t start = INT64_C(1795597200000);	/* 2026-11-25T09:00:00Z */
+	struct run_result res;
+
+	fake_set(fast, "limit", "200");
+	fake_set(paced, "limit", "200");
+	fake_set(paced, "speed", "600");
+	CHECK(run_plugin(fast, 1000, 50).finished);
+	res = run_plugin(paced, 3000, 100);
+	CHECK(res.finished);
+	CHECK(res.calls > 60);	/* nothing before 10:00, i.e. 6 real s */
+	CHECK(same_readings(fast, paced));
+	for (size_t i = 0; i < paced->n; i++)
+		CHECK(paced->readings[i].time_ms <=
+		      start + (paced->emitted_at[i] - 1000) * 600);
+	fake_free(fast);
+	fake_free(paced);
+}
+
+VT_TEST(tablet_rejects_bad_config)
+{
+	static const char *const bad[][2] = {
+		{ "kiosks", "0" }, { "kiosks", "33" }, { "burst", "x" },
+		{ "speed", "nan" }, { "start", "2026-11-25T24:00:00Z" },
+		{ "source", "socket" }, { "limit", " 5" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vitrine_ctx *ctx = fake_new(1);
+		char key[64];
+
+		fake_set(ctx, bad[i][0], bad[i][1]);
+		CHECK_EQ_INT(run_plugin(ctx, 1, 50).init_rc, -EINVAL);
+		CHECK_EQ_INT(ctx->errors, 1);
+		snprintf(key, sizeof(key), "tablet.%s", bad[i][0]);
+		CHECK(strstr(ctx->log, key));
+		fake_free(ctx);
+	}
+}
+
+VT_TEST(tablet_declares_its_config_keys)
+{
+	int n = 0;
+
+	for (const char *const *k = vitrine_plugin.config_keys; *k; k++)
+		n++;
+	CHECK_EQ_INT(n, 8);
+	CHECK_STR(vitrine_plugin.name, "tablet");
+}
+
+VT_TEST_MAIN()
