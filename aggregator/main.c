@@ -94,8 +94,9 @@ static void vt_agg_help(FILE *f)
 	      "  pubkey    print the public key of key_file\n"
 	      "  report    per site and hour (UTC): footfall in and out, tablet events,\n"
 	      "            sessions started, RFID reads, distinct tags, top product by reads\n"
-	      "  watch     live view for a demo: per site and minute of the last 10 minutes,\n"
-	      "            footfall, tablet events, RFID reads, the top 5 products by RFID\n"
+	      "  watch     live view: per site and minute of the 10 minutes up to the newest\n"
+	      "            stored reading (not the wall clock, so simulations and replays\n"
+	      "            show), footfall, tablet events, RFID reads, the top 5 products by RFID\n"
 	      "            reads and the accepted/rejected frame counters, refreshed every\n"
 	      "            --interval seconds until SIGINT or SIGTERM\n"
 	      "  export    every stored reading as a CSV line, sorted in byte order (LC_ALL=C):\n"
@@ -331,7 +332,13 @@ static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
 
 	vt_agg_signals();
 	while (!vt_agg_stop) {
-		if (vt_report_watch_once(db, stdout, vt_os_now_ms(), clear) < 0)
+		/* The window ends at the newest reading, not at the wall clock,
+		 * so a simulation running ahead of time or a replay of old
+		 * data is shown too. */
+		int64_t latest = vt_report_latest_ms(db);
+
+		if (vt_report_watch_once(db, stdout, latest > 0 ? latest : vt_os_now_ms(),
+					 clear) < 0)
 			return VT_AGG_EXIT_FAIL;
 		if (cli->count && ++shown >= cli->count)
 			break;

@@ -332,6 +332,22 @@ static void vt_watch_print_site(FILE *out, const struct vt_watch *w, const struc
 	fputc('\n', out);
 }
 
+int64_t vt_report_latest_ms(sqlite3 *db)
+{
+	static const char sql[] =
+		"SELECT max(t) FROM (SELECT max(time_ms) AS t FROM footfall"
+		" UNION ALL SELECT max(time_ms) FROM tablet UNION ALL SELECT max(time_ms) FROM rfid)";
+	sqlite3_stmt *s;
+	int64_t latest = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		latest = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return latest;
+}
+
 int vt_report_watch_once(sqlite3 *db, FILE *out, int64_t now_ms, int clear)
 {
 	struct vt_watch *w = calloc(1, sizeof(*w));
@@ -351,7 +367,7 @@ int vt_report_watch_once(sqlite3 *db, FILE *out, int64_t now_ms, int clear)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
 	if (clear)
 		fputs("\033[H\033[2J", out);
-	fprintf(out, "vitrine-aggregator watch  %s UTC\n", stamp);
+	fprintf(out, "vitrine-aggregator watch: data up to %s UTC\n", stamp);
 	vt_watch_counters(db, out);
 	if (!w->n_sites)
 		fprintf(out, "\n(no readings in the last %d minutes)\n", VT_REPORT_WATCH_MINUTES);

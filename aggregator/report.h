@@ -30,6 +30,9 @@ int vt_report_stats(sqlite3 *db, FILE *out);
  * RFID reads, and the frame counters. clear: start with an ANSI clear. */
 int vt_report_watch_once(sqlite3 *db, FILE *out, int64_t now_ms, int clear);
 
+/* Time (UTC ms) of the newest stored reading of any kind, or 0 if none. */
+int64_t vt_report_latest_ms(sqlite3 *db);
+
 /* Parse an ISO 8601 UTC date ("2024-05-01", "2024-05-01T10:00",
  * "2024-05-01T10:00:30Z"; a space may replace the T). A date alone used as
  * an upper bound (end_of_day) means the end of that day. 0 or -EINVAL. */

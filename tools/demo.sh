@@ -70,8 +70,8 @@ CONF
 	for p in footfall tablet rfid; do
 		printf 'plugin %s\n%s.seed %s\n%s.speed %s\n' "$p" "$p" "$RANDOM" "$p" "$SPEED"
 	done
-	# Start at opening time today so the minutes fill up at once.
-	for p in footfall tablet rfid; do printf '%s.start %sT09:55:00Z\n' "$p" "$(date -u +%F)"; done
+	# Start before the lunchtime peak so the minutes fill up at once.
+	for p in footfall tablet rfid; do printf '%s.start %sT11:50:00Z\n' "$p" "$(date -u +%F)"; done
 } >"$dir/agent.conf"
 if [ ! -f "$dir/state/device.key" ]; then
 	"$O/vitrine-agent" -c "$dir/agent.conf" --keygen | grep '^device ' >>"$dir/aggregator.conf"

@@ -110,6 +110,8 @@ start_aggregator() {
 	"$AGG" -c "$T/aggregator.conf" run >>"$T/aggregator.log" 2>&1 &
 	AGG_PID=$!
 	PIDS+=("$AGG_PID")
+	# Frames published before the first subscription have nowhere to go.
+	wait_for 100 'grep -q "subscribed to" "$T/aggregator.log"'
 }
 
 # db_count: readings stored, all kinds.
