@@ -35,7 +35,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
 CFLAGS ?= -O2 -g
 VT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
-	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itests \
+	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itests -Iplugins \
 	-I$(O)/gen $(BOARD_CFLAGS) $(CFLAGS)
 VT_LDFLAGS := -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS := -lmosquitto -lprotobuf-c -lzstd -lmbedcrypto -lsqlite3 -ldl -lm
@@ -61,8 +61,8 @@ $(O)/obj/gen/%.o: $(O)/gen/%.c $(GEN_H)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(VT_CFLAGS) -Wno-unused-parameter -c -o $@ $<
 
-# Generated sources are not intermediate: keep them between builds.
-.SECONDARY: $(GEN_C) $(GEN_H)
+# Nothing built is intermediate: keep generated sources and test objects.
+.SECONDARY:
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
@@ -118,7 +118,12 @@ $(O)/tests/%_test: $(O)/obj/tests/unit/%_test.o $(O)/libvtagg.a $(O)/libvt.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/tests/fuzz_%_replay: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay_main.o $(O)/libvtagg.a $(O)/libvt.a
+# A fuzz target whose code is not in the libraries (a plugin's parser) names
+# its sources in fuzz_<x>_SRCS, set in that plugin's plugin.mk;
+# tests/fuzz/run.sh reads the same variable.
+.SECONDEXPANSION:
+$(O)/tests/fuzz_%_replay: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay_main.o \
+		$$(call obj,$$(fuzz_$$*_SRCS)) $(O)/libvtagg.a $(O)/libvt.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
 

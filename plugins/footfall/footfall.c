@@ -14,9 +14,11 @@
 #include "beams.h"
 #include "source.h"
 
+#include "common/plugin_conf.h"
+#include "common/sim_clock.h"
+
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +26,6 @@
 /* Edges looked at per collect call, as a multiple of burst: bounds the time
  * one call takes whatever the edges turn out to be. */
 #define FOOTFALL_EDGE_FACTOR 16
-/* Simulated times past this (ms) are "everything is due": no overflow. */
-#define FOOTFALL_FAR_MS 6e15
 
 struct footfall {
 	const struct vitrine_host *host;
@@ -34,167 +34,39 @@ struct footfall {
 	int src_open;
 	int done;
 	/* configuration */
-	uint64_t seed, limit, burst, fail_every, doors, stuck_ms;
-	double speed;
-	int64_t start_ms;
-	/* simulated clock */
-	int64_t mono0_ms;
+	struct vp_sim_conf sim;	/* seed, limit, burst, fail_every */
+	uint64_t doors, stuck_ms;
+	struct vp_sim_clock clock;
 	int64_t last_time_ms;
 	/* counters */
 	uint64_t emitted, emitted_call, uturns, stuck, invalid, failures;
 	struct beams beams[FOOTFALL_DOORS_MAX];
 };
 
-struct footfall_num_key {
-	const char *key;
-	uint64_t def, min, max;
-	size_t off;
-};
-
-static const struct footfall_num_key footfall_num_keys[] = {
-	{ "seed", 1, 0, UINT64_MAX, offsetof(struct footfall, seed) },
-	{ "limit", 0, 0, UINT64_MAX, offsetof(struct footfall, limit) },
-	{ "burst", 500, 1, 100000, offsetof(struct footfall, burst) },
-	{ "fail_every", 0, 0, UINT64_MAX, offsetof(struct footfall, fail_every) },
+/* The plugin's own numeric keys, after those of vp_conf_sim(). */
+static const struct vp_num_key footfall_num_keys[] = {
 	{ "doors", 2, 1, FOOTFALL_DOORS_MAX, offsetof(struct footfall, doors) },
 	{ "stuck_ms", 120000, 1000, 86400000, offsetof(struct footfall, stuck_ms) },
 };
 
 static const char *const footfall_config_keys[] = {
-	"source", "seed", "speed", "start", "limit", "burst", "fail_every",
-	"doors", "stuck_ms", NULL,
+	VP_SIM_CONFIG_KEYS, "doors", "stuck_ms", NULL,
 };
 
 /* ---- configuration ----------------------------------------------------- */
 
-static int footfall_bad(struct footfall *ff, const char *key, const char *val,
-			const char *expected)
-{
-	ff->host->log(ff->ctx, VITRINE_LOG_ERROR,
-		      "footfall.%s = \"%s\" is invalid: expected %s", key, val,
-		      expected);
-	return -EINVAL;
-}
-
-static int footfall_parse_u64(const char *val, uint64_t min, uint64_t max,
-			      uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (val[0] < '0' || val[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(val, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int footfall_config_numbers(struct footfall *ff)
-{
-	char expected[80];
-	size_t nkeys = sizeof(footfall_num_keys) / sizeof(footfall_num_keys[0]);
-
-	for (size_t i = 0; i < nkeys; i++) {
-		const struct footfall_num_key *k = &footfall_num_keys[i];
-		uint64_t *field = (uint64_t *)((char *)ff + k->off);
-		const char *val = ff->host->config(ff->ctx, k->key);
-
-		*field = k->def;
-		if (!val || !footfall_parse_u64(val, k->min, k->max, field))
-			continue;
-		snprintf(expected, sizeof(expected), "an integer in %llu..%llu",
-			 (unsigned long long)k->min, (unsigned long long)k->max);
-		return footfall_bad(ff, k->key, val, expected);
-	}
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t footfall_days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy;
-
-	y -= m <= 2;
-	era = y / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static int footfall_days_in_month(int64_t y, int64_t m)
-{
-	static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return dim[m - 1] + (m == 2 && leap);
-}
-
-/* "YYYY-MM-DDTHH:MM:SSZ" to UTC ms since the epoch. */
-static int footfall_parse_utc(const char *val, int64_t *out_ms)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	int64_t f[6] = { 0 };
-	int n = 0;
-
-	if (strlen(val) != sizeof(shape) - 1)
-		return -EINVAL;
-	for (size_t i = 0; shape[i]; i++) {
-		if (shape[i] != 'd') {
-			if (val[i] != shape[i])
-				return -EINVAL;
-			n += shape[i + 1] == 'd' || shape[i + 1] == '\0';
-			continue;
-		}
-		if (val[i] < '0' || val[i] > '9')
-			return -EINVAL;
-		f[n] = f[n] * 10 + (val[i] - '0');
-	}
-	if (f[0] < 1970 || f[1] < 1 || f[1] > 12 || f[2] < 1 ||
-	    f[2] > footfall_days_in_month(f[0], f[1]) || f[3] > 23 ||
-	    f[4] > 59 || f[5] > 59)
-		return -EINVAL;
-	*out_ms = ((footfall_days_from_civil(f[0], f[1], f[2]) * 24 + f[3]) * 3600 +
-		   f[4] * 60 + f[5]) * 1000;
-	return 0;
-}
-
-static int footfall_config_clock(struct footfall *ff)
-{
-	const char *speed = ff->host->config(ff->ctx, "speed");
-	const char *start = ff->host->config(ff->ctx, "start");
-	char *end;
-
-	ff->speed = 1;
-	if (speed) {
-		ff->speed = strtod(speed, &end);
-		if (*end || end == speed || !(ff->speed >= 0 && ff->speed <= 1e6))
-			return footfall_bad(ff, "speed", speed,
-					    "a number in 0..1000000 (0 = as fast as possible)");
-	}
-	if (!start || !strcmp(start, "now")) {
-		ff->start_ms = ff->host->now_ms(ff->ctx);
-		return 0;
-	}
-	if (footfall_parse_utc(start, &ff->start_ms))
-		return footfall_bad(ff, "start", start,
-				    "\"now\" or UTC time like 2026-11-25T09:00:00Z");
-	return 0;
-}
-
 static int footfall_configure(struct footfall *ff)
 {
-	const char *source = ff->host->config(ff->ctx, "source");
-	int rc;
+	struct vp_conf c = { ff->host, ff->ctx, "footfall" };
+	int rc = vp_conf_source_sim(&c);
 
-	if (source && strcmp(source, "sim"))
-		return footfall_bad(ff, "source", source,
-				    "\"sim\" (the only source built so far)");
-	rc = footfall_config_numbers(ff);
 	if (!rc)
-		rc = footfall_config_clock(ff);
+		rc = vp_conf_sim(&c, &ff->sim);
+	if (!rc)
+		rc = vp_conf_numbers(&c, footfall_num_keys,
+				     VP_ARRAY_SIZE(footfall_num_keys), ff);
+	if (!rc)
+		rc = vp_sim_clock_config(&ff->clock, &c);
 	return rc;
 }
 
@@ -203,10 +75,10 @@ static int footfall_configure(struct footfall *ff)
 static int footfall_start(struct footfall *ff)
 {
 	struct footfall_sim_params p = {
-		.seed = ff->seed,
-		.start_utc_ms = ff->start_ms,
+		.seed = ff->sim.seed,
+		.start_utc_ms = ff->clock.start_ms,
 		.doors = (uint32_t)ff->doors,
-		.fail_every = ff->fail_every,
+		.fail_every = ff->sim.fail_every,
 	};
 	struct beams_config bc = {
 		.debounce_us = BEAMS_DEBOUNCE_US_DEFAULT,
@@ -226,7 +98,7 @@ static int footfall_start(struct footfall *ff)
 	ff->src_open = 1;
 	for (uint64_t i = 0; i < ff->doors; i++)
 		beams_init(&ff->beams[i], &bc);
-	ff->mono0_ms = ff->host->mono_ms(ff->ctx);
+	vp_sim_clock_start(&ff->clock, ff->host, ff->ctx);
 	ff->last_time_ms = INT64_MIN;
 	return 0;
 }
@@ -234,16 +106,11 @@ static int footfall_start(struct footfall *ff)
 /* Latest time on the source's clock whose edges may be delivered now. */
 static int64_t footfall_horizon_us(struct footfall *ff)
 {
-	int64_t elapsed = ff->host->mono_ms(ff->ctx) - ff->mono0_ms;
-	double sim_ms;
+	int64_t sim_ms = vp_sim_clock_now_ms(&ff->clock, ff->host, ff->ctx);
 
-	if (elapsed < 0)
-		elapsed = 0;
-	sim_ms = (double)ff->start_ms + (double)elapsed * ff->speed;
-	/* speed 0, or so far ahead (beyond 200,000 years) that all is due */
-	if (ff->speed == 0 || sim_ms >= FOOTFALL_FAR_MS)
+	if (sim_ms == INT64_MAX)
 		return INT64_MAX;
-	return ((int64_t)sim_ms - ff->src->epoch_utc_ms) * 1000 + 999;
+	return (sim_ms - ff->src->epoch_utc_ms) * 1000 + 999;
 }
 
 static int footfall_reopen(struct footfall *ff)
@@ -297,7 +164,7 @@ static void footfall_emit(struct footfall *ff, uint32_t door,
 	ff->host->emit(ff->ctx, &r);
 	ff->emitted++;
 	ff->emitted_call++;
-	if (ff->limit && ff->emitted >= ff->limit)
+	if (ff->sim.limit && ff->emitted >= ff->sim.limit)
 		ff->done = 1;
 }
 
@@ -392,20 +259,13 @@ static void footfall_feed(struct footfall *ff, const struct footfall_edge *e)
 
 /* ---- the plugin callbacks ---------------------------------------------- */
 
-static int footfall_host_ok(const struct vitrine_host *host)
-{
-	return host && host->abi_major == VITRINE_ABI_MAJOR &&
-	       host->struct_size >= offsetof(struct vitrine_host, mono_ms) +
-					    sizeof(host->mono_ms);
-}
-
 static int footfall_init(const struct vitrine_host *host,
 			 struct vitrine_ctx *ctx, void **state)
 {
 	struct footfall *ff;
 	int rc;
 
-	if (!footfall_host_ok(host))
+	if (!vp_sim_clock_host_ok(host))
 		return -EINVAL;
 	ff = calloc(1, sizeof(*ff));
 	if (!ff)
@@ -445,8 +305,8 @@ static int footfall_collect(void *state)
 		return footfall_reopen(ff);
 	horizon = footfall_horizon_us(ff);
 	ff->emitted_call = 0;
-	while (ff->emitted_call < ff->burst && !ff->done &&
-	       edges++ < ff->burst * FOOTFALL_EDGE_FACTOR) {
+	while (ff->emitted_call < ff->sim.burst && !ff->done &&
+	       edges++ < ff->sim.burst * FOOTFALL_EDGE_FACTOR) {
 		rc = ff->src->ops->next_edge(ff->src, horizon, &e);
 		if (rc < 0)
 			return footfall_source_lost(ff, rc);

@@ -3,9 +3,9 @@
  * the simulated doors and the footfall plugin.
  *
  * beams.c is tested on synthetic edge streams (gpio-sim cannot run in CI).
- * The plugin is linked in directly and driven through `vitrine_plugin` with
- * a fake host (below) that records every emitted reading, the monotonic time
- * it was emitted at, and every log line.
+ * The plugin is linked in directly and driven through `vitrine_plugin` with a
+ * fake host (plugins/common/test_host.c) that records every emitted reading,
+ * the monotonic time it was emitted at, and every log line.
  */
 #include <vitrine/plugin.h>
 
@@ -13,172 +13,9 @@
 #include "source.h"
 #include "vt_test.h"
 
+#include "common/test_host.h"
+
 #include <errno.h>
-#include <stdarg.h>
-
-/* The plugin's one exported symbol (plugin.h names it, the agent dlsym()s it). */
-
-/* ---- fake host ----------------------------------------------------------- */
-
-#define FAKE_KEYS 16
-#define FAKE_LOG_BYTES 8192
-
-struct vitrine_ctx {
-	const char *keys[FAKE_KEYS];
-	const char *vals[FAKE_KEYS];
-	int nkeys;
-	struct vitrine_reading *readings;
-	int64_t *emitted_at;	/* mono_ms when each reading was emitted */
-	size_t n, cap;
-	int64_t mono_ms;
-	char log[FAKE_LOG_BYTES];
-	size_t log_len;
-	int errors;
-};
-
-static int fake_emit(struct vitrine_ctx *ctx, const struct vitrine_reading *r)
-{
-	if (ctx->n < ctx->cap) {
-		ctx->readings[ctx->n] = *r;
-		ctx->emitted_at[ctx->n] = ctx->mono_ms;
-	}
-	ctx->n++;
-	return 0;
-}
-
-static void fake_log(struct vitrine_ctx *ctx, int level, const char *fmt, ...)
-	VITRINE_PRINTF(3, 4);
-
-static void fake_log(struct vitrine_ctx *ctx, int level, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	ctx->errors += level == VITRINE_LOG_ERROR;
-	if (ctx->log_len >= FAKE_LOG_BYTES - 2)
-		return;
-	va_start(ap, fmt);
-	len = vsnprintf(ctx->log + ctx->log_len, FAKE_LOG_BYTES - ctx->log_len - 1,
-			fmt, ap);
-	va_end(ap);
-	if (len > 0)
-		ctx->log_len += (size_t)len;
-	if (ctx->log_len > FAKE_LOG_BYTES - 2)
-		ctx->log_len = FAKE_LOG_BYTES - 2;
-	ctx->log[ctx->log_len++] = '\n';
-	ctx->log[ctx->log_len] = '\0';
-}
-
-static const char *fake_config(struct vitrine_ctx *ctx, const char *key)
-{
-	for (int i = 0; i < ctx->nkeys; i++)
-		if (!strcmp(ctx->keys[i], key))
-			return ctx->vals[i];
-	return NULL;
-}
-
-static int64_t fake_now(struct vitrine_ctx *ctx)
-{
-	(void)ctx;
-	return INT64_C(1795000000000);
-}
-
-static int64_t fake_mono(struct vitrine_ctx *ctx)
-{
-	return ctx->mono_ms;
-}
-
-static const struct vitrine_host fake_host = {
-	.abi_major = VITRINE_ABI_MAJOR,
-	.struct_size = sizeof(struct vitrine_host),
-	.emit = fake_emit,
-	.log = fake_log,
-	.config = fake_config,
-	.now_ms = fake_now,
-	.mono_ms = fake_mono,
-};
-
-static void fake_set(struct vitrine_ctx *ctx, const char *key, const char *val)
-{
-	for (int i = 0; i < ctx->nkeys; i++)
-		if (!strcmp(ctx->keys[i], key)) {
-			ctx->vals[i] = val;
-			return;
-		}
-	ctx->keys[ctx->nkeys] = key;
-	ctx->vals[ctx->nkeys++] = val;
-}
-
-static struct vitrine_ctx *fake_new(size_t cap)
-{
-	struct vitrine_ctx *ctx = calloc(1, sizeof(*ctx));
-
-	if (!ctx)
-		abort();
-	ctx->readings = calloc(cap, sizeof(*ctx->readings));
-	ctx->emitted_at = calloc(cap, sizeof(*ctx->emitted_at));
-	if (!ctx->readings || !ctx->emitted_at)
-		abort();
-	ctx->cap = cap;
-	ctx->mono_ms = 1000;
-	fake_set(ctx, "start", "2026-11-25T09:00:00Z");
-	fake_set(ctx, "speed", "0");
-	return ctx;
-}
-
-static void fake_free(struct vitrine_ctx *ctx)
-{
-	free(ctx->readings);
-	free(ctx->emitted_at);
-	free(ctx);
-}
-
-struct run_result {
-	int init_rc;
-	int finished;		/* collect returned 1 */
-	int failures;		/* collect returned < 0 */
-	int recoveries;		/* collect returned 0 right after a failure */
-	int calls;
-};
-
-/* init, collect until finished or max_calls, fini; mono advances step_ms. */
-static struct run_result run_plugin(struct vitrine_ctx *ctx, int max_calls,
-				    int64_t step_ms)
-{
-	struct run_result res = { 0 };
-	void *state = NULL;
-
-	res.init_rc = vitrine_plugin.init(&fake_host, ctx, &state);
-	if (res.init_rc)
-		return res;
-	for (int rc = 0; res.calls < max_calls && !res.finished;) {
-		int prev = rc;
-
-		rc = vitrine_plugin.collect(state);
-		res.calls++;
-		res.failures += rc < 0;
-		res.recoveries += prev < 0 && rc == 0;
-		res.finished = rc == 1;
-		ctx->mono_ms += step_ms;
-	}
-	vitrine_plugin.fini(state);
-	return res;
-}
-
-static int same_readings(const struct vitrine_ctx *a, const struct vitrine_ctx *b)
-{
-	return a->n == b->n &&
-	       !memcmp(a->readings, b->readings, a->n * sizeof(*a->readings));
-}
-
-static size_t count_substr(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
 
 /* ---- the state machine on synthetic streams ---------------------------- */
 
@@ -376,67 +213,67 @@ VT_TEST(beams_stuck_beam_is_reported_once_and_not_counted)
 
 VT_TEST(footfall_same_seed_gives_same_readings)
 {
-	struct vitrine_ctx *a = fake_new(600), *b = fake_new(600);
+	struct vitrine_ctx *a = vp_fake_new(600), *b = vp_fake_new(600);
 
-	fake_set(a, "limit", "600");
-	fake_set(b, "limit", "600");
-	CHECK_EQ_INT(run_plugin(a, 1000, 50).init_rc, 0);
-	CHECK(run_plugin(b, 1000, 50).finished);
+	vp_fake_set(a, "limit", "600");
+	vp_fake_set(b, "limit", "600");
+	CHECK_EQ_INT(vp_run_plugin(&vitrine_plugin, a, 1000, 50).init_rc, 0);
+	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
 	CHECK_EQ_INT(a->n, 600);
-	CHECK(same_readings(a, b));
-	fake_set(b, "seed", "2");
+	CHECK(vp_same_readings(a, b));
+	vp_fake_set(b, "seed", "2");
 	b->n = 0;
-	CHECK(run_plugin(b, 1000, 50).finished);
+	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
 	CHECK_EQ_INT(b->n, 600);
-	CHECK(!same_readings(a, b));
-	fake_free(a);
-	fake_free(b);
+	CHECK(!vp_same_readings(a, b));
+	vp_fake_free(a);
+	vp_fake_free(b);
 }
 
 VT_TEST(footfall_limit_is_exact)
 {
-	struct vitrine_ctx *ctx = fake_new(1000);
-	struct run_result res;
+	struct vitrine_ctx *ctx = vp_fake_new(1000);
+	struct vp_run_result res;
 
-	fake_set(ctx, "limit", "777");
-	fake_set(ctx, "burst", "100");
-	res = run_plugin(ctx, 100, 50);
+	vp_fake_set(ctx, "limit", "777");
+	vp_fake_set(ctx, "burst", "100");
+	res = vp_run_plugin(&vitrine_plugin, ctx, 100, 50);
 	CHECK(res.finished);
 	CHECK_EQ_INT(ctx->n, 777);
 	CHECK(res.calls >= 8);	/* at most 100 readings per call */
-	fake_free(ctx);
+	vp_fake_free(ctx);
 }
 
 VT_TEST(footfall_failures_lose_and_repeat_nothing)
 {
-	struct vitrine_ctx *a = fake_new(800), *b = fake_new(800);
-	struct run_result ra, rb;
+	struct vitrine_ctx *a = vp_fake_new(800), *b = vp_fake_new(800);
+	struct vp_run_result ra, rb;
 
-	fake_set(a, "limit", "800");
-	fake_set(b, "limit", "800");
-	fake_set(b, "fail_every", "30");
-	ra = run_plugin(a, 1000, 50);
-	rb = run_plugin(b, 1000, 50);
+	vp_fake_set(a, "limit", "800");
+	vp_fake_set(b, "limit", "800");
+	vp_fake_set(b, "fail_every", "30");
+	ra = vp_run_plugin(&vitrine_plugin, a, 1000, 50);
+	rb = vp_run_plugin(&vitrine_plugin, b, 1000, 50);
 	CHECK(ra.finished && rb.finished);
 	CHECK_EQ_INT(ra.failures, 0);
 	CHECK(rb.failures >= 20);
 	CHECK(strstr(b->log, "failed (Input/output error)"));
 	CHECK_EQ_INT(rb.recoveries, rb.failures);
 	CHECK(strstr(b->log, "reopened"));
-	CHECK(same_readings(a, b));
-	fake_free(a);
-	fake_free(b);
+	CHECK(vp_same_readings(a, b));
+	vp_fake_free(a);
+	vp_fake_free(b);
 }
 
 VT_TEST(footfall_readings_are_in_range)
 {
-	struct vitrine_ctx *ctx = fake_new(3000);
+	struct vitrine_ctx *ctx = vp_fake_new(3000);
 	unsigned doors_seen = 0, dirs_seen = 0;
 	int64_t prev = INT64_MIN;
 
-	fake_set(ctx, "limit", "3000");
-	fake_set(ctx, "doors", "4");
-	CHECK(run_plugin(ctx, 1000, 50).finished);
+	vp_fake_set(ctx, "limit", "3000");
+	vp_fake_set(ctx, "doors", "4");
+	CHECK(vp_run_plugin(&vitrine_plugin, ctx, 1000, 50).finished);
 	CHECK_EQ_INT(ctx->n, 3000);
 	for (size_t i = 0; i < ctx->n; i++) {
 		const struct vitrine_reading *r = &ctx->readings[i];
@@ -457,56 +294,56 @@ VT_TEST(footfall_readings_are_in_range)
 	CHECK_EQ_INT(doors_seen, 0x1e);
 	CHECK_EQ_INT(dirs_seen, 0x6);
 	CHECK(!strstr(ctx->log, " 0 U-turns"));
-	fake_free(ctx);
+	vp_fake_free(ctx);
 }
 
 VT_TEST(footfall_stuck_beams_are_logged_once_each)
 {
-	struct vitrine_ctx *ctx = fake_new(8000);
+	struct vitrine_ctx *ctx = vp_fake_new(8000);
 	size_t stuck, cleared;
 
-	fake_set(ctx, "limit", "8000");
-	CHECK(run_plugin(ctx, 1000, 50).finished);
-	stuck = count_substr(ctx->log, "blocked for more than 120000 ms");
-	cleared = count_substr(ctx->log, "clear again");
+	vp_fake_set(ctx, "limit", "8000");
+	CHECK(vp_run_plugin(&vitrine_plugin, ctx, 1000, 50).finished);
+	stuck = vp_count_substr(ctx->log, "blocked for more than 120000 ms");
+	cleared = vp_count_substr(ctx->log, "clear again");
 	CHECK(stuck >= 1);
 	CHECK(cleared == stuck || cleared + 1 == stuck);
-	fake_free(ctx);
+	vp_fake_free(ctx);
 }
 
 VT_TEST(footfall_skips_the_night)
 {
-	struct vitrine_ctx *ctx = fake_new(10);
+	struct vitrine_ctx *ctx = vp_fake_new(10);
 
-	fake_set(ctx, "limit", "1");
-	fake_set(ctx, "start", "2026-11-25T22:00:00Z");
-	CHECK(run_plugin(ctx, 5, 50).finished);
+	vp_fake_set(ctx, "limit", "1");
+	vp_fake_set(ctx, "start", "2026-11-25T22:00:00Z");
+	CHECK(vp_run_plugin(&vitrine_plugin, ctx, 5, 50).finished);
 	CHECK_EQ_INT(ctx->n, 1);
 	/* Thursday 2026-11-26, after 10:00 */
 	CHECK(ctx->readings[0].time_ms >= INT64_C(1795687200000));
 	CHECK(ctx->readings[0].time_ms < INT64_C(1795687200000) + 3600000);
-	fake_free(ctx);
+	vp_fake_free(ctx);
 }
 
 VT_TEST(footfall_speed_paces_readings_on_the_simulated_clock)
 {
-	struct vitrine_ctx *fast = fake_new(300), *paced = fake_new(300);
+	struct vitrine_ctx *fast = vp_fake_new(300), *paced = vp_fake_new(300);
 	const int64_t start = INT64_C(1795597200000);	/* 2026-11-25T09:00:00Z */
-	struct run_result res;
+	struct vp_run_result res;
 
-	fake_set(fast, "limit", "300");
-	fake_set(paced, "limit", "300");
-	fake_set(paced, "speed", "600");	/* 1 real s = 10 simulated min */
-	CHECK(run_plugin(fast, 1000, 50).finished);
-	res = run_plugin(paced, 2000, 100);
+	vp_fake_set(fast, "limit", "300");
+	vp_fake_set(paced, "limit", "300");
+	vp_fake_set(paced, "speed", "600");	/* 1 real s = 10 simulated min */
+	CHECK(vp_run_plugin(&vitrine_plugin, fast, 1000, 50).finished);
+	res = vp_run_plugin(&vitrine_plugin, paced, 2000, 100);
 	CHECK(res.finished);
 	CHECK(res.calls > 60);	/* nothing before 10:00, i.e. 6 real s */
-	CHECK(same_readings(fast, paced));
+	CHECK(vp_same_readings(fast, paced));
 	for (size_t i = 0; i < paced->n; i++)
 		CHECK(paced->readings[i].time_ms <=
 		      start + (paced->emitted_at[i] - 1000) * 600 + 1);
-	fake_free(fast);
-	fake_free(paced);
+	vp_fake_free(fast);
+	vp_fake_free(paced);
 }
 
 VT_TEST(footfall_rejects_bad_config)
@@ -518,17 +355,8 @@ VT_TEST(footfall_rejects_bad_config)
 		{ "source", "gpiod" }, { "fail_every", "" },
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct vitrine_ctx *ctx = fake_new(1);
-		char key[64];
-
-		fake_set(ctx, bad[i][0], bad[i][1]);
-		CHECK_EQ_INT(run_plugin(ctx, 1, 50).init_rc, -EINVAL);
-		CHECK_EQ_INT(ctx->errors, 1);
-		snprintf(key, sizeof(key), "footfall.%s", bad[i][0]);
-		CHECK(strstr(ctx->log, key));
-		fake_free(ctx);
-	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(vp_rejects_config(&vitrine_plugin, bad[i][0], bad[i][1]));
 }
 
 VT_TEST(footfall_declares_its_config_keys)

@@ -18,6 +18,10 @@
  */
 #include "source.h"
 
+#include "common/sim_link.h"
+#include "common/sim_rng.h"
+#include "common/store_hours.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,8 +33,6 @@
 #define SIM_UTURN_PER_MILLE 120
 #define SIM_STUCK_PER_MILLE 2
 #define SIM_BOUNCE_ONE_IN 25
-#define SIM_DAY_MS INT64_C(86400000)
-#define SIM_HOUR_MS INT64_C(3600000)
 #define SIM_S INT64_C(1000000)	/* one second in µs */
 #define SIM_MIN (60 * SIM_S)
 
@@ -54,74 +56,32 @@ struct sim_exit {
 struct footfall_sim {
 	struct footfall_source base;
 	struct footfall_sim_params p;
-	int open;
+	struct vp_sim_link link;
 	uint64_t rng;		/* arrivals and departures */
 	int64_t next_arrival_us;
-	uint64_t since_fail;
 	uint32_t nexits;
 	struct sim_exit exits[SIM_EXITS];	/* min-heap on t_us */
 	struct sim_door doors[];
 };
 
-/* ---- randomness and the store's hours ---------------------------------- */
-
-static uint64_t sim_rand(uint64_t *state)
-{
-	/* splitmix64 */
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static int64_t sim_range(uint64_t *state, int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(sim_rand(state) % (uint64_t)(hi - lo + 1));
-}
-
-static int sim_weekday(int64_t utc_ms)
-{
-	return (int)((utc_ms / SIM_DAY_MS + 4) % 7);	/* 0 = Sunday */
-}
-
-static int64_t sim_open_hour(int64_t day_ms)
-{
-	return sim_weekday(day_ms) == 0 ? 12 : 10;
-}
-
-static int64_t sim_close_hour(int64_t day_ms)
-{
-	return sim_weekday(day_ms) == 0 ? 18 : 19;
-}
+/* ---- the store's hours, in µs ------------------------------------------ */
 
 /* The earliest time >= t_us at which the store is open. */
 static int64_t sim_next_open_us(int64_t t_us)
 {
-	int64_t ms = t_us / 1000, day = ms - ms % SIM_DAY_MS;
+	int64_t ms = t_us / 1000, open = vp_store_next_open_ms(ms);
 
-	for (;;) {
-		int64_t open = day + sim_open_hour(day) * SIM_HOUR_MS;
-
-		if (ms < open)
-			return open * 1000;
-		if (ms < day + sim_close_hour(day) * SIM_HOUR_MS)
-			return t_us;
-		day += SIM_DAY_MS;
-		ms = day;
-	}
+	return open == ms ? t_us : open * 1000;
 }
 
 static int64_t sim_close_us(int64_t t_us)
 {
-	int64_t ms = t_us / 1000, day = ms - ms % SIM_DAY_MS;
-
-	return (day + sim_close_hour(day) * SIM_HOUR_MS) * 1000;
+	return vp_store_close_ms(t_us / 1000) * 1000;
 }
 
 static double sim_groups_per_hour(int64_t t_us)
 {
-	int64_t ms = t_us / 1000, hour = ms % SIM_DAY_MS / SIM_HOUR_MS;
+	int64_t ms = t_us / 1000, hour = ms % VP_DAY_MS / VP_HOUR_MS;
 	double rate = SIM_GROUPS_PER_HOUR;
 
 	if (hour == 12 || hour == 13)
@@ -130,7 +90,7 @@ static double sim_groups_per_hour(int64_t t_us)
 		rate *= 1.5;		/* after work */
 	else if (hour == 10)
 		rate *= 0.6;		/* quiet first hour */
-	if (sim_weekday(ms) == 6)
+	if (vp_store_weekday(ms) == 6)
 		rate *= 1.4;		/* Saturday */
 	return rate;
 }
@@ -138,7 +98,7 @@ static double sim_groups_per_hour(int64_t t_us)
 static int64_t sim_next_arrival(struct footfall_sim *s, int64_t t_us)
 {
 	for (;;) {
-		double u = (double)(sim_rand(&s->rng) >> 11) * 0x1p-53;
+		double u = vp_rng_unit(&s->rng);
 		int64_t gap;
 
 		t_us = sim_next_open_us(t_us);
@@ -209,7 +169,7 @@ static void sim_queue(struct sim_door *d, uint32_t door, uint32_t line,
 		      uint32_t edge, int64_t ts, uint32_t ends_pass)
 {
 	sim_put(d, door, line, edge, ts, ends_pass);
-	if (edge != BEAMS_FALLING || sim_rand(&d->rng) % SIM_BOUNCE_ONE_IN)
+	if (edge != BEAMS_FALLING || vp_rng_next(&d->rng) % SIM_BOUNCE_ONE_IN)
 		return;
 	sim_put(d, door, line, BEAMS_RISING, ts + 200, 0);
 	sim_put(d, door, line, BEAMS_FALLING, ts + 700, 0);
@@ -223,7 +183,7 @@ static int sim_room(const struct sim_door *d)
 /* When the next person can step into the door (after whoever is in it). */
 static int64_t sim_door_free(struct sim_door *d, int64_t t_us)
 {
-	int64_t free_at = d->busy_until_us + sim_range(&d->rng, 300000, 1000000);
+	int64_t free_at = d->busy_until_us + vp_rng_range(&d->rng, 300000, 1000000);
 
 	return t_us > free_at ? t_us : free_at;
 }
@@ -232,9 +192,9 @@ static int64_t sim_door_free(struct sim_door *d, int64_t t_us)
 static int64_t sim_person(struct sim_door *d, uint32_t door, int64_t t, int in)
 {
 	uint32_t first = in ? BEAMS_LINE_A : BEAMS_LINE_B, second = !first;
-	int64_t lag1 = sim_range(&d->rng, 65000, 100000);
-	int64_t hold = sim_range(&d->rng, 250000, 600000);
-	int64_t lag2 = sim_range(&d->rng, 65000, 100000);
+	int64_t lag1 = vp_rng_range(&d->rng, 65000, 100000);
+	int64_t hold = vp_rng_range(&d->rng, 250000, 600000);
+	int64_t lag2 = vp_rng_range(&d->rng, 65000, 100000);
 
 	sim_queue(d, door, first, BEAMS_FALLING, t, 0);
 	sim_queue(d, door, second, BEAMS_FALLING, t + lag1, 0);
@@ -252,7 +212,7 @@ static int64_t sim_group(struct footfall_sim *s, uint32_t door, int64_t t,
 	t = sim_door_free(d, t);
 	for (uint32_t i = 0; i < people && sim_room(d); i++) {
 		t = sim_person(d, door, t, in);
-		t += sim_range(&d->rng, 150000, 1200000);
+		t += vp_rng_range(&d->rng, 150000, 1200000);
 	}
 	return t;
 }
@@ -261,55 +221,55 @@ static int64_t sim_group(struct footfall_sim *s, uint32_t door, int64_t t,
 static void sim_uturn(struct footfall_sim *s, uint32_t door, int64_t t)
 {
 	struct sim_door *d = &s->doors[door - 1];
-	uint32_t first = sim_rand(&d->rng) % 10 < 7 ? BEAMS_LINE_A : BEAMS_LINE_B;
+	uint32_t first = vp_rng_next(&d->rng) % 10 < 7 ? BEAMS_LINE_A : BEAMS_LINE_B;
 
 	t = sim_door_free(d, t);
 	if (!sim_room(d))
 		return;
 	sim_queue(d, door, first, BEAMS_FALLING, t, 0);
-	if (sim_rand(&d->rng) % 10 < 6) {
+	if (vp_rng_next(&d->rng) % 10 < 6) {
 		sim_queue(d, door, first, BEAMS_RISING,
-			  t + sim_range(&d->rng, 150000, 500000), 0);
+			  t + vp_rng_range(&d->rng, 150000, 500000), 0);
 		return;
 	}
-	t += sim_range(&d->rng, 65000, 100000);
+	t += vp_rng_range(&d->rng, 65000, 100000);
 	sim_queue(d, door, !first, BEAMS_FALLING, t, 0);
-	t += sim_range(&d->rng, 100000, 300000);
+	t += vp_rng_range(&d->rng, 100000, 300000);
 	sim_queue(d, door, !first, BEAMS_RISING, t, 0);
-	sim_queue(d, door, first, BEAMS_RISING, t + sim_range(&d->rng, 50000, 150000), 0);
+	sim_queue(d, door, first, BEAMS_RISING, t + vp_rng_range(&d->rng, 50000, 150000), 0);
 }
 
 /* A box left in the doorway: one beam blocked for minutes. */
 static void sim_stuck(struct footfall_sim *s, uint32_t door, int64_t t)
 {
 	struct sim_door *d = &s->doors[door - 1];
-	uint32_t line = (uint32_t)(sim_rand(&d->rng) % 2);
+	uint32_t line = (uint32_t)(vp_rng_next(&d->rng) % 2);
 
 	t = sim_door_free(d, t);
 	if (!sim_room(d))
 		return;
 	sim_queue(d, door, line, BEAMS_FALLING, t, 0);
 	sim_queue(d, door, line, BEAMS_RISING,
-		  t + sim_range(&d->rng, 150 * SIM_S, 600 * SIM_S), 0);
+		  t + vp_rng_range(&d->rng, 150 * SIM_S, 600 * SIM_S), 0);
 }
 
 /* ---- movements: arrivals and departures in time order ------------------ */
 
 static uint32_t sim_group_size(struct footfall_sim *s)
 {
-	uint64_t roll = sim_rand(&s->rng) % 100;
+	uint64_t roll = vp_rng_next(&s->rng) % 100;
 
 	if (roll < 50)
 		return 1;
 	if (roll < 75)
 		return 2;
-	return 3 + (uint32_t)(sim_rand(&s->rng) % 4);	/* 3..6 */
+	return 3 + (uint32_t)(vp_rng_next(&s->rng) % 4);	/* 3..6 */
 }
 
 static void sim_arrival(struct footfall_sim *s, int64_t t)
 {
-	uint32_t door = 1 + (uint32_t)(sim_rand(&s->rng) % s->p.doors);
-	uint64_t roll = sim_rand(&s->rng) % 1000;
+	uint32_t door = 1 + (uint32_t)(vp_rng_next(&s->rng) % s->p.doors);
+	uint64_t roll = vp_rng_next(&s->rng) % 1000;
 	uint32_t people;
 	int64_t inside, leave, latest;
 
@@ -323,10 +283,10 @@ static void sim_arrival(struct footfall_sim *s, int64_t t)
 	}
 	people = sim_group_size(s);
 	inside = sim_group(s, door, t, people, 1);
-	leave = inside + sim_range(&s->rng, 4 * SIM_MIN, 40 * SIM_MIN);
+	leave = inside + vp_rng_range(&s->rng, 4 * SIM_MIN, 40 * SIM_MIN);
 	latest = sim_close_us(t) + 15 * SIM_MIN;
 	if (leave > latest)
-		leave = latest - sim_range(&s->rng, 0, 10 * SIM_MIN);
+		leave = latest - vp_rng_range(&s->rng, 0, 10 * SIM_MIN);
 	sim_exit_push(s, leave > inside ? leave : inside, people);
 }
 
@@ -343,7 +303,7 @@ static void sim_move(struct footfall_sim *s)
 
 	if (s->nexits && s->exits[0].t_us < t) {
 		struct sim_exit x = sim_exit_pop(s);
-		uint32_t door = 1 + (uint32_t)(sim_rand(&s->rng) % s->p.doors);
+		uint32_t door = 1 + (uint32_t)(vp_rng_next(&s->rng) % s->p.doors);
 
 		sim_group(s, door, x.t_us, x.people, 0);
 		return;
@@ -386,20 +346,17 @@ static int sim_next_edge(struct footfall_source *src, int64_t horizon_us,
 	struct footfall_sim *s = (struct footfall_sim *)src;
 	struct sim_door *d;
 	struct sim_edge *head;
+	int rc;
 
-	if (!s->open)
-		return -ENOTCONN;
-	if (s->p.fail_every && s->since_fail >= s->p.fail_every) {
-		s->since_fail = 0;
-		s->open = 0;
-		return -EIO;
-	}
+	rc = vp_sim_link_check(&s->link);
+	if (rc)
+		return rc;
 	d = sim_earliest(s);
 	head = &d->q[d->head];
 	if (head->e.ts_us > horizon_us)
 		return 0;
 	*e = head->e;
-	s->since_fail += head->ends_pass;
+	s->link.since_fail += head->ends_pass;
 	d->head = (d->head + 1) % SIM_QUEUE;
 	d->count--;
 	return 1;
@@ -409,14 +366,14 @@ static int sim_open(struct footfall_source *src)
 {
 	struct footfall_sim *s = (struct footfall_sim *)src;
 
-	s->open = 1;
+	s->link.open = 1;
 	s->base.epoch_utc_ms = 0;
 	return 0;
 }
 
 static void sim_close(struct footfall_source *src)
 {
-	((struct footfall_sim *)src)->open = 0;
+	((struct footfall_sim *)src)->link.open = 0;
 }
 
 static void sim_destroy(struct footfall_source *src)
@@ -444,9 +401,10 @@ int footfall_sim_create(const struct footfall_sim_params *p,
 		return -ENOMEM;
 	s->base.ops = &sim_ops;
 	s->p = *p;
+	s->link.fail_every = p->fail_every;
 	s->rng = p->seed;
 	for (uint32_t i = 0; i < p->doors; i++) {
-		s->doors[i].rng = p->seed ^ (UINT64_C(0x5851f42d4c957f2d) * (i + 1));
+		s->doors[i].rng = vp_rng_stream(p->seed, i);
 		s->doors[i].busy_until_us = p->start_utc_ms * 1000;
 	}
 	s->next_arrival_us = sim_next_arrival(s, p->start_utc_ms * 1000);

@@ -15,9 +15,11 @@
 #include "sgtin96.h"
 #include "source.h"
 
+#include "common/plugin_conf.h"
+#include "common/sim_clock.h"
+
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +27,6 @@
 /* Reports looked at per collect call, as a multiple of burst: bounds the
  * time one call takes even when every report is dropped. */
 #define RFID_SCAN_FACTOR 4
-/* Simulated times past this (ms) are "everything is due": no overflow. */
-#define RFID_FAR_MS 6e15
 
 struct rfid {
 	const struct vitrine_host *host;
@@ -35,167 +35,39 @@ struct rfid {
 	int src_open;
 	int done;
 	/* configuration */
-	uint64_t seed, limit, burst, fail_every, readers, antennas, items;
-	double speed;
-	int64_t start_ms;
-	/* simulated clock */
-	int64_t mono0_ms;
+	struct vp_sim_conf sim;	/* seed, limit, burst, fail_every */
+	uint64_t readers, antennas, items;
+	struct vp_sim_clock clock;
 	int64_t last_time_ms;
 	/* counters */
 	uint64_t emitted, foreign, invalid, failures;
 };
 
-struct rfid_num_key {
-	const char *key;
-	uint64_t def, min, max;
-	size_t off;
-};
-
-static const struct rfid_num_key rfid_num_keys[] = {
-	{ "seed", 1, 0, UINT64_MAX, offsetof(struct rfid, seed) },
-	{ "limit", 0, 0, UINT64_MAX, offsetof(struct rfid, limit) },
-	{ "burst", 500, 1, 100000, offsetof(struct rfid, burst) },
-	{ "fail_every", 0, 0, UINT64_MAX, offsetof(struct rfid, fail_every) },
+/* The plugin's own numeric keys, after those of vp_conf_sim(). */
+static const struct vp_num_key rfid_num_keys[] = {
 	{ "readers", 1, 1, 16, offsetof(struct rfid, readers) },
 	{ "antennas", 4, 1, 4, offsetof(struct rfid, antennas) },
 	{ "items", 200, 1, 100000, offsetof(struct rfid, items) },
 };
 
 static const char *const rfid_config_keys[] = {
-	"source", "seed", "speed", "start", "limit", "burst", "fail_every",
-	"readers", "antennas", "items", NULL,
+	VP_SIM_CONFIG_KEYS, "readers", "antennas", "items", NULL,
 };
 
 /* ---- configuration ----------------------------------------------------- */
 
-static int rfid_bad(struct rfid *rf, const char *key, const char *val,
-		    const char *expected)
-{
-	rf->host->log(rf->ctx, VITRINE_LOG_ERROR,
-		      "rfid.%s = \"%s\" is invalid: expected %s", key, val,
-		      expected);
-	return -EINVAL;
-}
-
-static int rfid_parse_u64(const char *val, uint64_t min, uint64_t max,
-			  uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (val[0] < '0' || val[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(val, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int rfid_config_numbers(struct rfid *rf)
-{
-	char expected[80];
-	size_t nkeys = sizeof(rfid_num_keys) / sizeof(rfid_num_keys[0]);
-
-	for (size_t i = 0; i < nkeys; i++) {
-		const struct rfid_num_key *k = &rfid_num_keys[i];
-		uint64_t *field = (uint64_t *)((char *)rf + k->off);
-		const char *val = rf->host->config(rf->ctx, k->key);
-
-		*field = k->def;
-		if (!val || !rfid_parse_u64(val, k->min, k->max, field))
-			continue;
-		snprintf(expected, sizeof(expected), "an integer in %llu..%llu",
-			 (unsigned long long)k->min, (unsigned long long)k->max);
-		return rfid_bad(rf, k->key, val, expected);
-	}
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t rfid_days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy;
-
-	y -= m <= 2;
-	era = y / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static int rfid_days_in_month(int64_t y, int64_t m)
-{
-	static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return dim[m - 1] + (m == 2 && leap);
-}
-
-/* "YYYY-MM-DDTHH:MM:SSZ" to UTC ms since the epoch. */
-static int rfid_parse_utc(const char *val, int64_t *out_ms)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	int64_t f[6] = { 0 };
-	int n = 0;
-
-	if (strlen(val) != sizeof(shape) - 1)
-		return -EINVAL;
-	for (size_t i = 0; shape[i]; i++) {
-		if (shape[i] != 'd') {
-			if (val[i] != shape[i])
-				return -EINVAL;
-			n += shape[i + 1] == 'd' || shape[i + 1] == '\0';
-			continue;
-		}
-		if (val[i] < '0' || val[i] > '9')
-			return -EINVAL;
-		f[n] = f[n] * 10 + (val[i] - '0');
-	}
-	if (f[0] < 1970 || f[1] < 1 || f[1] > 12 || f[2] < 1 ||
-	    f[2] > rfid_days_in_month(f[0], f[1]) || f[3] > 23 || f[4] > 59 ||
-	    f[5] > 59)
-		return -EINVAL;
-	*out_ms = ((rfid_days_from_civil(f[0], f[1], f[2]) * 24 + f[3]) * 3600 +
-		   f[4] * 60 + f[5]) * 1000;
-	return 0;
-}
-
-static int rfid_config_clock(struct rfid *rf)
-{
-	const char *speed = rf->host->config(rf->ctx, "speed");
-	const char *start = rf->host->config(rf->ctx, "start");
-	char *end;
-
-	rf->speed = 1;
-	if (speed) {
-		rf->speed = strtod(speed, &end);
-		if (*end || end == speed || !(rf->speed >= 0 && rf->speed <= 1e6))
-			return rfid_bad(rf, "speed", speed,
-					"a number in 0..1000000 (0 = as fast as possible)");
-	}
-	if (!start || !strcmp(start, "now")) {
-		rf->start_ms = rf->host->now_ms(rf->ctx);
-		return 0;
-	}
-	if (rfid_parse_utc(start, &rf->start_ms))
-		return rfid_bad(rf, "start", start,
-				"\"now\" or UTC time like 2026-11-25T09:00:00Z");
-	return 0;
-}
-
 static int rfid_configure(struct rfid *rf)
 {
-	const char *source = rf->host->config(rf->ctx, "source");
-	int rc;
+	struct vp_conf c = { rf->host, rf->ctx, "rfid" };
+	int rc = vp_conf_source_sim(&c);
 
-	if (source && strcmp(source, "sim"))
-		return rfid_bad(rf, "source", source,
-				"\"sim\" (the only source built so far)");
-	rc = rfid_config_numbers(rf);
 	if (!rc)
-		rc = rfid_config_clock(rf);
+		rc = vp_conf_sim(&c, &rf->sim);
+	if (!rc)
+		rc = vp_conf_numbers(&c, rfid_num_keys,
+				     VP_ARRAY_SIZE(rfid_num_keys), rf);
+	if (!rc)
+		rc = vp_sim_clock_config(&rf->clock, &c);
 	return rc;
 }
 
@@ -204,12 +76,12 @@ static int rfid_configure(struct rfid *rf)
 static int rfid_start(struct rfid *rf)
 {
 	struct rfid_sim_params p = {
-		.seed = rf->seed,
-		.start_utc_ms = rf->start_ms,
+		.seed = rf->sim.seed,
+		.start_utc_ms = rf->clock.start_ms,
 		.readers = (uint32_t)rf->readers,
 		.antennas = (uint32_t)rf->antennas,
 		.items = (uint32_t)rf->items,
-		.fail_every = rf->fail_every,
+		.fail_every = rf->sim.fail_every,
 	};
 	int rc = rfid_sim_create(&p, &rf->src);
 
@@ -222,7 +94,7 @@ static int rfid_start(struct rfid *rf)
 		return rc;
 	}
 	rf->src_open = 1;
-	rf->mono0_ms = rf->host->mono_ms(rf->ctx);
+	vp_sim_clock_start(&rf->clock, rf->host, rf->ctx);
 	rf->last_time_ms = INT64_MIN;
 	return 0;
 }
@@ -230,16 +102,11 @@ static int rfid_start(struct rfid *rf)
 /* Latest simulated time (UTC µs) whose reports may be delivered now. */
 static int64_t rfid_horizon_us(struct rfid *rf)
 {
-	int64_t elapsed = rf->host->mono_ms(rf->ctx) - rf->mono0_ms;
-	double sim_ms;
+	int64_t sim_ms = vp_sim_clock_now_ms(&rf->clock, rf->host, rf->ctx);
 
-	if (elapsed < 0)
-		elapsed = 0;
-	sim_ms = (double)rf->start_ms + (double)elapsed * rf->speed;
-	/* speed 0, or so far ahead (beyond 200,000 years) that all is due */
-	if (rf->speed == 0 || sim_ms >= RFID_FAR_MS)
+	if (sim_ms == INT64_MAX)
 		return INT64_MAX;
-	return (int64_t)sim_ms * 1000 + 999;
+	return sim_ms * 1000 + 999;
 }
 
 static int64_t rfid_time_ms(struct rfid *rf, const struct rfid_tag_report *rep)
@@ -321,19 +188,12 @@ static int rfid_handle(struct rfid *rf, const struct rfid_tag_report *rep)
 	r.u.rfid.serial = tag.serial;
 	rf->host->emit(rf->ctx, &r);
 	rf->emitted++;
-	if (rf->limit && rf->emitted >= rf->limit)
+	if (rf->sim.limit && rf->emitted >= rf->sim.limit)
 		rf->done = 1;
 	return 1;
 }
 
 /* ---- the plugin callbacks ---------------------------------------------- */
-
-static int rfid_host_ok(const struct vitrine_host *host)
-{
-	return host && host->abi_major == VITRINE_ABI_MAJOR &&
-	       host->struct_size >= offsetof(struct vitrine_host, mono_ms) +
-					    sizeof(host->mono_ms);
-}
 
 static int rfid_init(const struct vitrine_host *host, struct vitrine_ctx *ctx,
 		     void **state)
@@ -341,7 +201,7 @@ static int rfid_init(const struct vitrine_host *host, struct vitrine_ctx *ctx,
 	struct rfid *rf;
 	int rc;
 
-	if (!rfid_host_ok(host))
+	if (!vp_sim_clock_host_ok(host))
 		return -EINVAL;
 	rf = calloc(1, sizeof(*rf));
 	if (!rf)
@@ -380,7 +240,8 @@ static int rfid_collect(void *state)
 	if (!rf->src_open)
 		return rfid_reopen(rf);
 	horizon = rfid_horizon_us(rf);
-	while (emitted < rf->burst && scanned++ < rf->burst * RFID_SCAN_FACTOR) {
+	while (emitted < rf->sim.burst &&
+	       scanned++ < rf->sim.burst * RFID_SCAN_FACTOR) {
 		rc = rf->src->ops->next_report(rf->src, horizon, &rep);
 		if (rc < 0)
 			return rfid_source_lost(rf, rc);

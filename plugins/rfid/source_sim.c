@@ -19,6 +19,10 @@
 #include "source.h"
 #include "sgtin96.h"
 
+#include "common/sim_link.h"
+#include "common/sim_rng.h"
+#include "common/store_hours.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +32,6 @@
 #define SIM_MAX_READERS 16
 #define SIM_MAX_ANTENNAS 4
 #define SIM_MAX_ITEMS 100000
-#define SIM_DAY_MS INT64_C(86400000)
-#define SIM_HOUR_MS INT64_C(3600000)
 
 /* Company prefix and item reference (indicator digit first), as on a label. */
 static const char *const sim_catalogue[][2] = {
@@ -69,50 +71,24 @@ struct sim_reader {
 struct rfid_sim {
 	struct rfid_source base;
 	struct rfid_sim_params p;
-	int open;
-	uint64_t since_fail;
+	struct vp_sim_link link;
 	struct sim_item *items;
 	struct sim_reader readers[];
 };
 
-static uint64_t sim_rand(uint64_t *state)
-{
-	/* splitmix64 */
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static int64_t sim_range(uint64_t *state, int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(sim_rand(state) % (uint64_t)(hi - lo + 1));
-}
-
-/* Mon-Sat 10:00-19:00, Sun 12:00-18:00, store time = UTC. */
-static int sim_store_open(int64_t utc_ms)
-{
-	int64_t days = utc_ms / SIM_DAY_MS;
-	int64_t hour = (utc_ms % SIM_DAY_MS) / SIM_HOUR_MS;
-	int sunday = (days + 4) % 7 == 0;
-
-	return sunday ? hour >= 12 && hour < 18 : hour >= 10 && hour < 19;
-}
-
 static int sim_item_init(struct rfid_sim *s, uint64_t *rng, struct sim_item *it)
 {
-	const char *const *prod = sim_catalogue[sim_rand(rng) % SIM_PRODUCTS];
-	uint64_t roll = sim_rand(rng) % 100;
+	const char *const *prod = sim_catalogue[vp_rng_next(rng) % SIM_PRODUCTS];
+	uint64_t roll = vp_rng_next(rng) % 100;
 	uint32_t filter = roll < 85 ? 1 : roll < 95 ? 4 : 0;
-	uint64_t serial = (uint64_t)sim_range(rng, 1, (int64_t)SGTIN96_SERIAL_MAX);
+	uint64_t serial = (uint64_t)vp_rng_range(rng, 1, (int64_t)SGTIN96_SERIAL_MAX);
 	struct sgtin96 tag;
 	int rc;
 
 	rc = sgtin96_from_digits(prod[0], prod[1], filter, serial, &tag);
 	if (!rc)
 		rc = sgtin96_encode(&tag, it->epc);
-	it->primary = (uint8_t)sim_range(rng, 1, s->p.antennas);
+	it->primary = (uint8_t)vp_rng_range(rng, 1, s->p.antennas);
 	return rc;
 }
 
@@ -120,15 +96,15 @@ static int sim_item_init(struct rfid_sim *s, uint64_t *rng, struct sim_item *it)
 static uint32_t sim_antennas(struct rfid_sim *s, struct sim_reader *r,
 			     struct sim_item *it)
 {
-	int busy = sim_store_open(r->slot_us / 1000);
+	int busy = vp_store_is_open(r->slot_us / 1000);
 	uint32_t mask = 0;
 
-	if (busy && sim_rand(&r->rng) % 1000 < 5)
-		it->primary = (uint8_t)sim_range(&r->rng, 1, s->p.antennas);
-	if ((int64_t)(sim_rand(&r->rng) % 100) >= (busy ? 8 : 2))
+	if (busy && vp_rng_next(&r->rng) % 1000 < 5)
+		it->primary = (uint8_t)vp_rng_range(&r->rng, 1, s->p.antennas);
+	if ((int64_t)(vp_rng_next(&r->rng) % 100) >= (busy ? 8 : 2))
 		mask |= 1u << (it->primary - 1);
 	for (uint32_t a = 1; a <= s->p.antennas; a++)
-		if (a != it->primary && sim_rand(&r->rng) % 100 < 15)
+		if (a != it->primary && vp_rng_next(&r->rng) % 100 < 15)
 			mask |= 1u << (a - 1);
 	return mask;
 }
@@ -150,8 +126,8 @@ static void sim_next_item(struct rfid_sim *s, struct sim_reader *r)
 static void sim_foreign_epc(struct sim_reader *r, uint8_t *epc)
 {
 	for (int i = 0; i < RFID_EPC_BYTES; i++)
-		epc[i] = (uint8_t)sim_rand(&r->rng);
-	if (sim_rand(&r->rng) % 2) {
+		epc[i] = (uint8_t)vp_rng_next(&r->rng);
+	if (vp_rng_next(&r->rng) % 2) {
 		epc[0] = 0x35;			/* GID-96: another scheme */
 	} else {
 		epc[0] = SGTIN96_HEADER;	/* SGTIN-96 with partition 7 */
@@ -173,31 +149,31 @@ static void sim_reader_advance(struct rfid_sim *s, struct sim_reader *r)
 	antenna = (uint32_t)__builtin_ctz(r->ant_mask) + 1;
 	r->ant_mask &= r->ant_mask - 1;
 	memcpy(rep->epc, r->item->epc, RFID_EPC_BYTES);
-	if (sim_rand(&r->rng) % SIM_FOREIGN_ONE_IN == 0)
+	if (vp_rng_next(&r->rng) % SIM_FOREIGN_ONE_IN == 0)
 		sim_foreign_epc(r, rep->epc);
 	rep->epc_bits = 96;
 	rep->antenna = (uint16_t)antenna;
 	rep->reader = r->index + 1;
 	rep->rssi_cdbm = (int32_t)(antenna == r->item->primary ?
-				   sim_range(&r->rng, -6000, -3500) :
-				   sim_range(&r->rng, -7500, -6000));
+				   vp_rng_range(&r->rng, -6000, -3500) :
+				   vp_rng_range(&r->rng, -7500, -6000));
 	rep->utc_us = r->slot_us;
 	rep->mono_us = r->slot_us - s->p.start_utc_ms * 1000;
-	r->slot_us += sim_range(&r->rng, 300, 1500);
+	r->slot_us += vp_rng_range(&r->rng, 300, 1500);
 }
 
 static int sim_open(struct rfid_source *src)
 {
 	struct rfid_sim *s = (struct rfid_sim *)src;
 
-	s->open = 1;
+	s->link.open = 1;
 	s->base.epoch_utc_ms = s->p.start_utc_ms;
 	return 0;
 }
 
 static void sim_close(struct rfid_source *src)
 {
-	((struct rfid_sim *)src)->open = 0;
+	((struct rfid_sim *)src)->link.open = 0;
 }
 
 static struct sim_reader *sim_earliest(struct rfid_sim *s)
@@ -218,20 +194,17 @@ static int sim_next_report(struct rfid_source *src, int64_t horizon_us,
 {
 	struct rfid_sim *s = (struct rfid_sim *)src;
 	struct sim_reader *r;
+	int rc;
 
-	if (!s->open)
-		return -ENOTCONN;
-	if (s->p.fail_every && s->since_fail >= s->p.fail_every) {
-		s->since_fail = 0;
-		s->open = 0;
-		return -EIO;
-	}
+	rc = vp_sim_link_check(&s->link);
+	if (rc)
+		return rc;
 	r = sim_earliest(s);
 	if (!r || r->next.utc_us > horizon_us)
 		return 0;
 	*rep = r->next;
 	sim_reader_advance(s, r);
-	s->since_fail++;
+	s->link.since_fail++;
 	return 1;
 }
 
@@ -263,13 +236,13 @@ static int sim_params_ok(const struct rfid_sim_params *p)
 
 static void sim_reader_init(struct rfid_sim *s, struct sim_reader *r, uint32_t i)
 {
-	r->rng = s->p.seed ^ (UINT64_C(0x5851f42d4c957f2d) * (i + 1));
+	r->rng = vp_rng_stream(s->p.seed, i);
 	r->index = i;
 	r->nitems = s->p.items / s->p.readers + (i < s->p.items % s->p.readers);
 	/* Stagger the readers' rounds so that their reports interleave. */
 	r->round_us = s->p.start_utc_ms * 1000 +
 		      (int64_t)i * SIM_ROUND_US / s->p.readers +
-		      sim_range(&r->rng, 0, 500000);
+		      vp_rng_range(&r->rng, 0, 500000);
 	r->slot_us = r->round_us;
 	sim_reader_advance(s, r);
 }
@@ -290,6 +263,7 @@ int rfid_sim_create(const struct rfid_sim_params *p, struct rfid_source **out)
 		goto out_free;
 	s->base.ops = &sim_ops;
 	s->p = *p;
+	s->link.fail_every = p->fail_every;
 	for (uint32_t i = 0; i < p->items; i++) {
 		rc = sim_item_init(s, &rng, &s->items[i]);
 		if (rc)

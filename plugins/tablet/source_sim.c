@@ -17,6 +17,10 @@
  */
 #include "source.h"
 
+#include "common/sim_link.h"
+#include "common/sim_rng.h"
+#include "common/store_hours.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -24,8 +28,6 @@
 
 #define SIM_SESSIONS_PER_HOUR 5.0
 #define SIM_IDLE_TIMEOUT_MS 60000
-#define SIM_DAY_MS INT64_C(86400000)
-#define SIM_HOUR_MS INT64_C(3600000)
 
 /* GTIN-14s with correct check digits (indicator digit + GTIN-13). */
 static const char *const sim_catalogue[] = {
@@ -83,70 +85,22 @@ struct sim_kiosk {
 struct tablet_sim {
 	struct tablet_source base;
 	struct tablet_sim_params p;
-	int open;
-	uint64_t since_fail;
+	struct vp_sim_link link;
 	struct sim_kiosk kiosks[];
 };
 
-/* ---- randomness and the store's hours ---------------------------------- */
-
-static uint64_t sim_rand(uint64_t *state)
-{
-	/* splitmix64 */
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static int64_t sim_range(uint64_t *state, int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(sim_rand(state) % (uint64_t)(hi - lo + 1));
-}
-
-static int sim_weekday(int64_t utc_ms)
-{
-	return (int)((utc_ms / SIM_DAY_MS + 4) % 7);	/* 0 = Sunday */
-}
-
-static int64_t sim_open_ms(int64_t day)
-{
-	return day + (sim_weekday(day) == 0 ? 12 : 10) * SIM_HOUR_MS;
-}
-
-static int64_t sim_close_ms(int64_t t)
-{
-	int64_t day = t - t % SIM_DAY_MS;
-
-	return day + (sim_weekday(day) == 0 ? 18 : 19) * SIM_HOUR_MS;
-}
-
-/* The earliest time >= t at which the store is open. */
-static int64_t sim_next_open_ms(int64_t t)
-{
-	int64_t day = t - t % SIM_DAY_MS;
-
-	for (;;) {
-		if (t < sim_open_ms(day))
-			return sim_open_ms(day);
-		if (t < sim_close_ms(day))
-			return t;
-		day += SIM_DAY_MS;
-		t = day;
-	}
-}
+/* ---- when customers come ---------------------------------------------- */
 
 static double sim_sessions_per_hour(int64_t t)
 {
-	int64_t hour = t % SIM_DAY_MS / SIM_HOUR_MS;
+	int64_t hour = t % VP_DAY_MS / VP_HOUR_MS;
 	double rate = SIM_SESSIONS_PER_HOUR;
 
 	if (hour == 12 || hour == 13)
 		rate *= 2.0;
 	else if (hour >= 17)
 		rate *= 1.4;
-	if (sim_weekday(t) == 6)
+	if (vp_store_weekday(t) == 6)
 		rate *= 1.4;
 	return rate;
 }
@@ -155,14 +109,14 @@ static double sim_sessions_per_hour(int64_t t)
 static int64_t sim_next_session(struct sim_kiosk *k, int64_t t)
 {
 	for (;;) {
-		double u = (double)(sim_rand(&k->rng) >> 11) * 0x1p-53;
+		double u = vp_rng_unit(&k->rng);
 		int64_t gap;
 
-		t = sim_next_open_ms(t);
+		t = vp_store_next_open_ms(t);
 		gap = (int64_t)(-log1p(-u) / sim_sessions_per_hour(t) * 3.6e6);
-		if (t + gap < sim_close_ms(t))
+		if (t + gap < vp_store_close_ms(t))
 			return t + gap;
-		t = sim_close_ms(t);
+		t = vp_store_close_ms(t);
 	}
 }
 
@@ -171,7 +125,7 @@ static int64_t sim_next_session(struct sim_kiosk *k, int64_t t)
 static void sim_new_session(struct sim_kiosk *k, int64_t idle_since)
 {
 	static const char hex[] = "0123456789abcdef";
-	uint64_t bits[2] = { sim_rand(&k->rng), sim_rand(&k->rng) };
+	uint64_t bits[2] = { vp_rng_next(&k->rng), vp_rng_next(&k->rng) };
 
 	for (int i = 0; i < 32; i++)
 		k->session[i] = hex[(bits[i / 16] >> (4 * (i % 16))) & 0xf];
@@ -182,7 +136,7 @@ static void sim_new_session(struct sim_kiosk *k, int64_t idle_since)
 
 static void sim_plan_view(struct sim_kiosk *k, int64_t start, int first)
 {
-	uint64_t roll = sim_rand(&k->rng) % 100;
+	uint64_t roll = vp_rng_next(&k->rng) % 100;
 
 	k->view_start_ms = start;
 	if (first)
@@ -190,14 +144,14 @@ static void sim_plan_view(struct sim_kiosk *k, int64_t start, int first)
 	else if (roll < 35)
 		k->screen = SIM_SCREEN_PRODUCT;
 	else
-		k->screen = 1 + (uint32_t)(sim_rand(&k->rng) % (SIM_SCREENS - 1));
+		k->screen = 1 + (uint32_t)(vp_rng_next(&k->rng) % (SIM_SCREENS - 1));
 	k->lookup_ms = 0;
 	if (k->screen != SIM_SCREEN_PRODUCT) {
-		k->view_ms = (uint32_t)sim_range(&k->rng, 3000, 45000);
+		k->view_ms = (uint32_t)vp_rng_range(&k->rng, 3000, 45000);
 		return;
 	}
-	k->view_ms = (uint32_t)sim_range(&k->rng, 8000, 90000);
-	k->lookup_ms = (uint32_t)sim_range(&k->rng, 500, 3000);
+	k->view_ms = (uint32_t)vp_rng_range(&k->rng, 8000, 90000);
+	k->lookup_ms = (uint32_t)vp_rng_range(&k->rng, 500, 3000);
 }
 
 static void sim_event(struct sim_kiosk *k, uint32_t type, int64_t ts,
@@ -215,7 +169,7 @@ static void sim_event(struct sim_kiosk *k, uint32_t type, int64_t ts,
 
 static void sim_emit_lookup(struct sim_kiosk *k)
 {
-	const char *gtin = sim_catalogue[sim_rand(&k->rng) % SIM_PRODUCTS];
+	const char *gtin = sim_catalogue[vp_rng_next(&k->rng) % SIM_PRODUCTS];
 
 	sim_event(k, VITRINE_TABLET_PRODUCT_LOOKUP, k->view_start_ms + k->lookup_ms,
 		  k->view_ms - k->lookup_ms);
@@ -231,12 +185,12 @@ static void sim_emit_view(struct sim_kiosk *k)
 	sim_event(k, VITRINE_TABLET_SCREEN_VIEW, end, k->view_ms);
 	memcpy(k->next.screen, screen, strlen(screen) + 1);
 	if (--k->views_left) {
-		sim_plan_view(k, end + sim_range(&k->rng, 200, 1500), 0);
+		sim_plan_view(k, end + vp_rng_range(&k->rng, 200, 1500), 0);
 		return;
 	}
 	/* "Done" tapped, or the kiosk's idle timeout. */
-	k->end_ms = end + (sim_rand(&k->rng) % 10 < 3 ?
-			   sim_range(&k->rng, 1000, 3000) : SIM_IDLE_TIMEOUT_MS);
+	k->end_ms = end + (vp_rng_next(&k->rng) % 10 < 3 ?
+			   vp_rng_range(&k->rng, 1000, 3000) : SIM_IDLE_TIMEOUT_MS);
 	k->phase = SIM_END;
 }
 
@@ -246,8 +200,8 @@ static void sim_kiosk_advance(struct sim_kiosk *k)
 	switch (k->phase) {
 	case SIM_START:
 		sim_event(k, VITRINE_TABLET_SESSION_START, k->session_ms, 0);
-		k->views_left = (uint32_t)sim_range(&k->rng, 2, 9);
-		sim_plan_view(k, k->session_ms + sim_range(&k->rng, 300, 2000), 1);
+		k->views_left = (uint32_t)vp_rng_range(&k->rng, 2, 9);
+		sim_plan_view(k, k->session_ms + vp_rng_range(&k->rng, 300, 2000), 1);
 		k->phase = SIM_VIEW;
 		break;
 	case SIM_VIEW:
@@ -259,7 +213,7 @@ static void sim_kiosk_advance(struct sim_kiosk *k)
 	default:
 		sim_event(k, VITRINE_TABLET_SESSION_END, k->end_ms,
 			  (uint32_t)(k->end_ms - k->session_ms));
-		sim_new_session(k, k->end_ms + sim_range(&k->rng, 5000, 60000));
+		sim_new_session(k, k->end_ms + vp_rng_range(&k->rng, 5000, 60000));
 	}
 }
 
@@ -280,20 +234,17 @@ static int sim_next_event(struct tablet_source *src, int64_t horizon_ms,
 {
 	struct tablet_sim *s = (struct tablet_sim *)src;
 	struct sim_kiosk *k;
+	int rc;
 
-	if (!s->open)
-		return -ENOTCONN;
-	if (s->p.fail_every && s->since_fail >= s->p.fail_every) {
-		s->since_fail = 0;
-		s->open = 0;
-		return -EIO;
-	}
+	rc = vp_sim_link_check(&s->link);
+	if (rc)
+		return rc;
 	k = sim_earliest(s);
 	if (k->next.ts_ms > horizon_ms)
 		return 0;
 	*ev = k->next;
 	sim_kiosk_advance(k);
-	s->since_fail++;
+	s->link.since_fail++;
 	return 1;
 }
 
@@ -301,14 +252,14 @@ static int sim_open(struct tablet_source *src)
 {
 	struct tablet_sim *s = (struct tablet_sim *)src;
 
-	s->open = 1;
+	s->link.open = 1;
 	s->base.epoch_utc_ms = 0;
 	return 0;
 }
 
 static void sim_close(struct tablet_source *src)
 {
-	((struct tablet_sim *)src)->open = 0;
+	((struct tablet_sim *)src)->link.open = 0;
 }
 
 static void sim_destroy(struct tablet_source *src)
@@ -341,10 +292,11 @@ int tablet_sim_create(const struct tablet_sim_params *p,
 		return -ENOMEM;
 	s->base.ops = &sim_ops;
 	s->p = *p;
+	s->link.fail_every = p->fail_every;
 	for (uint32_t i = 0; i < p->kiosks; i++) {
 		struct sim_kiosk *k = &s->kiosks[i];
 
-		k->rng = p->seed ^ (UINT64_C(0x5851f42d4c957f2d) * (i + 1));
+		k->rng = vp_rng_stream(p->seed, i);
 		k->number = i + 1;
 		sim_new_session(k, p->start_utc_ms);
 		sim_kiosk_advance(k);

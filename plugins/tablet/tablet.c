@@ -14,17 +14,17 @@
 
 #include "source.h"
 
+#include "common/plugin_conf.h"
+#include "common/sim_clock.h"
+
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TABLET_INTERVAL_MS 50
 /* Events looked at per collect call, as a multiple of burst. */
 #define TABLET_SCAN_FACTOR 4
-/* Simulated times past this (ms) are "everything is due": no overflow. */
-#define TABLET_FAR_MS 6e15
 
 struct tablet {
 	const struct vitrine_host *host;
@@ -33,165 +33,37 @@ struct tablet {
 	int src_open;
 	int done;
 	/* configuration */
-	uint64_t seed, limit, burst, fail_every, kiosks;
-	double speed;
-	int64_t start_ms;
-	/* simulated clock */
-	int64_t mono0_ms;
+	struct vp_sim_conf sim;	/* seed, limit, burst, fail_every */
+	uint64_t kiosks;
+	struct vp_sim_clock clock;
 	int64_t last_time_ms;
 	/* counters */
 	uint64_t emitted, invalid, failures;
 };
 
-struct tablet_num_key {
-	const char *key;
-	uint64_t def, min, max;
-	size_t off;
-};
-
-static const struct tablet_num_key tablet_num_keys[] = {
-	{ "seed", 1, 0, UINT64_MAX, offsetof(struct tablet, seed) },
-	{ "limit", 0, 0, UINT64_MAX, offsetof(struct tablet, limit) },
-	{ "burst", 500, 1, 100000, offsetof(struct tablet, burst) },
-	{ "fail_every", 0, 0, UINT64_MAX, offsetof(struct tablet, fail_every) },
+/* The plugin's own numeric keys, after those of vp_conf_sim(). */
+static const struct vp_num_key tablet_num_keys[] = {
 	{ "kiosks", 2, 1, TABLET_KIOSKS_MAX, offsetof(struct tablet, kiosks) },
 };
 
 static const char *const tablet_config_keys[] = {
-	"source", "seed", "speed", "start", "limit", "burst", "fail_every",
-	"kiosks", NULL,
+	VP_SIM_CONFIG_KEYS, "kiosks", NULL,
 };
 
 /* ---- configuration ----------------------------------------------------- */
 
-static int tablet_bad(struct tablet *tb, const char *key, const char *val,
-		      const char *expected)
-{
-	tb->host->log(tb->ctx, VITRINE_LOG_ERROR,
-		      "tablet.%s = \"%s\" is invalid: expected %s", key, val,
-		      expected);
-	return -EINVAL;
-}
-
-static int tablet_parse_u64(const char *val, uint64_t min, uint64_t max,
-			    uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (val[0] < '0' || val[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(val, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int tablet_config_numbers(struct tablet *tb)
-{
-	char expected[80];
-	size_t nkeys = sizeof(tablet_num_keys) / sizeof(tablet_num_keys[0]);
-
-	for (size_t i = 0; i < nkeys; i++) {
-		const struct tablet_num_key *k = &tablet_num_keys[i];
-		uint64_t *field = (uint64_t *)((char *)tb + k->off);
-		const char *val = tb->host->config(tb->ctx, k->key);
-
-		*field = k->def;
-		if (!val || !tablet_parse_u64(val, k->min, k->max, field))
-			continue;
-		snprintf(expected, sizeof(expected), "an integer in %llu..%llu",
-			 (unsigned long long)k->min, (unsigned long long)k->max);
-		return tablet_bad(tb, k->key, val, expected);
-	}
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t tablet_days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy;
-
-	y -= m <= 2;
-	era = y / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static int tablet_days_in_month(int64_t y, int64_t m)
-{
-	static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return dim[m - 1] + (m == 2 && leap);
-}
-
-/* "YYYY-MM-DDTHH:MM:SSZ" to UTC ms since the epoch. */
-static int tablet_parse_utc(const char *val, int64_t *out_ms)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	int64_t f[6] = { 0 };
-	int n = 0;
-
-	if (strlen(val) != sizeof(shape) - 1)
-		return -EINVAL;
-	for (size_t i = 0; shape[i]; i++) {
-		if (shape[i] != 'd') {
-			if (val[i] != shape[i])
-				return -EINVAL;
-			n += shape[i + 1] == 'd' || shape[i + 1] == '\0';
-			continue;
-		}
-		if (val[i] < '0' || val[i] > '9')
-			return -EINVAL;
-		f[n] = f[n] * 10 + (val[i] - '0');
-	}
-	if (f[0] < 1970 || f[1] < 1 || f[1] > 12 || f[2] < 1 ||
-	    f[2] > tablet_days_in_month(f[0], f[1]) || f[3] > 23 || f[4] > 59 ||
-	    f[5] > 59)
-		return -EINVAL;
-	*out_ms = ((tablet_days_from_civil(f[0], f[1], f[2]) * 24 + f[3]) * 3600 +
-		   f[4] * 60 + f[5]) * 1000;
-	return 0;
-}
-
-static int tablet_config_clock(struct tablet *tb)
-{
-	const char *speed = tb->host->config(tb->ctx, "speed");
-	const char *start = tb->host->config(tb->ctx, "start");
-	char *end;
-
-	tb->speed = 1;
-	if (speed) {
-		tb->speed = strtod(speed, &end);
-		if (*end || end == speed || !(tb->speed >= 0 && tb->speed <= 1e6))
-			return tablet_bad(tb, "speed", speed,
-					  "a number in 0..1000000 (0 = as fast as possible)");
-	}
-	if (!start || !strcmp(start, "now")) {
-		tb->start_ms = tb->host->now_ms(tb->ctx);
-		return 0;
-	}
-	if (tablet_parse_utc(start, &tb->start_ms))
-		return tablet_bad(tb, "start", start,
-				  "\"now\" or UTC time like 2026-11-25T09:00:00Z");
-	return 0;
-}
-
 static int tablet_configure(struct tablet *tb)
 {
-	const char *source = tb->host->config(tb->ctx, "source");
-	int rc;
+	struct vp_conf c = { tb->host, tb->ctx, "tablet" };
+	int rc = vp_conf_source_sim(&c);
 
-	if (source && strcmp(source, "sim"))
-		return tablet_bad(tb, "source", source,
-				  "\"sim\" (the only source built so far)");
-	rc = tablet_config_numbers(tb);
 	if (!rc)
-		rc = tablet_config_clock(tb);
+		rc = vp_conf_sim(&c, &tb->sim);
+	if (!rc)
+		rc = vp_conf_numbers(&c, tablet_num_keys,
+				     VP_ARRAY_SIZE(tablet_num_keys), tb);
+	if (!rc)
+		rc = vp_sim_clock_config(&tb->clock, &c);
 	return rc;
 }
 
@@ -200,10 +72,10 @@ static int tablet_configure(struct tablet *tb)
 static int tablet_start(struct tablet *tb)
 {
 	struct tablet_sim_params p = {
-		.seed = tb->seed,
-		.start_utc_ms = tb->start_ms,
+		.seed = tb->sim.seed,
+		.start_utc_ms = tb->clock.start_ms,
 		.kiosks = (uint32_t)tb->kiosks,
-		.fail_every = tb->fail_every,
+		.fail_every = tb->sim.fail_every,
 	};
 	int rc = tablet_sim_create(&p, &tb->src);
 
@@ -216,7 +88,7 @@ static int tablet_start(struct tablet *tb)
 		return rc;
 	}
 	tb->src_open = 1;
-	tb->mono0_ms = tb->host->mono_ms(tb->ctx);
+	vp_sim_clock_start(&tb->clock, tb->host, tb->ctx);
 	tb->last_time_ms = INT64_MIN;
 	return 0;
 }
@@ -224,16 +96,11 @@ static int tablet_start(struct tablet *tb)
 /* Latest time on the source's clock whose events may be delivered now. */
 static int64_t tablet_horizon_ms(struct tablet *tb)
 {
-	int64_t elapsed = tb->host->mono_ms(tb->ctx) - tb->mono0_ms;
-	double sim_ms;
+	int64_t sim_ms = vp_sim_clock_now_ms(&tb->clock, tb->host, tb->ctx);
 
-	if (elapsed < 0)
-		elapsed = 0;
-	sim_ms = (double)tb->start_ms + (double)elapsed * tb->speed;
-	/* speed 0, or so far ahead (beyond 200,000 years) that all is due */
-	if (tb->speed == 0 || sim_ms >= TABLET_FAR_MS)
+	if (sim_ms == INT64_MAX)
 		return INT64_MAX;
-	return (int64_t)sim_ms - tb->src->epoch_utc_ms;
+	return sim_ms - tb->src->epoch_utc_ms;
 }
 
 static int tablet_reopen(struct tablet *tb)
@@ -331,7 +198,7 @@ static void tablet_emit(struct tablet *tb, const struct tablet_event *ev)
 		memcpy(t->gtin, ev->gtin, VITRINE_GTIN_MAX);
 	tb->host->emit(tb->ctx, &r);
 	tb->emitted++;
-	if (tb->limit && tb->emitted >= tb->limit)
+	if (tb->sim.limit && tb->emitted >= tb->sim.limit)
 		tb->done = 1;
 }
 
@@ -351,20 +218,13 @@ static int tablet_handle(struct tablet *tb, const struct tablet_event *ev)
 
 /* ---- the plugin callbacks ---------------------------------------------- */
 
-static int tablet_host_ok(const struct vitrine_host *host)
-{
-	return host && host->abi_major == VITRINE_ABI_MAJOR &&
-	       host->struct_size >= offsetof(struct vitrine_host, mono_ms) +
-					    sizeof(host->mono_ms);
-}
-
 static int tablet_init(const struct vitrine_host *host, struct vitrine_ctx *ctx,
 		       void **state)
 {
 	struct tablet *tb;
 	int rc;
 
-	if (!tablet_host_ok(host))
+	if (!vp_sim_clock_host_ok(host))
 		return -EINVAL;
 	tb = calloc(1, sizeof(*tb));
 	if (!tb)
@@ -403,7 +263,8 @@ static int tablet_collect(void *state)
 	if (!tb->src_open)
 		return tablet_reopen(tb);
 	horizon = tablet_horizon_ms(tb);
-	while (emitted < tb->burst && scanned++ < tb->burst * TABLET_SCAN_FACTOR) {
+	while (emitted < tb->sim.burst &&
+	       scanned++ < tb->sim.burst * TABLET_SCAN_FACTOR) {
 		rc = tb->src->ops->next_event(tb->src, horizon, &ev);
 		if (rc < 0)
 			return tablet_source_lost(tb, rc);

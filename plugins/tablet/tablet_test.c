@@ -2,172 +2,18 @@
  * plugins/tablet/tablet_test.c - tests for the simulated kiosks and the
  * tablet plugin.
  *
- * The plugin is linked in directly and driven through `vitrine_plugin` with
- * a fake host (below) that records every emitted reading, the monotonic time
- * it was emitted at, and every log line.
+ * The plugin is linked in directly and driven through `vitrine_plugin` with a
+ * fake host (plugins/common/test_host.c) that records every emitted reading,
+ * the monotonic time it was emitted at, and every log line.
  */
 #include <vitrine/plugin.h>
 
 #include "source.h"
 #include "vt_test.h"
 
+#include "common/test_host.h"
+
 #include <errno.h>
-#include <stdarg.h>
-
-/* The plugin's one exported symbol (plugin.h names it, the agent dlsym()s it). */
-
-/* ---- fake host ----------------------------------------------------------- */
-
-#define FAKE_KEYS 16
-#define FAKE_LOG_BYTES 8192
-
-struct vitrine_ctx {
-	const char *keys[FAKE_KEYS];
-	const char *vals[FAKE_KEYS];
-	int nkeys;
-	struct vitrine_reading *readings;
-	int64_t *emitted_at;	/* mono_ms when each reading was emitted */
-	size_t n, cap;
-	int64_t mono_ms;
-	char log[FAKE_LOG_BYTES];
-	size_t log_len;
-	int errors;
-};
-
-static int fake_emit(struct vitrine_ctx *ctx, const struct vitrine_reading *r)
-{
-	if (ctx->n < ctx->cap) {
-		ctx->readings[ctx->n] = *r;
-		ctx->emitted_at[ctx->n] = ctx->mono_ms;
-	}
-	ctx->n++;
-	return 0;
-}
-
-static void fake_log(struct vitrine_ctx *ctx, int level, const char *fmt, ...)
-	VITRINE_PRINTF(3, 4);
-
-static void fake_log(struct vitrine_ctx *ctx, int level, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	ctx->errors += level == VITRINE_LOG_ERROR;
-	if (ctx->log_len >= FAKE_LOG_BYTES - 2)
-		return;
-	va_start(ap, fmt);
-	len = vsnprintf(ctx->log + ctx->log_len, FAKE_LOG_BYTES - ctx->log_len - 1,
-			fmt, ap);
-	va_end(ap);
-	if (len > 0)
-		ctx->log_len += (size_t)len;
-	if (ctx->log_len > FAKE_LOG_BYTES - 2)
-		ctx->log_len = FAKE_LOG_BYTES - 2;
-	ctx->log[ctx->log_len++] = '\n';
-	ctx->log[ctx->log_len] = '\0';
-}
-
-static const char *fake_config(struct vitrine_ctx *ctx, const char *key)
-{
-	for (int i = 0; i < ctx->nkeys; i++)
-		if (!strcmp(ctx->keys[i], key))
-			return ctx->vals[i];
-	return NULL;
-}
-
-static int64_t fake_now(struct vitrine_ctx *ctx)
-{
-	(void)ctx;
-	return INT64_C(1795000000000);
-}
-
-static int64_t fake_mono(struct vitrine_ctx *ctx)
-{
-	return ctx->mono_ms;
-}
-
-static const struct vitrine_host fake_host = {
-	.abi_major = VITRINE_ABI_MAJOR,
-	.struct_size = sizeof(struct vitrine_host),
-	.emit = fake_emit,
-	.log = fake_log,
-	.config = fake_config,
-	.now_ms = fake_now,
-	.mono_ms = fake_mono,
-};
-
-static void fake_set(struct vitrine_ctx *ctx, const char *key, const char *val)
-{
-	for (int i = 0; i < ctx->nkeys; i++)
-		if (!strcmp(ctx->keys[i], key)) {
-			ctx->vals[i] = val;
-			return;
-		}
-	ctx->keys[ctx->nkeys] = key;
-	ctx->vals[ctx->nkeys++] = val;
-}
-
-static struct vitrine_ctx *fake_new(size_t cap)
-{
-	struct vitrine_ctx *ctx = calloc(1, sizeof(*ctx));
-
-	if (!ctx)
-		abort();
-	ctx->readings = calloc(cap, sizeof(*ctx->readings));
-	ctx->emitted_at = calloc(cap, sizeof(*ctx->emitted_at));
-	if (!ctx->readings || !ctx->emitted_at)
-		abort();
-	ctx->cap = cap;
-	ctx->mono_ms = 1000;
-	fake_set(ctx, "start", "2026-11-25T09:00:00Z");
-	fake_set(ctx, "speed", "0");
-	return ctx;
-}
-
-static void fake_free(struct vitrine_ctx *ctx)
-{
-	free(ctx->readings);
-	free(ctx->emitted_at);
-	free(ctx);
-}
-
-struct run_result {
-	int init_rc;
-	int finished;		/* collect returned 1 */
-	int failures;		/* collect returned < 0 */
-	int recoveries;		/* collect returned 0 right after a failure */
-	int calls;
-};
-
-/* init, collect until finished or max_calls, fini; mono advances step_ms. */
-static struct run_result run_plugin(struct vitrine_ctx *ctx, int max_calls,
-				    int64_t step_ms)
-{
-	struct run_result res = { 0 };
-	void *state = NULL;
-
-	res.init_rc = vitrine_plugin.init(&fake_host, ctx, &state);
-	if (res.init_rc)
-		return res;
-	for (int rc = 0; res.calls < max_calls && !res.finished;) {
-		int prev = rc;
-
-		rc = vitrine_plugin.collect(state);
-		res.calls++;
-		res.failures += rc < 0;
-		res.recoveries += prev < 0 && rc == 0;
-		res.finished = rc == 1;
-		ctx->mono_ms += step_ms;
-	}
-	vitrine_plugin.fini(state);
-	return res;
-}
-
-static int same_readings(const struct vitrine_ctx *a, const struct vitrine_ctx *b)
-{
-	return a->n == b->n &&
-	       !memcmp(a->readings, b->readings, a->n * sizeof(*a->readings));
-}
 
 static int gtin_ok(const char *g)
 {
@@ -205,56 +51,56 @@ VT_TEST(tablet_catalogue_has_valid_gtins)
 
 VT_TEST(tablet_same_seed_gives_same_readings)
 {
-	struct vitrine_ctx *a = fake_new(2000), *b = fake_new(2000);
+	struct vitrine_ctx *a = vp_fake_new(2000), *b = vp_fake_new(2000);
 
-	fake_set(a, "limit", "2000");
-	fake_set(b, "limit", "2000");
-	CHECK(run_plugin(a, 1000, 50).finished);
-	CHECK(run_plugin(b, 1000, 50).finished);
+	vp_fake_set(a, "limit", "2000");
+	vp_fake_set(b, "limit", "2000");
+	CHECK(vp_run_plugin(&vitrine_plugin, a, 1000, 50).finished);
+	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
 	CHECK_EQ_INT(a->n, 2000);
-	CHECK(same_readings(a, b));
-	fake_set(b, "seed", "99");
+	CHECK(vp_same_readings(a, b));
+	vp_fake_set(b, "seed", "99");
 	b->n = 0;
-	CHECK(run_plugin(b, 1000, 50).finished);
+	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
 	CHECK_EQ_INT(b->n, 2000);
-	CHECK(!same_readings(a, b));
-	fake_free(a);
-	fake_free(b);
+	CHECK(!vp_same_readings(a, b));
+	vp_fake_free(a);
+	vp_fake_free(b);
 }
 
 VT_TEST(tablet_limit_is_exact)
 {
-	struct vitrine_ctx *ctx = fake_new(1000);
-	struct run_result res;
+	struct vitrine_ctx *ctx = vp_fake_new(1000);
+	struct vp_run_result res;
 
-	fake_set(ctx, "limit", "555");
-	fake_set(ctx, "burst", "50");
-	res = run_plugin(ctx, 100, 50);
+	vp_fake_set(ctx, "limit", "555");
+	vp_fake_set(ctx, "burst", "50");
+	res = vp_run_plugin(&vitrine_plugin, ctx, 100, 50);
 	CHECK(res.finished);
 	CHECK_EQ_INT(res.calls, 12);	/* 11 full bursts, then 5 and done */
 	CHECK_EQ_INT(ctx->n, 555);
-	fake_free(ctx);
+	vp_fake_free(ctx);
 }
 
 VT_TEST(tablet_failures_lose_and_repeat_nothing)
 {
-	struct vitrine_ctx *a = fake_new(1500), *b = fake_new(1500);
-	struct run_result ra, rb;
+	struct vitrine_ctx *a = vp_fake_new(1500), *b = vp_fake_new(1500);
+	struct vp_run_result ra, rb;
 
-	fake_set(a, "limit", "1500");
-	fake_set(b, "limit", "1500");
-	fake_set(b, "fail_every", "70");
-	ra = run_plugin(a, 1000, 50);
-	rb = run_plugin(b, 1000, 50);
+	vp_fake_set(a, "limit", "1500");
+	vp_fake_set(b, "limit", "1500");
+	vp_fake_set(b, "fail_every", "70");
+	ra = vp_run_plugin(&vitrine_plugin, a, 1000, 50);
+	rb = vp_run_plugin(&vitrine_plugin, b, 1000, 50);
 	CHECK(ra.finished && rb.finished);
 	CHECK_EQ_INT(ra.failures, 0);
 	CHECK_EQ_INT(rb.failures, 21);	/* after 70, 140, ... 1470 */
 	CHECK(strstr(b->log, "failed (Input/output error)"));
 	CHECK_EQ_INT(rb.recoveries, rb.failures);
 	CHECK(strstr(b->log, "reopened"));
-	CHECK(same_readings(a, b));
-	fake_free(a);
-	fake_free(b);
+	CHECK(vp_same_readings(a, b));
+	vp_fake_free(a);
+	vp_fake_free(b);
 }
 
 struct kiosk_check {
@@ -307,14 +153,14 @@ static int fields_ok(const struct vitrine_tablet *t)
 
 VT_TEST(tablet_readings_are_valid_and_sessions_well_formed)
 {
-	struct vitrine_ctx *ctx = fake_new(3000);
+	struct vitrine_ctx *ctx = vp_fake_new(3000);
 	struct kiosk_check kiosks[3] = { 0 };
 	unsigned events_seen = 0;
 	int64_t prev = INT64_MIN;
 
-	fake_set(ctx, "limit", "3000");
-	fake_set(ctx, "kiosks", "3");
-	CHECK(run_plugin(ctx, 1000, 50).finished);
+	vp_fake_set(ctx, "limit", "3000");
+	vp_fake_set(ctx, "kiosks", "3");
+	CHECK(vp_run_plugin(&vitrine_plugin, ctx, 1000, 50).finished);
 	CHECK_EQ_INT(ctx->n, 3000);
 	for (size_t i = 0; i < ctx->n; i++) {
 		const struct vitrine_reading *r = &ctx->readings[i];
@@ -331,16 +177,16 @@ VT_TEST(tablet_readings_are_valid_and_sessions_well_formed)
 		events_seen |= 1u << t->event;
 	}
 	CHECK_EQ_INT(events_seen, 0x1e);
-	fake_free(ctx);
+	vp_fake_free(ctx);
 }
 
 VT_TEST(tablet_sessions_only_start_in_opening_hours)
 {
-	struct vitrine_ctx *ctx = fake_new(2000);
+	struct vitrine_ctx *ctx = vp_fake_new(2000);
 
-	fake_set(ctx, "limit", "2000");
-	fake_set(ctx, "start", "2026-11-25T20:00:00Z");
-	CHECK(run_plugin(ctx, 1000, 50).finished);
+	vp_fake_set(ctx, "limit", "2000");
+	vp_fake_set(ctx, "start", "2026-11-25T20:00:00Z");
+	CHECK(vp_run_plugin(&vitrine_plugin, ctx, 1000, 50).finished);
 	for (size_t i = 0; i < ctx->n; i++) {
 		const struct vitrine_reading *r = &ctx->readings[i];
 		int64_t hour = r->time_ms % 86400000 / 3600000;
@@ -350,28 +196,28 @@ VT_TEST(tablet_sessions_only_start_in_opening_hours)
 	}
 	/* first session on Thursday 2026-11-26, 10:00 or later */
 	CHECK(ctx->readings[0].time_ms >= INT64_C(1795687200000));
-	fake_free(ctx);
+	vp_fake_free(ctx);
 }
 
 VT_TEST(tablet_speed_paces_readings_on_the_simulated_clock)
 {
-	struct vitrine_ctx *fast = fake_new(200), *paced = fake_new(200);
+	struct vitrine_ctx *fast = vp_fake_new(200), *paced = vp_fake_new(200);
 	const int64_t start = INT64_C(1795597200000);	/* 2026-11-25T09:00:00Z */
-	struct run_result res;
+	struct vp_run_result res;
 
-	fake_set(fast, "limit", "200");
-	fake_set(paced, "limit", "200");
-	fake_set(paced, "speed", "600");
-	CHECK(run_plugin(fast, 1000, 50).finished);
-	res = run_plugin(paced, 3000, 100);
+	vp_fake_set(fast, "limit", "200");
+	vp_fake_set(paced, "limit", "200");
+	vp_fake_set(paced, "speed", "600");
+	CHECK(vp_run_plugin(&vitrine_plugin, fast, 1000, 50).finished);
+	res = vp_run_plugin(&vitrine_plugin, paced, 3000, 100);
 	CHECK(res.finished);
 	CHECK(res.calls > 60);	/* nothing before 10:00, i.e. 6 real s */
-	CHECK(same_readings(fast, paced));
+	CHECK(vp_same_readings(fast, paced));
 	for (size_t i = 0; i < paced->n; i++)
 		CHECK(paced->readings[i].time_ms <=
 		      start + (paced->emitted_at[i] - 1000) * 600);
-	fake_free(fast);
-	fake_free(paced);
+	vp_fake_free(fast);
+	vp_fake_free(paced);
 }
 
 VT_TEST(tablet_rejects_bad_config)
@@ -382,17 +228,8 @@ VT_TEST(tablet_rejects_bad_config)
 		{ "source", "socket" }, { "limit", " 5" },
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct vitrine_ctx *ctx = fake_new(1);
-		char key[64];
-
-		fake_set(ctx, bad[i][0], bad[i][1]);
-		CHECK_EQ_INT(run_plugin(ctx, 1, 50).init_rc, -EINVAL);
-		CHECK_EQ_INT(ctx->errors, 1);
-		snprintf(key, sizeof(key), "tablet.%s", bad[i][0]);
-		CHECK(strstr(ctx->log, key));
-		fake_free(ctx);
-	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(vp_rejects_config(&vitrine_plugin, bad[i][0], bad[i][1]));
 }
 
 VT_TEST(tablet_declares_its_config_keys)

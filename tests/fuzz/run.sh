@@ -13,7 +13,8 @@
 #   FUZZ_CC       compiler (default clang)
 #   FUZZ_TARGETS  a grep -E pattern to pick targets (default: all)
 #
-# A target is tests/fuzz/fuzz_<x>.c with LLVMFuzzerTestOneInput(); its seeds
+# A target is tests/fuzz/fuzz_<x>.c with LLVMFuzzerTestOneInput(), plus the
+# sources in the Makefile variable fuzz_<x>_SRCS if it is set; its seeds
 # are in tests/fuzz/corpus/<x>/ (optional) and tests/fuzz/<x>.dict is passed
 # as a dictionary if present. The libraries are built by the Makefile itself
 # and the compile flags and libraries are read from it (VT_CFLAGS,
@@ -71,9 +72,12 @@ for src in tests/fuzz/fuzz_*.c; do
 	work=$bindir/$x
 	log=$work/fuzz.log
 	mkdir -p "$work/corpus"
+	# Code under test outside the libraries (a plugin's parser), compiled
+	# into the target as the replay build links it in.
+	extra=$(make_var "fuzz_${x}_SRCS")
 
 	# shellcheck disable=SC2086 # the flag strings are word lists
-	if ! "$FUZZ_CC" $vt_cflags -fsanitize=fuzzer $vt_ldflags -o "$bin" "$src" \
+	if ! "$FUZZ_CC" $vt_cflags -fsanitize=fuzzer $vt_ldflags -o "$bin" "$src" $extra \
 		"$libdir/libvtagg.a" "$libdir/libvt.a" $libs; then
 		echo "FAIL $target: does not build"
 		failed=$((failed + 1))

@@ -1,0 +1,167 @@
+/*
+ * plugins/common/test_host.c - the fake host of the plugin test programs
+ * (see test_host.h): records readings and log lines, serves config keys,
+ * and runs a plugin's init / collect / fini.
+ */
+#include "common/test_host.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int vp_fake_emit(struct vitrine_ctx *ctx, const struct vitrine_reading *r)
+{
+	if (ctx->n < ctx->cap) {
+		ctx->readings[ctx->n] = *r;
+		ctx->emitted_at[ctx->n] = ctx->mono_ms;
+	}
+	ctx->n++;
+	return 0;
+}
+
+static void vp_fake_log(struct vitrine_ctx *ctx, int level, const char *fmt, ...)
+	VITRINE_PRINTF(3, 4);
+
+static void vp_fake_log(struct vitrine_ctx *ctx, int level, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	ctx->errors += level == VITRINE_LOG_ERROR;
+	if (ctx->log_len >= VP_FAKE_LOG_BYTES - 2)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(ctx->log + ctx->log_len,
+			VP_FAKE_LOG_BYTES - ctx->log_len - 1, fmt, ap);
+	va_end(ap);
+	if (len > 0)
+		ctx->log_len += (size_t)len;
+	if (ctx->log_len > VP_FAKE_LOG_BYTES - 2)
+		ctx->log_len = VP_FAKE_LOG_BYTES - 2;
+	ctx->log[ctx->log_len++] = '\n';
+	ctx->log[ctx->log_len] = '\0';
+}
+
+static const char *vp_fake_config(struct vitrine_ctx *ctx, const char *key)
+{
+	for (int i = 0; i < ctx->nkeys; i++)
+		if (!strcmp(ctx->keys[i], key))
+			return ctx->vals[i];
+	return NULL;
+}
+
+static int64_t vp_fake_now(struct vitrine_ctx *ctx)
+{
+	(void)ctx;
+	return INT64_C(1795000000000);
+}
+
+static int64_t vp_fake_mono(struct vitrine_ctx *ctx)
+{
+	return ctx->mono_ms;
+}
+
+const struct vitrine_host vp_fake_host = {
+	.abi_major = VITRINE_ABI_MAJOR,
+	.struct_size = sizeof(struct vitrine_host),
+	.emit = vp_fake_emit,
+	.log = vp_fake_log,
+	.config = vp_fake_config,
+	.now_ms = vp_fake_now,
+	.mono_ms = vp_fake_mono,
+};
+
+void vp_fake_set(struct vitrine_ctx *ctx, const char *key, const char *val)
+{
+	for (int i = 0; i < ctx->nkeys; i++)
+		if (!strcmp(ctx->keys[i], key)) {
+			ctx->vals[i] = val;
+			return;
+		}
+	ctx->keys[ctx->nkeys] = key;
+	ctx->vals[ctx->nkeys++] = val;
+}
+
+struct vitrine_ctx *vp_fake_new(size_t cap)
+{
+	struct vitrine_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		abort();
+	ctx->readings = calloc(cap, sizeof(*ctx->readings));
+	ctx->emitted_at = calloc(cap, sizeof(*ctx->emitted_at));
+	if (!ctx->readings || !ctx->emitted_at)
+		abort();
+	ctx->cap = cap;
+	ctx->mono_ms = 1000;
+	vp_fake_set(ctx, "start", "2026-11-25T09:00:00Z");
+	vp_fake_set(ctx, "speed", "0");
+	return ctx;
+}
+
+void vp_fake_free(struct vitrine_ctx *ctx)
+{
+	free(ctx->readings);
+	free(ctx->emitted_at);
+	free(ctx);
+}
+
+struct vp_run_result vp_run_plugin(const struct vitrine_plugin *plugin,
+				   struct vitrine_ctx *ctx, int max_calls,
+				   int64_t step_ms)
+{
+	struct vp_run_result res = { 0 };
+	void *state = NULL;
+
+	res.init_rc = plugin->init(&vp_fake_host, ctx, &state);
+	if (res.init_rc)
+		return res;
+	for (int rc = 0; res.calls < max_calls && !res.finished;) {
+		int prev = rc;
+
+		rc = plugin->collect(state);
+		res.calls++;
+		res.failures += rc < 0;
+		res.recoveries += prev < 0 && rc == 0;
+		res.finished = rc == 1;
+		ctx->mono_ms += step_ms;
+	}
+	plugin->fini(state);
+	return res;
+}
+
+int vp_rejects_config(const struct vitrine_plugin *plugin, const char *key,
+		      const char *val)
+{
+	struct vitrine_ctx *ctx = vp_fake_new(1);
+	struct vp_run_result res;
+	char name[64];
+	int ok;
+
+	vp_fake_set(ctx, key, val);
+	res = vp_run_plugin(plugin, ctx, 1, 50);
+	snprintf(name, sizeof(name), "%s.%s", plugin->name, key);
+	ok = res.init_rc == -EINVAL && ctx->errors == 1 && strstr(ctx->log, name);
+	if (!ok)
+		fprintf(stderr, "%s = \"%s\": init returned %d, %d errors logged:\n%s",
+			name, val, res.init_rc, ctx->errors, ctx->log);
+	vp_fake_free(ctx);
+	return ok;
+}
+
+int vp_same_readings(const struct vitrine_ctx *a, const struct vitrine_ctx *b)
+{
+	return a->n == b->n &&
+	       !memcmp(a->readings, b->readings, a->n * sizeof(*a->readings));
+}
+
+size_t vp_count_substr(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
