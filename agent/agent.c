@@ -205,7 +205,7 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 		VT_VERSION, (long long)((now - a->started_ms) / 1000), vt_pipeline_epoch(a->pipeline),
 		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
 		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked,
-		q->count, (unsigned long long)q->dropped_readings);
+		q->count, (unsigned long long)(q->dropped_readings + ps->readings_seal_dropped));
 	for (int i = 0; i < a->n_plugins && n < sizeof(json) - 64; i++) {
 		const struct vitrine_ctx *c = &a->plugins[i];
 

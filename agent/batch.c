@@ -155,6 +155,12 @@ int vt_batch_add(struct vt_batch *b, const struct vt_reading *r, int64_t mono_ms
 	return 0;
 }
 
+void vt_batch_clear(struct vt_batch *b)
+{
+	b->n = 0;
+	b->est_bytes = 0;
+}
+
 size_t vt_batch_count(const struct vt_batch *b)
 {
 	return b->n;
@@ -202,7 +208,6 @@ int vt_batch_pack(struct vt_batch *b, uint8_t *out, size_t cap, size_t *len)
 	if (need > cap)
 		return -ENOSPC;
 	*len = vitrine__v1__batch__pack(&msg, out);
-	b->n = 0;
-	b->est_bytes = 0;
+	vt_batch_clear(b);
 	return 0;
 }

@@ -42,6 +42,9 @@ int64_t vt_batch_ms_left(const struct vt_batch *b, int64_t mono_ms);
 /* Upper bound of the packed size of any batch within these limits. */
 size_t vt_batch_pack_bound(const struct vt_batch *b);
 
+/* Empty the batch without encoding it (its readings are dropped). */
+void vt_batch_clear(struct vt_batch *b);
+
 /* Encode the batch as a vitrine.v1.Batch into out (cap bytes) and empty it.
  * Returns 0 or -ENOSPC (the batch is left as it was). */
 int vt_batch_pack(struct vt_batch *b, uint8_t *out, size_t cap, size_t *len);

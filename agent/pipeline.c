@@ -189,19 +189,22 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force)
 {
 	size_t dropped_before = p->queue.dropped_frames;
+	size_t readings = vt_batch_count(p->batch);
 	int rc;
 
-	if (vt_batch_count(p->batch) == 0)
+	if (readings == 0)
 		return 0;
 	if (!force && !vt_batch_due(p->batch, mono_ms))
 		return 0;
 	rc = vt_pipeline_seal(p);
 	if (rc < 0) {
 		p->stats.seal_errors++;
-		VT_ERROR("cannot seal batch of %zu readings: %s; readings dropped",
-			 vt_batch_count(p->batch), vt_strerror(rc));
+		p->stats.readings_seal_dropped += readings;
+		VT_ERROR("cannot seal batch of %zu readings: %s; readings dropped (%llu so far)",
+			 readings, vt_strerror(rc),
+			 (unsigned long long)p->stats.readings_seal_dropped);
 		/* Never retry a batch forever: drop it so collection goes on. */
-		vt_batch_pack(p->batch, p->packed, p->packed_cap, &(size_t){ 0 });
+		vt_batch_clear(p->batch);
 		return rc;
 	}
 	if (p->queue.dropped_frames != dropped_before)

@@ -40,6 +40,7 @@ struct vt_pipeline_stats {
 	uint64_t frames_sealed;
 	uint64_t bytes_sealed;
 	uint64_t seal_errors;
+	uint64_t readings_seal_dropped;	/* in batches that could not be sealed */
 };
 
 struct vt_pipeline;
