@@ -3,10 +3,10 @@
  *
  * GDPR: no raw identifier (RFID serial, kiosk session id) leaves the device.
  * Each identifier is replaced by HMAC-SHA256(pseudonym key, domain || value)
- * truncated to VT_DIGEST_LEN bytes. The pseudonym key is per site (shared by
- * the site's devices, so one tag seen by two readers has one digest) and
- * never leaves the device; without it a digest cannot be reversed by trying
- * all 2^38 serials. The domain string keeps a serial and a session id that
+ * truncated to VT_DIGEST_LEN bytes. `--keygen` makes one pseudonym key per
+ * device; installing the same file on all of a site's devices makes one tag
+ * seen by two readers have one digest. The key never goes on the wire;
+ * without it a digest cannot be reversed by trying all 2^38 serials. The domain string keeps a serial and a session id that
  * happen to be equal from having the same digest.
  *
  * This is the place the later privacy engine (field allow-lists, key
