@@ -314,9 +314,14 @@ static void vt_agent_drain(struct vt_agent *a)
 
 		vt_agent_poll(a, wait > 100 ? 100 : wait);
 	}
-	if (q->count > 0)
-		VT_WARN("exiting with %zu frames not acknowledged by the broker; they are lost (the queue is in memory)",
-			q->count);
+	if (q->count > 0) {
+		uint64_t readings = 0;
+
+		for (size_t i = 0; i < q->count; i++)
+			readings += q->items[(q->head + i) % q->cap].readings;
+		VT_WARN("exiting with %zu frames (%llu readings) not acknowledged by the broker; they are lost (the queue is in memory)",
+			q->count, (unsigned long long)readings);
+	}
 }
 
 static void vt_agent_summary(struct vt_agent *a)

@@ -42,7 +42,16 @@ start_broker() {
 	{
 		echo "listener $port 127.0.0.1"
 		echo "allow_anonymous true"
-		echo "persistence false"
+		if [ "${BROKER_PERSIST:-0}" = 1 ]; then
+			# As in production: sessions survive a broker restart.
+			# mosquitto started as root writes as its own user.
+			mkdir -p "$T/mq" && chmod 755 "$T" && chmod 777 "$T/mq"
+			echo "persistence true"
+			echo "persistence_location $T/mq/"
+			echo "autosave_interval 1"
+		else
+			echo "persistence false"
+		fi
 		echo "max_queued_messages 100000"
 		for l in "$@"; do echo "$l"; done
 	} >"$conf"
