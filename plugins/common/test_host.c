@@ -151,6 +151,68 @@ int vp_rejects_config(const struct vitrine_plugin *plugin, const char *key,
 	return ok;
 }
 
+static int vp_check(int ok, const char *plugin, const char *what)
+{
+	if (!ok)
+		fprintf(stderr, "%s: %s\n", plugin, what);
+	return ok;
+}
+
+int vp_same_seed_same_readings(const struct vitrine_plugin *plugin, const char *limit,
+			       const char *other_seed)
+{
+	size_t n = strtoul(limit, NULL, 10);
+	struct vitrine_ctx *a = vp_fake_new(n), *b = vp_fake_new(n);
+	int ok;
+
+	vp_fake_set(a, "limit", limit);
+	vp_fake_set(b, "limit", limit);
+	ok = vp_check(vp_run_plugin(plugin, a, 1000, 50).finished &&
+		      vp_run_plugin(plugin, b, 1000, 50).finished, plugin->name,
+		      "a run did not finish");
+	ok = ok && vp_check(a->n == n, plugin->name, "limit not reached");
+	ok = ok && vp_check(vp_same_readings(a, b), plugin->name, "same seed, other readings");
+	vp_fake_set(b, "seed", other_seed);
+	b->n = 0;
+	ok = ok && vp_check(vp_run_plugin(plugin, b, 1000, 50).finished && b->n == n,
+			    plugin->name, "run with the other seed did not finish");
+	ok = ok && vp_check(!vp_same_readings(a, b), plugin->name,
+			    "other seed, same readings");
+	vp_fake_free(a);
+	vp_fake_free(b);
+	return ok;
+}
+
+int vp_failures_lose_nothing(const struct vitrine_plugin *plugin, const char *limit,
+			     const char *fail_every, int failures)
+{
+	size_t n = strtoul(limit, NULL, 10);
+	struct vitrine_ctx *a = vp_fake_new(n), *b = vp_fake_new(n);
+	struct vp_run_result ra, rb;
+	int ok;
+
+	vp_fake_set(a, "limit", limit);
+	vp_fake_set(b, "limit", limit);
+	vp_fake_set(b, "fail_every", fail_every);
+	ra = vp_run_plugin(plugin, a, 1000, 50);
+	rb = vp_run_plugin(plugin, b, 1000, 50);
+	ok = vp_check(ra.finished && rb.finished, plugin->name, "a run did not finish");
+	ok = ok && vp_check(ra.failures == 0, plugin->name, "failures without fail_every");
+	ok = ok && vp_check(failures >= 0 ? rb.failures == failures : rb.failures >= -failures,
+			    plugin->name, "unexpected number of failures");
+	ok = ok && vp_check(strstr(b->log, "failed (Input/output error)") != NULL,
+			    plugin->name, "failure not logged");
+	ok = ok && vp_check(rb.recoveries == rb.failures, plugin->name,
+			    "not every failure recovered");
+	ok = ok && vp_check(strstr(b->log, "reopened") != NULL, plugin->name,
+			    "reopen not logged");
+	ok = ok && vp_check(vp_same_readings(a, b), plugin->name,
+			    "failures changed the readings");
+	vp_fake_free(a);
+	vp_fake_free(b);
+	return ok;
+}
+
 int vp_same_readings(const struct vitrine_ctx *a, const struct vitrine_ctx *b)
 {
 	return a->n == b->n &&

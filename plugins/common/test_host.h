@@ -61,6 +61,18 @@ struct vp_run_result vp_run_plugin(const struct vitrine_plugin *plugin,
 int vp_rejects_config(const struct vitrine_plugin *plugin, const char *key,
 		      const char *val);
 
+/* Whether `limit` readings from the default seed come out identical twice,
+ * and different with seed `other_seed`. Says what differed on stderr. */
+int vp_same_seed_same_readings(const struct vitrine_plugin *plugin, const char *limit,
+			       const char *other_seed);
+
+/* Whether a run with fail_every = `fail_every` fails exactly `failures`
+ * times (or at least -failures times when negative), logs each failure
+ * and reopen, recovers each time, and emits exactly the readings of a run
+ * without failures. Says what went wrong on stderr. */
+int vp_failures_lose_nothing(const struct vitrine_plugin *plugin, const char *limit,
+			     const char *fail_every, int failures);
+
 /* Whether a and b recorded the same readings. */
 int vp_same_readings(const struct vitrine_ctx *a, const struct vitrine_ctx *b);
 

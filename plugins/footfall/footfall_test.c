@@ -213,21 +213,7 @@ VT_TEST(beams_stuck_beam_is_reported_once_and_not_counted)
 
 VT_TEST(footfall_same_seed_gives_same_readings)
 {
-	struct vitrine_ctx *a = vp_fake_new(600), *b = vp_fake_new(600);
-
-	vp_fake_set(a, "limit", "600");
-	vp_fake_set(b, "limit", "600");
-	CHECK_EQ_INT(vp_run_plugin(&vitrine_plugin, a, 1000, 50).init_rc, 0);
-	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
-	CHECK_EQ_INT(a->n, 600);
-	CHECK(vp_same_readings(a, b));
-	vp_fake_set(b, "seed", "2");
-	b->n = 0;
-	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
-	CHECK_EQ_INT(b->n, 600);
-	CHECK(!vp_same_readings(a, b));
-	vp_fake_free(a);
-	vp_fake_free(b);
+	CHECK(vp_same_seed_same_readings(&vitrine_plugin, "600", "2"));
 }
 
 VT_TEST(footfall_limit_is_exact)
@@ -246,23 +232,7 @@ VT_TEST(footfall_limit_is_exact)
 
 VT_TEST(footfall_failures_lose_and_repeat_nothing)
 {
-	struct vitrine_ctx *a = vp_fake_new(800), *b = vp_fake_new(800);
-	struct vp_run_result ra, rb;
-
-	vp_fake_set(a, "limit", "800");
-	vp_fake_set(b, "limit", "800");
-	vp_fake_set(b, "fail_every", "30");
-	ra = vp_run_plugin(&vitrine_plugin, a, 1000, 50);
-	rb = vp_run_plugin(&vitrine_plugin, b, 1000, 50);
-	CHECK(ra.finished && rb.finished);
-	CHECK_EQ_INT(ra.failures, 0);
-	CHECK(rb.failures >= 20);
-	CHECK(strstr(b->log, "failed (Input/output error)"));
-	CHECK_EQ_INT(rb.recoveries, rb.failures);
-	CHECK(strstr(b->log, "reopened"));
-	CHECK(vp_same_readings(a, b));
-	vp_fake_free(a);
-	vp_fake_free(b);
+	CHECK(vp_failures_lose_nothing(&vitrine_plugin, "800", "30", -20));
 }
 
 VT_TEST(footfall_readings_are_in_range)

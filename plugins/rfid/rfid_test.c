@@ -201,24 +201,7 @@ VT_TEST(rfid_sim_waits_for_its_horizon)
 
 VT_TEST(rfid_same_seed_gives_same_readings)
 {
-	struct vitrine_ctx *a = vp_fake_new(3000), *b = vp_fake_new(3000);
-	struct vp_run_result ra, rb;
-
-	vp_fake_set(a, "limit", "3000");
-	vp_fake_set(b, "limit", "3000");
-	ra = vp_run_plugin(&vitrine_plugin, a, 1000, 50);
-	rb = vp_run_plugin(&vitrine_plugin, b, 1000, 50);
-	CHECK_EQ_INT(ra.init_rc, 0);
-	CHECK(ra.finished && rb.finished);
-	CHECK_EQ_INT(a->n, 3000);
-	CHECK(vp_same_readings(a, b));
-	vp_fake_set(b, "seed", "2");
-	b->n = 0;
-	rb = vp_run_plugin(&vitrine_plugin, b, 1000, 50);
-	CHECK_EQ_INT(b->n, 3000);
-	CHECK(!vp_same_readings(a, b));
-	vp_fake_free(a);
-	vp_fake_free(b);
+	CHECK(vp_same_seed_same_readings(&vitrine_plugin, "3000", "2"));
 }
 
 VT_TEST(rfid_limit_is_exact)
@@ -237,23 +220,7 @@ VT_TEST(rfid_limit_is_exact)
 
 VT_TEST(rfid_failures_lose_and_repeat_nothing)
 {
-	struct vitrine_ctx *a = vp_fake_new(2000), *b = vp_fake_new(2000);
-	struct vp_run_result ra, rb;
-
-	vp_fake_set(a, "limit", "2000");
-	vp_fake_set(b, "limit", "2000");
-	vp_fake_set(b, "fail_every", "150");
-	ra = vp_run_plugin(&vitrine_plugin, a, 1000, 50);
-	rb = vp_run_plugin(&vitrine_plugin, b, 1000, 50);
-	CHECK(ra.finished && rb.finished);
-	CHECK_EQ_INT(ra.failures, 0);
-	CHECK(rb.failures >= 12);
-	CHECK(strstr(b->log, "failed (Input/output error)"));
-	CHECK_EQ_INT(rb.recoveries, rb.failures);
-	CHECK(strstr(b->log, "reopened"));
-	CHECK(vp_same_readings(a, b));
-	vp_fake_free(a);
-	vp_fake_free(b);
+	CHECK(vp_failures_lose_nothing(&vitrine_plugin, "2000", "150", -12));
 }
 
 VT_TEST(rfid_readings_are_in_range)

@@ -51,21 +51,7 @@ VT_TEST(tablet_catalogue_has_valid_gtins)
 
 VT_TEST(tablet_same_seed_gives_same_readings)
 {
-	struct vitrine_ctx *a = vp_fake_new(2000), *b = vp_fake_new(2000);
-
-	vp_fake_set(a, "limit", "2000");
-	vp_fake_set(b, "limit", "2000");
-	CHECK(vp_run_plugin(&vitrine_plugin, a, 1000, 50).finished);
-	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
-	CHECK_EQ_INT(a->n, 2000);
-	CHECK(vp_same_readings(a, b));
-	vp_fake_set(b, "seed", "99");
-	b->n = 0;
-	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
-	CHECK_EQ_INT(b->n, 2000);
-	CHECK(!vp_same_readings(a, b));
-	vp_fake_free(a);
-	vp_fake_free(b);
+	CHECK(vp_same_seed_same_readings(&vitrine_plugin, "2000", "99"));
 }
 
 VT_TEST(tablet_limit_is_exact)
@@ -84,23 +70,8 @@ VT_TEST(tablet_limit_is_exact)
 
 VT_TEST(tablet_failures_lose_and_repeat_nothing)
 {
-	struct vitrine_ctx *a = vp_fake_new(1500), *b = vp_fake_new(1500);
-	struct vp_run_result ra, rb;
-
-	vp_fake_set(a, "limit", "1500");
-	vp_fake_set(b, "limit", "1500");
-	vp_fake_set(b, "fail_every", "70");
-	ra = vp_run_plugin(&vitrine_plugin, a, 1000, 50);
-	rb = vp_run_plugin(&vitrine_plugin, b, 1000, 50);
-	CHECK(ra.finished && rb.finished);
-	CHECK_EQ_INT(ra.failures, 0);
-	CHECK_EQ_INT(rb.failures, 21);	/* after 70, 140, ... 1470 */
-	CHECK(strstr(b->log, "failed (Input/output error)"));
-	CHECK_EQ_INT(rb.recoveries, rb.failures);
-	CHECK(strstr(b->log, "reopened"));
-	CHECK(vp_same_readings(a, b));
-	vp_fake_free(a);
-	vp_fake_free(b);
+	/* fails after 70, 140, ... 1470 readings */
+	CHECK(vp_failures_lose_nothing(&vitrine_plugin, "1500", "70", 21));
 }
 
 struct kiosk_check {
