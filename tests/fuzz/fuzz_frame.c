@@ -88,13 +88,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_FRAME_GENERATE
-/* Bob's private key, to seal seed frames the target can open. */
-static const uint8_t gen_dev_priv[VT_KEY_LEN] = {
-	0x5d, 0xab, 0x08, 0x7e, 0x62, 0x4a, 0x8a, 0x4b, 0x79, 0xe1, 0x7f,
-	0x8b, 0x83, 0x80, 0x0e, 0xe6, 0x6f, 0x3b, 0xb1, 0x29, 0x26, 0x18,
-	0xb6, 0xfd, 0x1c, 0x2f, 0x8b, 0x27, 0xff, 0x88, 0xe0, 0xeb,
-};
-
 static int gen_write(const char *dir, const char *name, const uint8_t *data, size_t len)
 {
 	char path[512];
@@ -119,7 +112,7 @@ static int gen_frame(const char *device, int aead, int codec, uint64_t seq, cons
 	rc = vt_keys_public(fuzz_agg_priv, agg_pub);
 	if (rc < 0)
 		return rc;
-	rc = vt_sealer_new(&s, device, 1, aead, gen_dev_priv, agg_pub);
+	rc = vt_sealer_new(&s, device, 1, aead, fuzz_dev_priv, agg_pub);
 	if (rc < 0)
 		return rc;
 	rc = vt_sealer_seal(s, seq, codec, (const uint8_t *)payload, strlen(payload), out, cap,
