@@ -2,10 +2,11 @@
  * agent.c - the poll() loop that drives plugins, pipeline and publisher.
  *
  * Order of one turn: plugins collect (readings flow synchronously through
- * the pipeline into the queue), age-due batches are sealed, the publisher
- * connects / publishes / keeps alive, then we sleep in poll() until the
- * earliest of: a socket is ready, a plugin is due, a batch is due, the
- * publisher's next timer.
+ * the pipeline into the spool), age-due batches are sealed, the spool's
+ * group commit runs if due, the publisher connects / publishes / keeps
+ * alive, then we sleep in poll() until the earliest of: a socket is ready,
+ * a plugin is due, a batch is due, a group commit is due, the publisher's
+ * next timer.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "ack.h"
 #include "agent.h"
 #include "err.h"
 #include "frame.h"
@@ -26,18 +28,22 @@
 #include "vt_os.h"
 
 #define VT_AGENT_DRAIN_MS 3000
+#define VT_AGENT_EXPIRE_MS 60000	/* how often the spool's age bound is applied */
 #define VT_AGENT_MAX_POLL (1 + VT_AGENT_MAX_PLUGINS * VT_HOST_MAX_FDS)
 
 struct vt_agent {
 	struct vt_agent_config *cfg;
 	const struct vt_agent_opts *opts;
+	struct vt_spool *spool;
 	struct vt_pipeline *pipeline;
 	struct vt_pub *pub;
+	uint8_t ack_key[VT_KEY_LEN];
 	struct vitrine_ctx plugins[VT_AGENT_MAX_PLUGINS];
 	int n_plugins;
 	FILE *tap;
 	int64_t started_ms;
 	int64_t next_status_ms;
+	int64_t next_expire_ms;
 	int status_sent;
 };
 
@@ -128,6 +134,36 @@ static int vt_agent_load_keys(const struct vt_agent_config *cfg, uint8_t dev[VT_
 	return 0;
 }
 
+static int vt_agent_spool(struct vt_agent *a)
+{
+	const struct vt_agent_config *cfg = a->cfg;
+	struct vt_batch_limits lim = { cfg->batch_max_readings, cfg->batch_max_bytes,
+				       cfg->batch_max_age_ms };
+	struct vt_spool_conf sc = {
+		.dir = cfg->spool_dir,
+		.max_bytes = cfg->spool_max_bytes,
+		.max_age_ms = (uint64_t)cfg->spool_max_age_s * 1000,
+		.sync_ms = cfg->spool_sync_ms,
+		.sync_frames = cfg->spool_sync_frames,
+		.max_frame = (uint32_t)vt_pipeline_frame_bound(&lim, cfg->device),
+	};
+	const struct vt_spool_stats *st;
+	int rc;
+
+	rc = sc.max_frame ? vt_spool_open(&a->spool, &sc) : -ENOMEM;
+	if (rc < 0) {
+		VT_ERROR("cannot open the spool in %s: %s", cfg->spool_dir, vt_strerror(rc));
+		return rc;
+	}
+	vt_spool_expire(a->spool, vt_os_now_ms());
+	st = vt_spool_stats(a->spool);
+	if (st->frames)
+		VT_INFO("spool %s: %llu frames (%llu readings, %llu bytes) from before wait for the aggregator",
+			cfg->spool_dir, (unsigned long long)st->frames,
+			(unsigned long long)st->readings, (unsigned long long)st->bytes);
+	return 0;
+}
+
 static int vt_agent_pipeline(struct vt_agent *a)
 {
 	struct vt_agent_config *cfg = a->cfg;
@@ -137,8 +173,7 @@ static int vt_agent_pipeline(struct vt_agent *a)
 		.device = cfg->device,
 		.state_dir = cfg->state_dir,
 		.batch = { cfg->batch_max_readings, cfg->batch_max_bytes, cfg->batch_max_age_ms },
-		.queue_max_frames = cfg->queue_max_frames,
-		.queue_max_bytes = cfg->queue_max_bytes,
+		.spool = a->spool,
 		.zstd_level = (int)cfg->zstd_level,
 		.aead = cfg->aead,
 		.epoch_max_frames = cfg->epoch_max_frames,
@@ -150,6 +185,8 @@ static int vt_agent_pipeline(struct vt_agent *a)
 	int rc;
 
 	rc = vt_agent_load_keys(cfg, dev, pseudo);
+	if (rc == 0 && (rc = vt_ack_key(dev, cfg->aggregator_key, cfg->device, a->ack_key)) < 0)
+		VT_ERROR("aggregator_key is not a usable X25519 public key");
 	if (rc == 0)
 		rc = vt_pipeline_new(&a->pipeline, &pc);
 	vt_keys_wipe(dev, sizeof(dev));
@@ -190,22 +227,47 @@ static void vt_agent_load_plugins(struct vt_agent *a, int64_t now)
 	VT_INFO("%d of %d configured plugins loaded", a->n_plugins, a->cfg->n_plugins);
 }
 
+/* The spool part of the status document. */
+static size_t vt_agent_status_spool(struct vt_agent *a, char *json, size_t cap, int64_t now)
+{
+	const struct vt_spool_stats *sp = vt_spool_stats(a->spool);
+	const struct vt_pub_stats *bs = vt_pub_stats(a->pub);
+	int64_t wall = vt_os_now_ms();
+	size_t n;
+
+	n = (size_t)snprintf(json, cap,
+		"\"spool\":{\"frames\":%llu,\"readings\":%llu,\"bytes\":%llu,\"oldest_age_s\":%lld},"
+		"\"dropped\":{",
+		(unsigned long long)sp->frames, (unsigned long long)sp->readings,
+		(unsigned long long)sp->bytes,
+		(long long)(sp->oldest_wall_ms ? (wall - sp->oldest_wall_ms) / 1000 : 0));
+	for (int i = 0; i < VT_SPOOL_DROP_COUNT && n < cap; i++)
+		n += (size_t)snprintf(json + n, cap - n, "\"%s\":%llu,", vt_spool_drop_name(i),
+				      (unsigned long long)sp->dropped_readings[i]);
+	if (n < cap)
+		n += (size_t)snprintf(json + n, cap - n,
+			"\"seal\":%llu},\"last_ack\":{\"seq\":%llu,\"age_s\":%lld},",
+			(unsigned long long)vt_pipeline_stats(a->pipeline)->readings_seal_dropped,
+			(unsigned long long)bs->last_ack_seq,
+			(long long)(bs->last_ack_mono_ms ? (now - bs->last_ack_mono_ms) / 1000 : -1));
+	return n < cap ? n : cap - 1;
+}
+
 static void vt_agent_status(struct vt_agent *a, int64_t now)
 {
 	const struct vt_pipeline_stats *ps = vt_pipeline_stats(a->pipeline);
 	const struct vt_pub_stats *bs = vt_pub_stats(a->pub);
-	const struct vt_queue *q = vt_pipeline_queue(a->pipeline);
 	char json[2048];
 	size_t n;
 
 	n = (size_t)snprintf(json, sizeof(json),
 		"{\"state\":\"online\",\"version\":\"%s\",\"uptime_s\":%lld,\"epoch\":%u,"
-		"\"readings\":%llu,\"invalid\":%llu,\"frames_sealed\":%llu,\"frames_acked\":%llu,"
-		"\"queued_frames\":%zu,\"dropped_readings\":%llu,\"plugins\":{",
+		"\"readings\":%llu,\"invalid\":%llu,\"frames_sealed\":%llu,\"frames_acked\":%llu,",
 		VT_VERSION, (long long)((now - a->started_ms) / 1000), vt_pipeline_epoch(a->pipeline),
 		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
-		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked,
-		q->count, (unsigned long long)(q->dropped_readings + ps->readings_seal_dropped));
+		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked);
+	n += vt_agent_status_spool(a, json + n, sizeof(json) - n, now);
+	n += (size_t)snprintf(json + n, sizeof(json) - n, "\"plugins\":{");
 	for (int i = 0; i < a->n_plugins && n < sizeof(json) - 64; i++) {
 		const struct vitrine_ctx *c = &a->plugins[i];
 
@@ -213,7 +275,8 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 				      c->lp.desc.name,
 				      c->degraded ? "degraded" : c->finished ? "finished" : "ok");
 	}
-	snprintf(json + n, sizeof(json) - n, "}}");
+	if (n < sizeof(json) - 3)
+		snprintf(json + n, sizeof(json) - n, "}}");
 	if (vt_pub_status(a->pub, json) == 0)
 		a->status_sent = 1;
 }
@@ -223,8 +286,7 @@ static int vt_agent_done(struct vt_agent *a)
 	for (int i = 0; i < a->n_plugins; i++)
 		if (!a->plugins[i].finished)
 			return 0;
-	return vt_pipeline_queue(a->pipeline)->count == 0 &&
-	       vt_pipeline_ms_left(a->pipeline, 0) < 0;
+	return vt_spool_stats(a->spool)->frames == 0 && vt_pipeline_ms_left(a->pipeline, 0) < 0;
 }
 
 static int64_t vt_min_wait(int64_t a, int64_t b)
@@ -283,6 +345,12 @@ static int vt_agent_turn(struct vt_agent *a)
 	}
 	vt_pipeline_flush(a->pipeline, now, 0);
 	wait = vt_min_wait(wait, vt_pipeline_ms_left(a->pipeline, now));
+	vt_spool_sync(a->spool, now, 0);
+	wait = vt_min_wait(wait, vt_spool_ms_left(a->spool, now));
+	if (now >= a->next_expire_ms) {
+		vt_spool_expire(a->spool, vt_os_now_ms());
+		a->next_expire_ms = now + VT_AGENT_EXPIRE_MS;
+	}
 	wait = vt_min_wait(wait, vt_pub_tick(a->pub, now));
 	if (vt_pub_connected(a->pub) && (now >= a->next_status_ms || !a->status_sent)) {
 		vt_agent_status(a, now);
@@ -293,8 +361,10 @@ static int vt_agent_turn(struct vt_agent *a)
 
 		for (int i = 0; i < a->n_plugins; i++)
 			all_finished &= a->plugins[i].finished;
-		if (all_finished)
+		if (all_finished) {
 			vt_pipeline_flush(a->pipeline, now, 1);
+			vt_spool_sync(a->spool, now, 1);
+		}
 		if (vt_agent_done(a))
 			return 1;
 	}
@@ -302,44 +372,50 @@ static int vt_agent_turn(struct vt_agent *a)
 	return 0;
 }
 
-/* Give queued frames a short chance to reach the broker before exit. */
+/* Make everything durable, then give the aggregator a short chance to
+ * acknowledge what is waiting. What it does not stays in the spool. */
 static void vt_agent_drain(struct vt_agent *a)
 {
 	int64_t until = vt_os_mono_ms() + VT_AGENT_DRAIN_MS;
-	struct vt_queue *q = vt_pipeline_queue(a->pipeline);
+	const struct vt_spool_stats *st;
 
 	vt_pipeline_flush(a->pipeline, vt_os_mono_ms(), 1);
-	while (q->count > 0 && vt_pub_connected(a->pub) && vt_os_mono_ms() < until) {
+	vt_spool_sync(a->spool, 0, 1);
+	while (vt_spool_stats(a->spool)->frames > 0 && vt_pub_connected(a->pub) &&
+	       vt_os_mono_ms() < until) {
 		int64_t wait = vt_pub_tick(a->pub, vt_os_mono_ms());
 
 		vt_agent_poll(a, wait > 100 ? 100 : wait);
 	}
-	if (q->count > 0) {
-		uint64_t readings = 0;
-
-		for (size_t i = 0; i < q->count; i++)
-			readings += q->items[(q->head + i) % q->cap].readings;
-		VT_WARN("exiting with %zu frames (%llu readings) not acknowledged by the broker; they are lost (the queue is in memory)",
-			q->count, (unsigned long long)readings);
-	}
+	st = vt_spool_stats(a->spool);
+	if (st->frames > 0)
+		VT_INFO("%llu frames (%llu readings) not yet acknowledged stay in the spool for the next start",
+			(unsigned long long)st->frames, (unsigned long long)st->readings);
 }
 
 static void vt_agent_summary(struct vt_agent *a)
 {
 	const struct vt_pipeline_stats *ps = vt_pipeline_stats(a->pipeline);
 	const struct vt_pub_stats *bs = vt_pub_stats(a->pub);
-	const struct vt_queue *q = vt_pipeline_queue(a->pipeline);
+	const struct vt_spool_stats *sp = vt_spool_stats(a->spool);
+	uint64_t dropped = ps->readings_seal_dropped;
 	struct rusage ru;
 	double cpu_s;
 
+	for (int i = 0; i < VT_SPOOL_DROP_COUNT; i++)
+		dropped += sp->dropped_readings[i];
 	getrusage(RUSAGE_SELF, &ru);
 	cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 		((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
-	VT_INFO("stopped: %llu readings accepted, %llu invalid, %llu frames sealed (%llu bytes), %llu acknowledged (%llu readings), %llu readings dropped by the queue bound; cpu %.3f s",
+	VT_INFO("stopped: %llu readings accepted, %llu invalid, %llu frames sealed (%llu bytes), %llu frames published (%llu resent), %llu acknowledged by the aggregator (%llu readings), %llu readings dropped (%llu frames lost to spool damage), %llu spooled (%llu bytes, %llu fsyncs); cpu %.3f s",
 		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
 		(unsigned long long)ps->frames_sealed, (unsigned long long)ps->bytes_sealed,
-		(unsigned long long)bs->frames_acked, (unsigned long long)bs->readings_acked,
-		(unsigned long long)q->dropped_readings, cpu_s);
+		(unsigned long long)bs->frames_published, (unsigned long long)bs->frames_resent,
+		(unsigned long long)sp->retired_frames, (unsigned long long)sp->retired_readings,
+		(unsigned long long)dropped,
+		(unsigned long long)sp->dropped_frames[VT_SPOOL_DROP_CORRUPT],
+		(unsigned long long)sp->appended_frames, (unsigned long long)sp->appended_bytes,
+		(unsigned long long)sp->fsyncs, cpu_s);
 }
 
 static int vt_agent_start(struct vt_agent *a)
@@ -352,6 +428,8 @@ static int vt_agent_start(struct vt_agent *a)
 		.device = cfg->device,
 		.keepalive_s = cfg->keepalive_s,
 		.max_inflight = cfg->max_inflight,
+		.ack_timeout_ms = cfg->ack_timeout_s * 1000,
+		.ack_key = a->ack_key,
 		.tls_ca = cfg->tls_ca,
 		.tls_cert = cfg->tls_cert,
 		.tls_key = cfg->tls_key,
@@ -366,10 +444,13 @@ static int vt_agent_start(struct vt_agent *a)
 			return rc;
 		}
 	}
+	rc = vt_agent_spool(a);
+	if (rc < 0)
+		return rc;
 	rc = vt_agent_pipeline(a);
 	if (rc < 0)
 		return rc;
-	rc = vt_pub_new(&a->pub, &bc, vt_pipeline_queue(a->pipeline));
+	rc = vt_pub_new(&a->pub, &bc, a->spool);
 	if (rc < 0)
 		return rc;
 	a->started_ms = vt_os_mono_ms();
@@ -449,6 +530,8 @@ out:
 		vt_loader_close(&a->plugins[i].lp);
 	vt_pub_free(a->pub);
 	vt_pipeline_free(a->pipeline);
+	vt_spool_close(a->spool);
+	vt_keys_wipe(a->ack_key, sizeof(a->ack_key));
 	if (a->tap)
 		fclose(a->tap);
 	free(a);

@@ -186,10 +186,11 @@ int64_t vt_batch_ms_left(const struct vt_batch *b, int64_t mono_ms)
 
 size_t vt_batch_pack_bound(const struct vt_batch *b)
 {
-	return 2 * 80 + 16 + (size_t)b->lim.max_readings * VT_BATCH_READING_MAX;
+	return 2 * 80 + 16 + 2 * 11 + (size_t)b->lim.max_readings * VT_BATCH_READING_MAX;
 }
 
-int vt_batch_pack(struct vt_batch *b, uint8_t *out, size_t cap, size_t *len)
+int vt_batch_pack(struct vt_batch *b, const struct vt_batch_chain *chain, uint8_t *out,
+		  size_t cap, size_t *len)
 {
 	Vitrine__V1__Batch msg;
 	int64_t base;
@@ -204,6 +205,10 @@ int vt_batch_pack(struct vt_batch *b, uint8_t *out, size_t cap, size_t *len)
 		b->slots[i].reading.time_offset_ms = b->slots[i].src.time_ms - base;
 	msg.n_readings = b->n;
 	msg.readings = b->ptrs;
+	if (chain) {
+		msg.prev_seq = chain->prev_seq;
+		msg.floor_seq = chain->floor_seq;
+	}
 	need = vitrine__v1__batch__get_packed_size(&msg);
 	if (need > cap)
 		return -ENOSPC;

@@ -45,8 +45,16 @@ size_t vt_batch_pack_bound(const struct vt_batch *b);
 /* Empty the batch without encoding it (its readings are dropped). */
 void vt_batch_clear(struct vt_batch *b);
 
+/* Where a batch sits in the device's delivery chain (batch.proto). */
+struct vt_batch_chain {
+	uint64_t prev_seq;
+	uint64_t floor_seq;
+};
+
 /* Encode the batch as a vitrine.v1.Batch into out (cap bytes) and empty it.
- * Returns 0 or -ENOSPC (the batch is left as it was). */
-int vt_batch_pack(struct vt_batch *b, uint8_t *out, size_t cap, size_t *len);
+ * chain may be NULL (both 0). Returns 0 or -ENOSPC (the batch is left as it
+ * was). */
+int vt_batch_pack(struct vt_batch *b, const struct vt_batch_chain *chain, uint8_t *out,
+		  size_t cap, size_t *len);
 
 #endif

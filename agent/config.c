@@ -65,8 +65,12 @@ static const struct vt_conf_key vt_agent_keys[] = {
 	{ "batch_max_readings", VT_CONF_U32, OFF(batch_max_readings), 1, 100000, 0, NULL },
 	{ "batch_max_bytes", VT_CONF_U32, OFF(batch_max_bytes), 256, 4194304, 0, NULL },
 	{ "batch_max_age_ms", VT_CONF_U32, OFF(batch_max_age_ms), 1, 3600000, 0, NULL },
-	{ "queue_max_frames", VT_CONF_U32, OFF(queue_max_frames), 1, 10000000, 0, NULL },
-	{ "queue_max_bytes", VT_CONF_U32, OFF(queue_max_bytes), 4096, 2147483647, 0, NULL },
+	{ "spool_dir", VT_CONF_STR, OFF(spool_dir), 0, 0, 0, NULL },
+	{ "spool_max_bytes", VT_CONF_U32, OFF(spool_max_bytes), 65536, 4294967295u, 0, NULL },
+	{ "spool_max_age_s", VT_CONF_U32, OFF(spool_max_age_s), 0, 315360000, 0, NULL },
+	{ "spool_sync_ms", VT_CONF_U32, OFF(spool_sync_ms), 0, 60000, 0, NULL },
+	{ "spool_sync_frames", VT_CONF_U32, OFF(spool_sync_frames), 1, 1000000, 0, NULL },
+	{ "ack_timeout_s", VT_CONF_U32, OFF(ack_timeout_s), 1, 3600, 0, NULL },
 	{ "max_inflight", VT_CONF_U32, OFF(max_inflight), 1, 65535, 0, NULL },
 	{ "keepalive_s", VT_CONF_U32, OFF(keepalive_s), 5, 65535, 0, NULL },
 	{ "zstd_level", VT_CONF_U32, OFF(zstd_level), 1, 19, 0, NULL },
@@ -89,8 +93,11 @@ static int vt_config_defaults(struct vt_agent_config *cfg)
 	cfg->batch_max_readings = 500;
 	cfg->batch_max_bytes = 65536;
 	cfg->batch_max_age_ms = 2000;
-	cfg->queue_max_frames = 10000;
-	cfg->queue_max_bytes = 64 * 1024 * 1024;
+	cfg->spool_max_bytes = 64 * 1024 * 1024;
+	cfg->spool_max_age_s = 7 * 86400;
+	cfg->spool_sync_ms = 1000;
+	cfg->spool_sync_frames = 64;
+	cfg->ack_timeout_s = 30;
 	cfg->max_inflight = 20;
 	cfg->keepalive_s = 30;
 	cfg->zstd_level = 3;
@@ -118,6 +125,17 @@ static int vt_config_check(struct vt_agent_config *cfg, char *err, size_t errlen
 		snprintf(err, errlen, "%s: site and device together longer than 120 characters",
 			 cfg->raw->path);
 		return -VT_ECONFIG;
+	}
+	if (!cfg->spool_dir) {
+		char dir[4096];
+
+		if (snprintf(dir, sizeof(dir), "%s/spool", cfg->state_dir) >= (int)sizeof(dir)) {
+			snprintf(err, errlen, "%s: state_dir too long", cfg->raw->path);
+			return -VT_ECONFIG;
+		}
+		cfg->spool_dir = strdup(dir);
+		if (!cfg->spool_dir)
+			return -ENOMEM;
 	}
 	if (!cfg->client_id) {
 		char id[256];
@@ -153,6 +171,7 @@ void vt_agent_config_free(struct vt_agent_config *cfg)
 	free(cfg->device);
 	free(cfg->client_id);
 	free(cfg->state_dir);
+	free(cfg->spool_dir);
 	free(cfg->plugin_dir);
 	for (int i = 0; i < cfg->n_plugins; i++)
 		free(cfg->plugins[i]);
@@ -178,8 +197,12 @@ void vt_agent_config_help(FILE *f)
 	      "  batch_max_readings N  seal a frame after N readings [500]\n"
 	      "  batch_max_bytes N     ... or about N encoded bytes [65536]\n"
 	      "  batch_max_age_ms N    ... or when the oldest reading is N ms old [2000]\n"
-	      "  queue_max_frames N    frames kept while the broker is away [10000]\n"
-	      "  queue_max_bytes N     ... and bytes [67108864]; beyond, oldest dropped and counted\n"
+	      "  spool_dir DIR         crash-safe spool of sealed frames [<state_dir>/spool]\n"
+	      "  spool_max_bytes N     spool bound on disk [67108864]; beyond, oldest dropped and counted\n"
+	      "  spool_max_age_s N     ... and age, 0 for none [604800]\n"
+	      "  spool_sync_ms N       group commit: fsync within N ms, 0 for every frame [1000]\n"
+	      "  spool_sync_frames N   ... or once N frames wait [64]\n"
+	      "  ack_timeout_s N       resend unacknowledged frames after N s without an ack [30]\n"
 	      "  max_inflight N        QoS 1 messages awaiting PUBACK [20]\n"
 	      "  keepalive_s N         MQTT keepalive [30]\n"
 	      "  zstd_level N          1 (fast) .. 19 (small) [3]\n"

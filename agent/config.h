@@ -30,8 +30,12 @@ struct vt_agent_config {
 	uint32_t batch_max_readings;
 	uint32_t batch_max_bytes;
 	uint32_t batch_max_age_ms;
-	uint32_t queue_max_frames;
-	uint32_t queue_max_bytes;
+	char *spool_dir;
+	uint32_t spool_max_bytes;
+	uint32_t spool_max_age_s;
+	uint32_t spool_sync_ms;
+	uint32_t spool_sync_frames;
+	uint32_t ack_timeout_s;
 	uint32_t max_inflight;
 	uint32_t keepalive_s;
 	uint32_t zstd_level;

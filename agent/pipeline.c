@@ -1,9 +1,9 @@
 /*
- * pipeline.c - validate, pseudonymize, batch, encode, compress, seal, queue.
+ * pipeline.c - validate, pseudonymize, batch, encode, compress, seal, spool.
  *
- * Buffers for the packed batch and its compressed form are allocated once,
- * sized for the largest batch the limits allow; only the sealed frame is
- * allocated, once per frame, because the queue keeps it.
+ * Buffers for the packed batch, its compressed form and the sealed frame
+ * are allocated once, sized for the largest batch the limits allow: no
+ * allocation per reading or per frame.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "privacy.h"
+#include "vt_os.h"
 
 struct vt_pipeline {
 	struct vt_pipeline_conf conf;
@@ -24,12 +25,13 @@ struct vt_pipeline {
 	struct vt_batch *batch;
 	struct vt_sealer *sealer;
 	struct vt_seq seq;
-	struct vt_queue queue;
 	ZSTD_CCtx *zstd;
 	uint8_t *packed;
 	size_t packed_cap;
 	uint8_t *compressed;
 	size_t compressed_cap;
+	uint8_t *frame;
+	size_t frame_cap;
 	uint8_t device_key[VT_KEY_LEN];
 	uint8_t aggregator_key[VT_KEY_LEN];
 	uint32_t epoch;
@@ -64,14 +66,33 @@ static int vt_pipeline_new_epoch(struct vt_pipeline *p)
 	return 0;
 }
 
+static size_t vt_pipeline_max_frame(size_t compressed_cap, const char *device)
+{
+	return compressed_cap + VT_FRAME_OVERHEAD(strlen(device));
+}
+
+size_t vt_pipeline_frame_bound(const struct vt_batch_limits *lim, const char *device)
+{
+	struct vt_batch *b;
+	size_t bound;
+
+	if (vt_batch_new(&b, lim, "s", device) < 0)
+		return 0;
+	bound = vt_pipeline_max_frame(ZSTD_compressBound(vt_batch_pack_bound(b)), device);
+	vt_batch_free(b);
+	return bound;
+}
+
 static int vt_pipeline_buffers(struct vt_pipeline *p)
 {
 	p->packed_cap = vt_batch_pack_bound(p->batch);
 	p->compressed_cap = ZSTD_compressBound(p->packed_cap);
 	p->packed = malloc(p->packed_cap);
 	p->compressed = malloc(p->compressed_cap);
+	p->frame_cap = vt_pipeline_max_frame(p->compressed_cap, p->device);
+	p->frame = malloc(p->frame_cap);
 	p->zstd = ZSTD_createCCtx();
-	if (!p->packed || !p->compressed || !p->zstd)
+	if (!p->packed || !p->compressed || !p->frame || !p->zstd)
 		return -ENOMEM;
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(p->zstd, ZSTD_c_compressionLevel,
 						p->conf.zstd_level)))
@@ -107,9 +128,6 @@ int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *con
 	rc = vt_pipeline_buffers(p);
 	if (rc < 0)
 		goto out_free;
-	rc = vt_queue_init(&p->queue, conf->queue_max_frames, conf->queue_max_bytes);
-	if (rc < 0)
-		goto out_free;
 	rc = vt_seq_open(&p->seq, conf->state_dir, 1000);
 	if (rc < 0)
 		goto out_free;
@@ -130,33 +148,26 @@ void vt_pipeline_free(struct vt_pipeline *p)
 	vt_sealer_free(p->sealer);
 	vt_privacy_free(p->privacy);
 	vt_batch_free(p->batch);
-	vt_queue_fini(&p->queue);
 	vt_seq_close(&p->seq);
 	ZSTD_freeCCtx(p->zstd);
 	free(p->packed);
 	free(p->compressed);
+	free(p->frame);
 	vt_keys_wipe(p->device_key, sizeof(p->device_key));
 	free(p->site);
 	free(p->device);
 	free(p);
 }
 
-/* Pack, compress and seal the open batch into a new frame on the queue. */
+/* Pack, compress and seal the open batch into a frame, and spool it. */
 static int vt_pipeline_seal(struct vt_pipeline *p)
 {
-	size_t packed_len, frame_len, cap;
 	uint32_t readings = (uint32_t)vt_batch_count(p->batch);
-	uint8_t *frame;
+	struct vt_batch_chain chain;
+	size_t packed_len, frame_len, zlen;
 	uint64_t seq;
-	size_t zlen;
 	int rc;
 
-	rc = vt_batch_pack(p->batch, p->packed, p->packed_cap, &packed_len);
-	if (rc < 0)
-		return rc;
-	zlen = ZSTD_compress2(p->zstd, p->compressed, p->compressed_cap, p->packed, packed_len);
-	if (ZSTD_isError(zlen))
-		return -VT_EDECODE;
 	if (p->conf.epoch_max_frames && p->epoch_frames >= p->conf.epoch_max_frames) {
 		rc = vt_pipeline_new_epoch(p);
 		if (rc < 0)
@@ -165,30 +176,32 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 	rc = vt_seq_take(&p->seq, &seq);
 	if (rc < 0)
 		return rc;
-	cap = zlen + VT_FRAME_OVERHEAD(strlen(p->device));
-	frame = malloc(cap);
-	if (!frame)
-		return -ENOMEM;
-	rc = vt_sealer_seal(p->sealer, seq, VT_FRAME_CODEC_ZSTD, p->compressed, zlen, frame,
-			    cap, &frame_len);
-	if (rc < 0) {
-		free(frame);
+	chain.prev_seq = vt_spool_last_seq(p->conf.spool);
+	chain.floor_seq = vt_spool_floor(p->conf.spool, seq);
+	rc = vt_batch_pack(p->batch, &chain, p->packed, p->packed_cap, &packed_len);
+	if (rc < 0)
 		return rc;
-	}
+	zlen = ZSTD_compress2(p->zstd, p->compressed, p->compressed_cap, p->packed, packed_len);
+	if (ZSTD_isError(zlen))
+		return -VT_EDECODE;
+	rc = vt_sealer_seal(p->sealer, seq, VT_FRAME_CODEC_ZSTD, p->compressed, zlen, p->frame,
+			    p->frame_cap, &frame_len);
+	if (rc < 0)
+		return rc;
 	p->epoch_frames++;
 	p->stats.frames_sealed++;
 	p->stats.readings_sealed += readings;
 	p->stats.bytes_sealed += frame_len;
-	rc = vt_queue_push(&p->queue, frame, frame_len, seq, readings);
-	if (rc == -VT_EFULL)
-		VT_WARN("publish queue full (%zu frames): newest frame seq %llu dropped",
-			p->queue.count, (unsigned long long)seq);
+	/* A frame the spool cannot store is counted there and logged. */
+	if (vt_spool_append(p->conf.spool, seq, readings, vt_os_now_ms(), p->frame, frame_len,
+			    vt_os_mono_ms()) < 0 &&
+	    vt_spool_last_seq(p->conf.spool) != seq)
+		p->stats.readings_spool_dropped += readings;
 	return 0;
 }
 
 int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force)
 {
-	size_t dropped_before = p->queue.dropped_frames;
 	size_t readings = vt_batch_count(p->batch);
 	int rc;
 
@@ -207,10 +220,6 @@ int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force)
 		vt_batch_clear(p->batch);
 		return rc;
 	}
-	if (p->queue.dropped_frames != dropped_before)
-		VT_WARN("publish queue over its bound: %llu frames (%llu readings) dropped so far",
-			(unsigned long long)p->queue.dropped_frames,
-			(unsigned long long)p->queue.dropped_readings);
 	return 0;
 }
 
@@ -244,11 +253,6 @@ int vt_pipeline_push(struct vt_pipeline *p, const struct vitrine_reading *r, int
 int64_t vt_pipeline_ms_left(const struct vt_pipeline *p, int64_t mono_ms)
 {
 	return vt_batch_ms_left(p->batch, mono_ms);
-}
-
-struct vt_queue *vt_pipeline_queue(struct vt_pipeline *p)
-{
-	return &p->queue;
 }
 
 const struct vt_pipeline_stats *vt_pipeline_stats(const struct vt_pipeline *p)

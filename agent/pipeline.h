@@ -1,10 +1,11 @@
 /*
- * pipeline.h - one reading's way from a plugin to the publish queue.
+ * pipeline.h - one reading's way from a plugin to the spool.
  *
- *   validate -> privacy -> batch -> protobuf -> zstd -> seal -> queue
+ *   validate -> privacy -> batch -> protobuf -> zstd -> seal -> spool
  *
  * The pipeline owns every stage and their buffers (allocated once in
- * vt_pipeline_new). It does no network I/O: the publisher drains its queue.
+ * vt_pipeline_new); the spool is borrowed. It does no network I/O: the
+ * publisher reads the spool.
  */
 #ifndef VT_PIPELINE_H
 #define VT_PIPELINE_H
@@ -14,7 +15,7 @@
 
 #include "batch.h"
 #include "keys.h"
-#include "queue.h"
+#include "spool.h"
 #include "state.h"
 
 struct vt_pipeline_conf {
@@ -22,8 +23,7 @@ struct vt_pipeline_conf {
 	const char *device;
 	const char *state_dir;
 	struct vt_batch_limits batch;
-	uint32_t queue_max_frames;
-	uint32_t queue_max_bytes;
+	struct vt_spool *spool;	/* borrowed, must outlive the pipeline */
 	int zstd_level;
 	int aead;		/* VT_FRAME_AEAD_* */
 	uint32_t epoch_max_frames; /* start a new key epoch after this many */
@@ -41,9 +41,14 @@ struct vt_pipeline_stats {
 	uint64_t bytes_sealed;
 	uint64_t seal_errors;
 	uint64_t readings_seal_dropped;	/* in batches that could not be sealed */
+	uint64_t readings_spool_dropped; /* in frames the spool could not store */
 };
 
 struct vt_pipeline;
+
+/* The largest frame a batch within lim can seal to (the spool's max_frame),
+ * 0 on allocation failure. */
+size_t vt_pipeline_frame_bound(const struct vt_batch_limits *lim, const char *device);
 
 int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *conf);
 void vt_pipeline_free(struct vt_pipeline *p);
@@ -59,7 +64,6 @@ int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force);
 /* Milliseconds until the open batch is due, -1 if none. */
 int64_t vt_pipeline_ms_left(const struct vt_pipeline *p, int64_t mono_ms);
 
-struct vt_queue *vt_pipeline_queue(struct vt_pipeline *p);
 const struct vt_pipeline_stats *vt_pipeline_stats(const struct vt_pipeline *p);
 uint32_t vt_pipeline_epoch(const struct vt_pipeline *p);
 

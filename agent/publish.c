@@ -9,6 +9,7 @@
 
 #include <mosquitto.h>
 
+#include "ack.h"
 #include "err.h"
 #include "log.h"
 #include "publish.h"
@@ -17,6 +18,9 @@
 #define VT_PUB_BACKOFF_MIN_MS 1000
 #define VT_PUB_BACKOFF_MAX_MS 60000
 #define VT_PUB_TOPIC_MAX 200
+#define VT_PUB_ACK_TIMEOUT_MAX_MS 600000
+#define VT_PUB_SUBACK_WAIT_MS 2000	/* then publish without the retained ack */
+#define VT_PUB_LOG_MS 60000
 
 enum vt_pub_state {
 	VT_PUB_IDLE,		/* waiting for the next attempt */
@@ -27,8 +31,17 @@ enum vt_pub_state {
 struct vt_pub {
 	struct vt_pub_conf conf;
 	struct mosquitto *mosq;
-	struct vt_queue *queue;
+	struct vt_spool *spool;
 	enum vt_pub_state state;
+	int stale_client;	/* the client saw a connection: make a fresh one */
+	int subscribed;		/* SUBACK for the ack topic received */
+	int64_t connected_ms;
+	uint32_t inflight;	/* published, PUBACK awaited */
+	uint64_t max_published_seq;
+	int64_t ack_progress_ms; /* last ack that retired frames, or last rewind */
+	uint32_t ack_timeout_ms; /* current time-out; doubles while none come */
+	uint8_t ack_key[VT_KEY_LEN];
+	struct vt_ratelimit ack_rl;
 	int ever_connected;
 	int outage_logged;	/* the current outage was logged */
 	int64_t next_attempt_ms;
@@ -36,6 +49,7 @@ struct vt_pub {
 	uint32_t backoff_ms;
 	char topic_data[VT_PUB_TOPIC_MAX];
 	char topic_status[VT_PUB_TOPIC_MAX];
+	char topic_ack[VT_PUB_TOPIC_MAX];
 	char last_error[128];
 	struct vt_pub_stats stats;
 };
@@ -68,12 +82,14 @@ static void vt_pub_lost(struct vt_pub *p, const char *why)
 		p->outage_logged = 0;
 	}
 	if (!p->outage_logged) {
-		VT_WARN("broker %s:%u %s (%s); collecting and queueing (%zu frames), retrying with back-off",
+		VT_WARN("broker %s:%u %s (%s); collecting into the spool (%llu frames waiting), retrying with back-off",
 			p->conf.broker.host, p->conf.broker.port,
-			p->ever_connected ? "lost" : "unreachable", why, p->queue->count);
+			p->ever_connected ? "lost" : "unreachable", why,
+			(unsigned long long)vt_spool_stats(p->spool)->frames);
 		p->outage_logged = 1;
 	}
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	p->stale_client = 1;
 	vt_pub_schedule(p, now);
 }
 
@@ -90,11 +106,20 @@ static void vt_pub_on_connect(struct mosquitto *mosq, void *obj, int rc)
 	}
 	p->stats.connects++;
 	p->state = VT_PUB_CONNECTED;
+	p->connected_ms = now;
+	p->subscribed = 0;
 	p->backoff_ms = VT_PUB_BACKOFF_MIN_MS;
+	rc = mosquitto_subscribe(p->mosq, NULL, p->topic_ack, 1);
+	if (rc != MOSQ_ERR_SUCCESS)
+		VT_WARN("cannot subscribe to %s: %s", p->topic_ack, mosquitto_strerror(rc));
+	/* Whatever was sent before may not have reached the aggregator. */
+	vt_spool_rewind(p->spool);
+	p->ack_progress_ms = now;
 	if (p->ever_connected)
-		VT_INFO("broker %s:%u connected again after %lld s; %zu frames queued",
+		VT_INFO("broker %s:%u connected again after %lld s; %llu frames waiting in the spool",
 			p->conf.broker.host, p->conf.broker.port,
-			(long long)((now - p->down_since_ms) / 1000), p->queue->count);
+			(long long)((now - p->down_since_ms) / 1000),
+			(unsigned long long)vt_spool_stats(p->spool)->frames);
 	else
 		VT_INFO("broker %s:%u connected; publishing on %s", p->conf.broker.host,
 			p->conf.broker.port, p->topic_data);
@@ -115,13 +140,57 @@ static void vt_pub_on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 static void vt_pub_on_publish(struct mosquitto *mosq, void *obj, int mid)
 {
 	struct vt_pub *p = obj;
-	int readings;
 
 	(void)mosq;
-	readings = vt_queue_ack(p->queue, mid);
-	if (readings >= 0) {
-		p->stats.frames_acked++;
-		p->stats.readings_acked += (uint64_t)readings;
+	(void)mid;
+	if (p->inflight > 0)
+		p->inflight--;
+	p->stats.frames_puback++;
+}
+
+static void vt_pub_on_subscribe(struct mosquitto *mosq, void *obj, int mid, int n,
+				const int *granted)
+{
+	struct vt_pub *p = obj;
+
+	(void)mosq;
+	(void)mid;
+	if (n < 1 || granted[0] > 1)
+		VT_WARN("broker refused the subscription to %s: acknowledgments cannot arrive, every frame stays in the spool (check the broker's ACL)",
+			p->topic_ack);
+	p->subscribed = 1;
+}
+
+/* An acknowledgment from the aggregator: retire what it covers. */
+static void vt_pub_on_message(struct mosquitto *mosq, void *obj,
+			      const struct mosquitto_message *m)
+{
+	struct vt_pub *p = obj;
+	int64_t now = vt_os_mono_ms();
+	uint64_t seq, retired;
+
+	(void)mosq;
+	if (strcmp(m->topic, p->topic_ack) != 0)
+		return;
+	if (vt_ack_decode(p->ack_key, m->topic, m->payload, (size_t)(m->payloadlen > 0 ? m->payloadlen : 0),
+			  &seq) < 0) {
+		p->stats.acks_rejected++;
+		if (vt_ratelimit_ok(&p->ack_rl, now, VT_PUB_LOG_MS))
+			VT_WARN("ignoring an acknowledgment on %s that does not verify (%llu so far): not from our aggregator, or aggregator_key is wrong",
+				p->topic_ack, (unsigned long long)p->stats.acks_rejected);
+		return;
+	}
+	p->stats.acks++;
+	if (!p->stats.last_ack_mono_ms)
+		VT_INFO("aggregator acknowledges frames up to %llu", (unsigned long long)seq);
+	p->stats.last_ack_mono_ms = now;
+	if (seq > p->stats.last_ack_seq)
+		p->stats.last_ack_seq = seq;
+	retired = vt_spool_ack(p->spool, seq);
+	if (retired) {
+		p->stats.frames_acked += retired;
+		p->ack_progress_ms = now;
+		p->ack_timeout_ms = p->conf.ack_timeout_ms;
 	}
 }
 
@@ -132,6 +201,8 @@ static int vt_pub_setup(struct vt_pub *p)
 	mosquitto_connect_callback_set(p->mosq, vt_pub_on_connect);
 	mosquitto_disconnect_callback_set(p->mosq, vt_pub_on_disconnect);
 	mosquitto_publish_callback_set(p->mosq, vt_pub_on_publish);
+	mosquitto_subscribe_callback_set(p->mosq, vt_pub_on_subscribe);
+	mosquitto_message_callback_set(p->mosq, vt_pub_on_message);
 	mosquitto_max_inflight_messages_set(p->mosq, p->conf.max_inflight);
 	rc = mosquitto_will_set(p->mosq, p->topic_status, (int)strlen(vt_pub_offline),
 				vt_pub_offline, 1, true);
@@ -145,7 +216,21 @@ static int vt_pub_setup(struct vt_pub *p)
 	return 0;
 }
 
-int vt_pub_new(struct vt_pub **out, const struct vt_pub_conf *conf, struct vt_queue *queue)
+/* A new MQTT client: nothing of an earlier connection survives in it, so
+ * the spool alone decides what is sent. */
+static int vt_pub_client(struct vt_pub *p)
+{
+	if (p->mosq)
+		mosquitto_destroy(p->mosq);
+	p->mosq = mosquitto_new(p->conf.client_id, true, p);
+	p->stale_client = 0;
+	p->inflight = 0;
+	if (!p->mosq)
+		return errno ? -errno : -ENOMEM;
+	return vt_pub_setup(p);
+}
+
+int vt_pub_new(struct vt_pub **out, const struct vt_pub_conf *conf, struct vt_spool *spool)
 {
 	struct vt_pub *p = calloc(1, sizeof(*p));
 	int rc;
@@ -153,19 +238,19 @@ int vt_pub_new(struct vt_pub **out, const struct vt_pub_conf *conf, struct vt_qu
 	if (!p)
 		return -ENOMEM;
 	p->conf = *conf;
-	p->queue = queue;
+	p->conf.ack_key = NULL;
+	memcpy(p->ack_key, conf->ack_key, VT_KEY_LEN);
+	p->spool = spool;
 	p->backoff_ms = VT_PUB_BACKOFF_MIN_MS;
+	p->ack_timeout_ms = conf->ack_timeout_ms;
 	snprintf(p->topic_data, sizeof(p->topic_data), "vitrine/v1/%s/%s/data", conf->site,
 		 conf->device);
 	snprintf(p->topic_status, sizeof(p->topic_status), "vitrine/v1/%s/%s/status",
 		 conf->site, conf->device);
+	snprintf(p->topic_ack, sizeof(p->topic_ack), "vitrine/v1/%s/%s/ack", conf->site,
+		 conf->device);
 	mosquitto_lib_init();
-	p->mosq = mosquitto_new(conf->client_id, true, p);
-	if (!p->mosq) {
-		rc = -errno;
-		goto out_free;
-	}
-	rc = vt_pub_setup(p);
+	rc = vt_pub_client(p);
 	if (rc < 0)
 		goto out_free;
 	p->state = VT_PUB_IDLE;
@@ -185,6 +270,7 @@ void vt_pub_free(struct vt_pub *p)
 	if (p->mosq)
 		mosquitto_destroy(p->mosq);
 	mosquitto_lib_cleanup();
+	vt_keys_wipe(p->ack_key, sizeof(p->ack_key));
 	free(p);
 }
 
@@ -192,6 +278,10 @@ static void vt_pub_attempt(struct vt_pub *p)
 {
 	int rc;
 
+	if (p->stale_client && vt_pub_client(p) < 0) {
+		vt_pub_lost(p, "cannot create an MQTT client");
+		return;
+	}
 	if (!p->ever_connected && !p->outage_logged)
 		VT_INFO("connecting to broker %s:%u%s", p->conf.broker.host, p->conf.broker.port,
 			p->conf.tls_ca ? " (TLS)" : "");
@@ -235,24 +325,46 @@ void vt_pub_io(struct vt_pub *p, short revents, int64_t mono_ms)
 		vt_pub_check(p, mosquitto_loop_write(p->mosq, 1));
 }
 
-/* Hand queued frames to libmosquitto while the in-flight window allows. */
-static void vt_pub_pump(struct vt_pub *p)
+/* Hand durable frames to libmosquitto while the in-flight window allows. */
+static void vt_pub_pump(struct vt_pub *p, int64_t now)
 {
-	struct vt_frame_item *it;
+	struct vt_spool_rec rec;
 
-	while (p->queue->inflight < p->conf.max_inflight &&
-	       (it = vt_queue_next_unsent(p->queue)) != NULL) {
-		int mid = 0;
-		int rc = mosquitto_publish(p->mosq, &mid, p->topic_data, (int)it->len,
-					   it->frame, 1, false);
+	if (!p->subscribed && now - p->connected_ms < VT_PUB_SUBACK_WAIT_MS)
+		return;	/* the retained ack comes right after the SUBACK */
+	while (p->inflight < p->conf.max_inflight && vt_spool_peek(p->spool, &rec) == 1) {
+		int rc = mosquitto_publish(p->mosq, NULL, p->topic_data, (int)rec.len, rec.frame,
+					   1, false);
 
 		if (rc != MOSQ_ERR_SUCCESS) {
-			vt_pub_check(p, rc);
+			vt_pub_check(p, rc);	/* the frame stays in the spool */
 			return;
 		}
-		vt_queue_mark_sent(p->queue, it, mid);
+		vt_spool_advance(p->spool);
+		p->inflight++;
 		p->stats.frames_published++;
+		if (rec.seq <= p->max_published_seq)
+			p->stats.frames_resent++;
+		else
+			p->max_published_seq = rec.seq;
 	}
+}
+
+/* No ack for a while although frames are out: send them all again. */
+static void vt_pub_ack_timeout(struct vt_pub *p, int64_t now)
+{
+	uint64_t out = vt_spool_outstanding(p->spool);
+
+	if (!out || now - p->ack_progress_ms < (int64_t)p->ack_timeout_ms)
+		return;
+	VT_WARN("no acknowledgment from the aggregator for %u s with %llu frames sent; sending them again (next time-out %u s)",
+		p->ack_timeout_ms / 1000, (unsigned long long)out,
+		(p->ack_timeout_ms * 2 > VT_PUB_ACK_TIMEOUT_MAX_MS ? VT_PUB_ACK_TIMEOUT_MAX_MS
+								   : p->ack_timeout_ms * 2) / 1000);
+	vt_spool_rewind(p->spool);
+	p->ack_progress_ms = now;
+	p->ack_timeout_ms = p->ack_timeout_ms * 2 > VT_PUB_ACK_TIMEOUT_MAX_MS
+				    ? VT_PUB_ACK_TIMEOUT_MAX_MS : p->ack_timeout_ms * 2;
 }
 
 int64_t vt_pub_tick(struct vt_pub *p, int64_t mono_ms)
@@ -264,11 +376,15 @@ int64_t vt_pub_tick(struct vt_pub *p, int64_t mono_ms)
 			return p->next_attempt_ms - mono_ms;
 	}
 	vt_pub_check(p, mosquitto_loop_misc(p->mosq));
-	if (p->state == VT_PUB_CONNECTED)
-		vt_pub_pump(p);
+	if (p->state == VT_PUB_CONNECTED) {
+		vt_pub_ack_timeout(p, mono_ms);
+		vt_pub_pump(p, mono_ms);
+	}
 	/* Flush what the pump queued without waiting for the next poll. */
 	if (p->state != VT_PUB_IDLE && mosquitto_want_write(p->mosq))
 		vt_pub_check(p, mosquitto_loop_write(p->mosq, 1));
+	if (p->state == VT_PUB_CONNECTED && !p->subscribed)
+		return 100;
 	return 1000;
 }
 
@@ -284,7 +400,10 @@ int vt_pub_status(struct vt_pub *p, const char *json)
 	if (p->state != VT_PUB_CONNECTED)
 		return -ENOTCONN;
 	rc = mosquitto_publish(p->mosq, NULL, p->topic_status, (int)strlen(json), json, 1, true);
-	return rc == MOSQ_ERR_SUCCESS ? 0 : -VT_EMQTT;
+	if (rc != MOSQ_ERR_SUCCESS)
+		return -VT_EMQTT;
+	p->inflight++;	/* its PUBACK comes through vt_pub_on_publish too */
+	return 0;
 }
 
 void vt_pub_shutdown(struct vt_pub *p)

@@ -1,14 +1,23 @@
 /*
- * publish.h - the publisher: the publish queue to the MQTT broker.
+ * publish.h - the publisher: from the spool to the MQTT broker, and back
+ * the aggregator's acknowledgments.
  *
  * libmosquitto driven from the agent's own poll() loop (no thread): the loop
  * asks for the socket and the events wanted, and calls vt_pub_io() and
- * vt_pub_tick(). Frames go out at QoS 1 on vitrine/v1/<site>/<device>/data,
- * at most max_inflight at a time; a PUBACK frees the frame. The connection
- * is retried with exponential back-off and jitter (1 s doubling to 60 s);
- * each change of state is logged once. A retained status message on
- * .../status says "online" (with counters), and the broker publishes the
- * will "offline" if the device vanishes.
+ * vt_pub_tick(). Durable frames are read from the spool and published at
+ * QoS 1 on vitrine/v1/<site>/<device>/data, at most max_inflight awaiting
+ * the broker's PUBACK. A PUBACK frees a slot of that window and nothing
+ * else: a frame leaves the spool only when the aggregator's authenticated
+ * ack on .../ack (ack.h) says its database holds it. After every
+ * (re)connection, and when acks stop coming for ack_timeout_ms while frames
+ * are outstanding (doubling up to 10 minutes), the spool is rewound and
+ * every unacknowledged frame is sent again; the aggregator drops and counts
+ * the duplicates. A lost connection is retried with exponential back-off
+ * and jitter (1 s doubling to 60 s), with a fresh MQTT client so that no
+ * frame is ever held or dropped inside the library. Each change of state is
+ * logged once. A retained status message on .../status says "online" (with
+ * counters), and the broker publishes the will "offline" if the device
+ * vanishes.
  */
 #ifndef VT_PUBLISH_H
 #define VT_PUBLISH_H
@@ -16,7 +25,8 @@
 #include <stdint.h>
 
 #include "conf.h"
-#include "queue.h"
+#include "keys.h"
+#include "spool.h"
 
 struct vt_pub_conf {
 	struct vt_hostport broker;
@@ -25,31 +35,38 @@ struct vt_pub_conf {
 	const char *device;
 	uint32_t keepalive_s;
 	uint32_t max_inflight;
+	uint32_t ack_timeout_ms;
+	const uint8_t *ack_key;	/* VT_KEY_LEN bytes, copied (and wiped at free) */
 	const char *tls_ca;	/* NULL: plain TCP */
 	const char *tls_cert;
 	const char *tls_key;
 };
 
 struct vt_pub_stats {
-	uint64_t frames_published;	/* handed to the broker */
-	uint64_t frames_acked;		/* PUBACK received */
-	uint64_t readings_acked;
+	uint64_t frames_published;	/* handed to the broker, resends included */
+	uint64_t frames_puback;		/* PUBACK received */
+	uint64_t frames_resent;		/* published again after a rewind */
+	uint64_t acks;			/* valid acks from the aggregator */
+	uint64_t acks_rejected;		/* acks whose MAC did not verify */
+	uint64_t frames_acked;		/* retired from the spool by acks */
+	uint64_t last_ack_seq;
+	int64_t last_ack_mono_ms;	/* 0: none yet */
 	uint64_t connects;
 	uint64_t disconnects;
 };
 
 struct vt_pub;
 
-/* queue is borrowed and must outlive the publisher. */
-int vt_pub_new(struct vt_pub **out, const struct vt_pub_conf *conf, struct vt_queue *queue);
+/* spool is borrowed and must outlive the publisher. */
+int vt_pub_new(struct vt_pub **out, const struct vt_pub_conf *conf, struct vt_spool *spool);
 void vt_pub_free(struct vt_pub *p);
 
 /* Socket to poll (-1 when none) and the events wanted. */
 int vt_pub_fd(struct vt_pub *p, short *events);
 /* The socket is ready with revents. */
 void vt_pub_io(struct vt_pub *p, short revents, int64_t mono_ms);
-/* Timers: reconnect when due, keepalive, publish what the window allows.
- * Returns the milliseconds until it next needs to run. */
+/* Timers: reconnect when due, keepalive, ack time-out, publish what the
+ * window allows. Returns the milliseconds until it next needs to run. */
 int64_t vt_pub_tick(struct vt_pub *p, int64_t mono_ms);
 
 int vt_pub_connected(const struct vt_pub *p);

@@ -1,8 +1,8 @@
 /*
- * pipeline_test.c - batcher, privacy stage, queue and sequence numbers:
+ * pipeline_test.c - batcher, privacy stage and sequence numbers:
  * a batch packs into a Batch that protobuf-c decodes field for field; no
- * raw identifier survives privacy; the queue drops oldest and counts; the
- * sequence never repeats across a "restart".
+ * raw identifier survives privacy; the sequence never repeats across a
+ * "restart".
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +11,6 @@
 #include "batch.h"
 #include "err.h"
 #include "privacy.h"
-#include "queue.h"
 #include "state.h"
 #include "vitrine/v1/batch.pb-c.h"
 #include "vt_test.h"
@@ -99,7 +98,7 @@ VT_TEST(batch_packs_readings_protobuf_decodes_them)
 	CHECK(!vt_batch_due(b, 5));
 	CHECK(vt_batch_due(b, 1005));
 	CHECK(vt_batch_pack_bound(b) <= sizeof(buf));
-	CHECK_EQ_INT(vt_batch_pack(b, buf, sizeof(buf), &len), 0);
+	CHECK_EQ_INT(vt_batch_pack(b, NULL, buf, sizeof(buf), &len), 0);
 	CHECK_EQ_INT(vt_batch_count(b), 0);
 	msg = vitrine__v1__batch__unpack(NULL, len, buf);
 	CHECK(msg != NULL);
@@ -131,47 +130,6 @@ VT_TEST(batch_is_due_when_full_and_refuses_more)
 	CHECK(vt_batch_due(b, 0));
 	CHECK_EQ_INT(vt_batch_add(b, &r, 0), -VT_EFULL);
 	vt_batch_free(b);
-}
-
-static uint8_t *frame_of(size_t n)
-{
-	uint8_t *f = malloc(n);
-
-	memset(f, 7, n);
-	return f;
-}
-
-VT_TEST(queue_drops_oldest_unsent_and_counts)
-{
-	struct vt_queue q;
-
-	CHECK_EQ_INT(vt_queue_init(&q, 3, 1 << 20), 0);
-	for (uint64_t s = 1; s <= 3; s++)
-		CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, s, 5), 0);
-	vt_queue_mark_sent(&q, vt_queue_next_unsent(&q), 42);	/* seq 1 in flight */
-	CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, 4, 5), 0);
-	CHECK_EQ_INT(q.dropped_frames, 1);
-	CHECK_EQ_INT(q.dropped_readings, 5);
-	CHECK_EQ_INT(vt_queue_next_unsent(&q)->seq, 3);	/* seq 2 was dropped */
-	CHECK_EQ_INT(q.inflight, 1);
-	CHECK_EQ_INT(vt_queue_ack(&q, 42), 5);
-	CHECK_EQ_INT(q.inflight, 0);
-	CHECK_EQ_INT(vt_queue_ack(&q, 42), -ENOENT);
-	CHECK_EQ_INT(q.count, 2);
-	vt_queue_fini(&q);
-}
-
-VT_TEST(queue_bounded_by_bytes)
-{
-	struct vt_queue q;
-
-	CHECK_EQ_INT(vt_queue_init(&q, 100, 25), 0);
-	CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, 1, 1), 0);
-	CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, 2, 1), 0);
-	CHECK_EQ_INT(vt_queue_push(&q, frame_of(10), 10, 3, 1), 0);
-	CHECK_EQ_INT(q.bytes, 20);
-	CHECK_EQ_INT(q.dropped_frames, 1);
-	vt_queue_fini(&q);
 }
 
 VT_TEST(sequence_never_repeats_across_restart)
