@@ -158,7 +158,7 @@ run: all
 
 DEB_PACKAGES := build-essential pkgconf clang mosquitto mosquitto-clients libmosquitto-dev \
 	protobuf-c-compiler libprotobuf-c-dev libmbedtls-dev libzstd-dev libsqlite3-dev sqlite3 \
-	openssl procps
+	openssl procps faketime
 deps:
 	$(Q)if [ "$$(id -u)" != 0 ]; then \
 		echo "vitrine: installing packages needs root; run:"; \

@@ -4,6 +4,7 @@
  * Exit status: 0 success, 1 run-time failure, 2 usage or configuration error.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "spool.h"
+#include "vt_os.h"
 #include "vitrine/plugin.h"
 
 #define VT_DEFAULT_CONFIG "/etc/vitrine/agent.conf"
@@ -33,6 +36,7 @@ static void vt_usage(FILE *f)
 	      "SYNOPSIS\n"
 	      "  vitrine-agent [-c FILE] [--tap FILE] [--exit-when-done] [-v]\n"
 	      "  vitrine-agent [-c FILE] --keygen [--force] | --pubkey | --check-config\n"
+	      "  vitrine-agent [-c FILE] --spool [--records]\n"
 	      "  vitrine-agent --help | --version\n"
 	      "\n"
 	      "DESCRIPTION\n"
@@ -40,8 +44,13 @@ static void vt_usage(FILE *f)
 	      "  replaces every identifier (RFID serial, kiosk session id) by a keyed digest, batches\n"
 	      "  readings into protobuf, compresses them with zstd, seals each batch with\n"
 	      "  ChaCha20-Poly1305 under a key only the aggregator can derive, and publishes it at\n"
-	      "  MQTT QoS 1 on vitrine/v1/<site>/<device>/data. When the broker is away it keeps\n"
-	      "  collecting into a bounded queue and reconnects by itself with back-off.\n"
+	      "  MQTT QoS 1 on vitrine/v1/<site>/<device>/data. Every sealed frame is first written\n"
+	      "  to a crash-safe spool on disk (fsync by group commit) and stays there until the\n"
+	      "  aggregator acknowledges, with a message only it can authenticate, that its database\n"
+	      "  holds it; unacknowledged frames are sent again after a reconnection or a time-out.\n"
+	      "  When the broker is away it keeps collecting into the spool (bounded by bytes and\n"
+	      "  age; the oldest frames are dropped first, counted and logged) and reconnects by\n"
+	      "  itself with back-off.\n"
 	      "\n"
 	      "OPTIONS\n"
 	      "  -c, --config FILE   configuration file [" VT_DEFAULT_CONFIG "]\n"
@@ -52,8 +61,12 @@ static void vt_usage(FILE *f)
 	      "      --pubkey        print the device's public key line\n"
 	      "      --tap FILE      also write each reading, after anonymization, as a CSV line\n"
 	      "                      (the format of 'vitrine-aggregator export'); for tests\n"
-	      "      --exit-when-done  exit once every plugin's source has finished and the broker\n"
+	      "      --exit-when-done  exit once every plugin's source has finished and the aggregator\n"
 	      "                      acknowledged every frame (simulations with a limit)\n"
+	      "      --spool         print what the spool holds (frames, readings, bytes, oldest,\n"
+	      "                      damage) and exit; read-only, so safe while the agent runs\n"
+	      "      --records       with --spool: one line per intact frame: seq, readings, bytes,\n"
+	      "                      time it was spooled (UTC ms)\n"
 	      "  -v, --verbose       log at debug level (overrides log_level)\n"
 	      "  -h, --help          this text\n"
 	      "  -V, --version       version and plugin ABI\n"
@@ -66,9 +79,13 @@ static void vt_usage(FILE *f)
 	      "  <state_dir>/device.key     X25519 private key of the device (0600)\n"
 	      "  <state_dir>/pseudonym.key  HMAC key for identifier digests (0600, never leaves)\n"
 	      "  <state_dir>/seq, epoch     sequence reservation and key epoch counters\n"
+	      "  <spool_dir>/*.vts          spooled frames awaiting the aggregator's ack\n"
 	      "\n"
 	      "SIGNALS\n"
-	      "  SIGINT, SIGTERM  stop collecting, seal the open batch, give the broker 3 s, exit\n"
+	      "  SIGINT, SIGTERM  stop collecting, seal and spool the open batch, fsync, wait up to\n"
+	      "                   3 s for acknowledgments, exit; what is unacknowledged is sent at\n"
+	      "                   the next start. SIGKILL or a power cut lose at most the frames\n"
+	      "                   not yet fsynced (spool_sync_ms)\n"
 	      "\n"
 	      "EXIT STATUS\n"
 	      "  0 success, 1 run-time failure, 2 usage or configuration error\n"
@@ -82,7 +99,7 @@ static void vt_usage(FILE *f)
 struct vt_cli {
 	const char *config;
 	const char *tap;
-	int check, keygen, force, pubkey, exit_when_done, verbose;
+	int check, keygen, force, pubkey, exit_when_done, verbose, spool, records;
 };
 
 static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
@@ -95,6 +112,8 @@ static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
 		{ "pubkey", no_argument, NULL, 'p' },
 		{ "tap", required_argument, NULL, 't' },
 		{ "exit-when-done", no_argument, NULL, 'x' },
+		{ "spool", no_argument, NULL, 's' },
+		{ "records", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -112,6 +131,8 @@ static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
 		case 'p': cli->pubkey = 1; break;
 		case 't': cli->tap = optarg; break;
 		case 'x': cli->exit_when_done = 1; break;
+		case 's': cli->spool = 1; break;
+		case 'r': cli->records = 1; break;
 		case 'v': cli->verbose = 1; break;
 		case 'h': vt_usage(stdout); exit(0);
 		case 'V':
@@ -128,6 +149,39 @@ static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
 			argv[optind]);
 		return -1;
 	}
+	return 0;
+}
+
+static int vt_print_record(void *arg, uint64_t seq, uint32_t readings, int64_t wall_ms,
+			   size_t len)
+{
+	(void)arg;
+	printf("%" PRIu64 " %" PRIu32 " %zu %" PRId64 "\n", seq, readings, len, wall_ms);
+	return 0;
+}
+
+/* --spool: what a start would find in the spool, without changing it. */
+static int vt_spool_report(const struct vt_agent_config *cfg, int records)
+{
+	struct vt_spool_stats st;
+	int rc;
+
+	if (records)
+		printf("# seq readings bytes spooled_at_ms\n");
+	rc = vt_spool_inspect(cfg->spool_dir, &st, records ? vt_print_record : NULL, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "vitrine-agent: cannot read the spool %s: %s\n", cfg->spool_dir,
+			vt_strerror(rc));
+		return rc;
+	}
+	printf("%s%s: %" PRIu64 " frames, %" PRIu64 " readings, %" PRIu64 " bytes",
+	       records ? "# " : "", cfg->spool_dir, st.frames, st.readings, st.bytes);
+	if (st.frames)
+		printf(", oldest spooled %" PRId64 " s ago",
+		       (vt_os_now_ms() - st.oldest_wall_ms) / 1000);
+	printf("; damage: %" PRIu64 " regions (%" PRIu64 " bytes) to skip, %" PRIu64
+	       " bytes of torn tail to cut\n",
+	       st.dropped_frames[VT_SPOOL_DROP_CORRUPT], st.corrupt_bytes, st.cut_bytes);
 	return 0;
 }
 
@@ -171,6 +225,8 @@ int main(int argc, char **argv)
 		rc = vt_agent_keygen(&cfg, cli.force);
 	} else if (cli.pubkey) {
 		rc = vt_agent_pubkey(&cfg);
+	} else if (cli.spool) {
+		rc = vt_spool_report(&cfg, cli.records);
 	} else {
 		struct vt_agent_opts opts = { cli.tap, cli.exit_when_done, &vt_stop };
 

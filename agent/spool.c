@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -379,6 +380,27 @@ static int vt_spool_scan_dir(struct vt_spool *s)
 	return 0;
 }
 
+/* Segments of 1/16 of the bound, or of the space the file system has
+ * left if that is smaller, so that a full disk always has an old segment
+ * to give up: dropping it frees room for new frames. */
+static void vt_spool_size_segments(struct vt_spool *s)
+{
+	uint64_t limit = s->conf.max_bytes / 16;
+	struct statvfs fs;
+
+	if (statvfs(s->dir, &fs) == 0) {
+		uint64_t room = (uint64_t)fs.f_bavail * fs.f_frsize + s->disk_bytes;
+
+		if (room / 16 < limit)
+			limit = room / 16;
+	}
+	if (limit < VT_SPOOL_SEG_MIN)
+		limit = VT_SPOOL_SEG_MIN;
+	if (limit > VT_SPOOL_SEG_MAX)
+		limit = VT_SPOOL_SEG_MAX;
+	s->seg_limit = limit;
+}
+
 int vt_spool_open(struct vt_spool **out, const struct vt_spool_conf *conf)
 {
 	struct vt_spool *s = calloc(1, sizeof(*s));
@@ -396,14 +418,11 @@ int vt_spool_open(struct vt_spool **out, const struct vt_spool_conf *conf)
 		goto out_free;
 	}
 	s->conf.dir = s->dir;
-	s->seg_limit = conf->max_bytes / 16;
-	if (s->seg_limit < VT_SPOOL_SEG_MIN)
-		s->seg_limit = VT_SPOOL_SEG_MIN;
-	if (s->seg_limit > VT_SPOOL_SEG_MAX)
-		s->seg_limit = VT_SPOOL_SEG_MAX;
 	rc = vt_os_mkdir_p(s->dir, 0700);
 	if (rc == 0)
 		rc = vt_spool_scan_dir(s);
+	if (rc == 0)
+		vt_spool_size_segments(s);
 	if (rc < 0)
 		goto out_free;
 	*out = s;
@@ -662,7 +681,7 @@ int vt_spool_append(struct vt_spool *s, uint64_t seq, uint32_t readings, int64_t
 	}
 	vt_spool_make_room(s, total);
 	rc = vt_spool_write(s, seq, readings, wall_ms, frame, len);
-	if ((rc == -ENOSPC || rc == -EDQUOT) && s->nseg > 1) {
+	while ((rc == -ENOSPC || rc == -EDQUOT) && s->nseg > 0) {
 		/* The disk is full before our bound: give up the oldest. */
 		vt_spool_drop_first(s, VT_SPOOL_DROP_FULL);
 		rc = vt_spool_write(s, seq, readings, wall_ms, frame, len);

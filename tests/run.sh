@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # tests/run.sh - run the whole suite: unit and plugin test binaries, fuzz
-# corpus replays, integration scripts. Every test prints "PASS name",
+# corpus replays, integration scripts, fault scripts. Every test prints "PASS name",
 # "FAIL name: why" or "SKIP name: why"; this script counts them and ends with
 # "N passed, N failed[, N skipped]", exiting non-zero on any failure.
 #
 # Environment: O (build directory, default build/host), TESTS (a grep -E
-# pattern to run only matching test programs/scripts).
+# pattern to run only matching test programs/scripts), VT_LONG=1 (the long
+# versions of the fault tests: make test-long). Fault tests also print
+# "COUNTS ..." lines (emitted / delivered / duplicated / dropped), shown too.
 set -u
 cd "$(dirname "$0")/.."
 O=${O:-build/host}
@@ -23,7 +25,7 @@ run_one() { # name, command...
 	local rc=$?
 	local p f s
 	p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); s=$(grep -c '^SKIP ' "$out")
-	grep -E '^(PASS|FAIL|SKIP) ' "$out" | sed "s/^/  [$name] /"
+	grep -E '^(PASS|FAIL|SKIP|COUNTS) ' "$out" | sed "s/^/  [$name] /"
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		echo "  [$name] FAIL $name: exited with status $rc (see $log/$name.err)"
 		f=1
@@ -48,7 +50,7 @@ for r in "$O"/tests/fuzz_*_replay; do
 	corpus=tests/fuzz/corpus/${n#fuzz_}; corpus=${corpus%_replay}
 	run_one "$n" "$r" "$corpus"
 done
-for s in tests/integration/*.sh; do
+for s in tests/integration/*.sh tests/fault/*.sh; do
 	[ -f "$s" ] || continue
 	n=$(basename "$s" .sh)
 	echo "$n" | grep -qE "$pattern" || continue

@@ -132,3 +132,44 @@ db_count() {
 counter() { # name
 	sqlite3 "$T/agg/vitrine.db" "select value from counters where name='$1'" 2>/dev/null
 }
+
+# ---- delivery accounting (the fault tests) --------------------------------
+
+# drain_agent [SECONDS]: an agent without plugins on the same state and
+# spool, until the aggregator has acknowledged everything spooled.
+drain_agent() {
+	grep -vE '^plugin |^[a-z_]+\.[a-z_]+ ' "$T/agent.conf" >"$T/drain.conf"
+	timeout "${1:-120}" "$AGENT" -c "$T/drain.conf" --exit-when-done 2>>"$T/drain.log"
+}
+
+# spool_frames: frames the agent's spool holds now.
+spool_frames() {
+	"$AGENT" -c "$T/agent.conf" --spool 2>/dev/null | sed -nE 's/.*: ([0-9]+) frames,.*/\1/p'
+}
+
+# dup_rows: reading rows stored more than once (must be 0).
+dup_rows() {
+	sqlite3 "$T/agg/vitrine.db" "select
+		(select count(*) from (select 1 from footfall group by device, seq, idx having count(*) > 1)) +
+		(select count(*) from (select 1 from tablet group by device, seq, idx having count(*) > 1)) +
+		(select count(*) from (select 1 from rfid group by device, seq, idx having count(*) > 1))"
+}
+
+# frame_readings: readings the stored frames say they hold (= db_count when
+# every frame's readings are all there).
+frame_readings() {
+	sqlite3 "$T/agg/vitrine.db" "select coalesce(sum(readings), 0) from frames"
+}
+
+# dropped_readings LOG...: readings the agents reported dropped at exit.
+dropped_readings() {
+	cat "$@" 2>/dev/null | sed -nE 's/.* ([0-9]+) readings dropped \(.*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
+# counts NAME EMITTED DELIVERED DROPPED: the line every fault test prints.
+counts() {
+	local dup
+	dup=$(counter rejected_duplicate)
+	echo "COUNTS $1: emitted $2 / delivered $3 / duplicated ${dup:-0} frames / dropped $4${5:+ / $5}"
+}

@@ -1,0 +1,54 @@
+# clock_jump.sh - fault 7: the wall clock jumps a day backward, then three
+# days forward, while the agent runs (libfaketime, monotonic clock left
+# alone, as when NTP steps the clock of a Pi that booted without an RTC).
+# Sequence numbers keep growing, frames are stored in order, the
+# aggregator's acks keep retiring frames, and nothing is dropped as too old.
+. "$(dirname "$0")/../integration/lib.sh"
+
+FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+if [ -z "$FAKETIME_LIB" ]; then
+	fail clock_jump_setup "libfaketime not installed (apt-get install faketime); cannot move the clock"
+	exit 1
+fi
+PORT=$(free_port)
+start_broker "$PORT"
+setup_keys
+echo "ack_timeout_s 3" >>"$T/agent.conf"
+for p in footfall tablet rfid; do
+	printf 'plugin %s\n%s.seed 29\n%s.speed 300\n%s.start 2026-11-25T10:00:00Z\n' "$p" "$p" "$p" "$p"
+done >>"$T/agent.conf"
+start_aggregator
+echo "+0" >"$T/clock"
+LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1 \
+FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	"$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" 2>"$T/agent.log" &
+AGENT_PID=$!
+PIDS+=("$AGENT_PID")
+wait_for 100 '[ "$(db_count)" -gt 0 ]'
+sleep 2
+frames_before=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from frames")
+echo "-1d" >"$T/clock"
+sleep 4
+frames_back=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from frames")
+check delivered_after_jump_back [ "$frames_back" -gt "$frames_before" ]
+check acked_after_jump_back [ "$(spool_frames)" -le 5 ]
+echo "+3d" >"$T/clock"
+sleep 4
+frames_fwd=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from frames")
+check delivered_after_jump_forward [ "$frames_fwd" -gt "$frames_back" ]
+check acked_after_jump_forward [ "$(spool_frames)" -le 5 ]
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+# The agent's own log lines carry its (moved) clock.
+fake_day=$(LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1 date -u +%Y-%m-%d)
+check agent_saw_the_jump grep -q "^$fake_day.*stopped:" "$T/agent.log"
+drain_agent 120
+tap=$(wc -l <"$T/tap.csv")
+wait_for 50 '[ "$(db_count)" = "$tap" ]'
+check every_accepted_reading_stored [ "$(db_count)" = "$tap" ]
+check each_reading_stored_once [ "$(dup_rows)" = 0 ]
+check stored_in_sequence_order [ "$(sqlite3 "$T/agg/vitrine.db" \
+	'select count(*) from frames a join frames b on a.device = b.device and a.rowid < b.rowid and a.seq > b.seq')" = 0 ]
+check nothing_dropped_as_too_old [ "$(dropped_readings "$T/agent.log" "$T/drain.log")" = 0 ]
+counts clock_jump "$tap" "$(db_count)" "$(dropped_readings "$T/agent.log" "$T/drain.log")" \
+	"clock -1 day, then +3 days"

@@ -1,0 +1,54 @@
+# disk_full.sh - fault 5: the spool's file system fills up while the broker
+# is away. The spool sits on a 256 KiB tmpfs (as root, where mounting is
+# possible); elsewhere the test says so and uses a 64 KiB spool bound, the
+# same code path (drop the oldest segment). The agent keeps running, drops
+# the oldest frames with a count, recovers when space returns, and every
+# accepted reading is either stored or counted as dropped.
+. "$(dirname "$0")/../integration/lib.sh"
+
+PORT=$(free_port)
+setup_keys
+mkdir -p "$T/spool"
+if mount -t tmpfs -o size=256k,mode=0700 tmpfs "$T/spool" 2>/dev/null; then
+	MOUNTED=1
+	trap 'umount "$T/spool" 2>/dev/null; cleanup' EXIT
+	echo "spool_dir $T/spool" >>"$T/agent.conf"
+else
+	MOUNTED=0
+	echo "note: cannot mount a tmpfs here (not root or no CAP_SYS_ADMIN): using spool_max_bytes 65536 instead of a full file system" >&2
+	printf 'spool_dir %s\nspool_max_bytes 65536\n' "$T/spool" >>"$T/agent.conf"
+fi
+echo "ack_timeout_s 2" >>"$T/agent.conf"
+for p in footfall tablet rfid; do
+	printf 'plugin %s\n%s.seed 19\n%s.speed 3000\n%s.start 2026-11-25T10:00:00Z\n' "$p" "$p" "$p" "$p"
+done >>"$T/agent.conf"
+
+# No broker: everything goes to the spool until it is full.
+"$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" 2>"$T/agent.log" &
+AGENT_PID=$!
+PIDS+=("$AGENT_PID")
+wait_for 600 'grep -q "spool full: dropped the oldest" "$T/agent.log"'
+check oldest_dropped_with_a_count grep -q 'spool full: dropped the oldest' "$T/agent.log"
+sleep 2
+check agent_keeps_running kill -0 "$AGENT_PID"
+if [ "$MOUNTED" = 1 ]; then
+	check file_system_was_full [ "$(df -k "$T/spool" | awk 'NR == 2 { print $4 }')" -lt 64 ]
+	mount -o remount,size=64m "$T/spool"
+fi
+# Space is back: new frames are kept again, and the broker returns.
+start_broker "$PORT"
+start_aggregator
+wait_for 300 '[ "$(db_count)" -gt 0 ]'
+check delivers_after_recovery [ "$(db_count)" -gt 0 ]
+sleep 3
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+drain_agent 120
+check drained [ "$(spool_frames)" = 0 ]
+tap=$(wc -l <"$T/tap.csv")
+dropped=$(dropped_readings "$T/agent.log" "$T/drain.log")
+check some_readings_dropped [ "$dropped" -gt 0 ]
+check stored_plus_dropped_is_accepted [ "$(( $(db_count) + dropped ))" = "$tap" ]
+check each_reading_stored_once [ "$(dup_rows)" = 0 ]
+counts disk_full "$tap" "$(db_count)" "$dropped" \
+	"$([ "$MOUNTED" = 1 ] && echo "256 KiB tmpfs" || echo "64 KiB spool bound")"
