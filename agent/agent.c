@@ -289,6 +289,22 @@ static int vt_agent_done(struct vt_agent *a)
 	return vt_spool_stats(a->spool)->frames == 0 && vt_pipeline_ms_left(a->pipeline, 0) < 0;
 }
 
+/* The aggregator waits for frames this device gave up (dropped, or lost to
+ * spool damage), and no frame sealed since says so: its watermark would
+ * never pass them. Seal one, empty if need be, that carries the floor. */
+static void vt_agent_chain(struct vt_agent *a, int64_t now)
+{
+	const struct vt_pub_stats *bs = vt_pub_stats(a->pub);
+	uint64_t floor = vt_spool_floor(a->spool, 0);
+
+	if (!bs->last_ack_mono_ms || !floor || bs->last_ack_seq + 1 >= floor ||
+	    vt_pipeline_floor_sealed(a->pipeline) >= floor)
+		return;
+	VT_INFO("the aggregator acknowledged up to %llu and waits for frames no longer in the spool (dropped or damaged); telling it the spool now starts at %llu",
+		(unsigned long long)bs->last_ack_seq, (unsigned long long)floor);
+	vt_pipeline_seal_chain(a->pipeline, now);
+}
+
 static int64_t vt_min_wait(int64_t a, int64_t b)
 {
 	if (b < 0)
@@ -345,6 +361,7 @@ static int vt_agent_turn(struct vt_agent *a)
 	}
 	vt_pipeline_flush(a->pipeline, now, 0);
 	wait = vt_min_wait(wait, vt_pipeline_ms_left(a->pipeline, now));
+	vt_agent_chain(a, now);
 	vt_spool_sync(a->spool, now, 0);
 	wait = vt_min_wait(wait, vt_spool_ms_left(a->spool, now));
 	if (now >= a->next_expire_ms) {

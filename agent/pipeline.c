@@ -36,6 +36,7 @@ struct vt_pipeline {
 	uint8_t aggregator_key[VT_KEY_LEN];
 	uint32_t epoch;
 	uint32_t epoch_frames;
+	uint64_t floor_sealed;	/* highest floor_seq sealed so far */
 	struct vt_pipeline_stats stats;
 };
 
@@ -178,6 +179,8 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 		return rc;
 	chain.prev_seq = vt_spool_last_seq(p->conf.spool);
 	chain.floor_seq = vt_spool_floor(p->conf.spool, seq);
+	if (chain.floor_seq > p->floor_sealed)
+		p->floor_sealed = chain.floor_seq;
 	rc = vt_batch_pack(p->batch, &chain, p->packed, p->packed_cap, &packed_len);
 	if (rc < 0)
 		return rc;
@@ -221,6 +224,25 @@ int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force)
 		return rc;
 	}
 	return 0;
+}
+
+int vt_pipeline_seal_chain(struct vt_pipeline *p, int64_t mono_ms)
+{
+	int rc;
+
+	if (vt_batch_count(p->batch))
+		return vt_pipeline_flush(p, mono_ms, 1);
+	rc = vt_pipeline_seal(p);
+	if (rc < 0) {
+		p->stats.seal_errors++;
+		VT_ERROR("cannot seal an empty frame for the delivery chain: %s", vt_strerror(rc));
+	}
+	return rc;
+}
+
+uint64_t vt_pipeline_floor_sealed(const struct vt_pipeline *p)
+{
+	return p->floor_sealed;
 }
 
 int vt_pipeline_push(struct vt_pipeline *p, const struct vitrine_reading *r, int64_t mono_ms,

@@ -61,6 +61,12 @@ int vt_pipeline_push(struct vt_pipeline *p, const struct vitrine_reading *r, int
 /* Seal the batch if due (force: if non-empty). Returns 0 or a negative code. */
 int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force);
 
+/* Seal the open batch now, or a frame without readings if it is empty, so
+ * that the aggregator learns the spool's current floor (batch.proto). */
+int vt_pipeline_seal_chain(struct vt_pipeline *p, int64_t mono_ms);
+/* The highest floor_seq any sealed frame carried. */
+uint64_t vt_pipeline_floor_sealed(const struct vt_pipeline *p);
+
 /* Milliseconds until the open batch is due, -1 if none. */
 int64_t vt_pipeline_ms_left(const struct vt_pipeline *p, int64_t mono_ms);
 

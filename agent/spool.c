@@ -527,8 +527,10 @@ uint64_t vt_spool_ack(struct vt_spool *s, uint64_t seq)
 			s->st.retired_readings += r->readings;
 			retired++;
 		}
-		if (g->done < g->n || g == vt_spool_active(s))
+		if (g->done < g->n)
 			break;
+		/* Fully acknowledged, even the one being written: delete it, so
+		 * that a restart does not find (and send) those frames again. */
 		vt_spool_remove_first(s);
 	}
 	if (s->nseg > 0 && s->cur_seg == 0 && s->cur_rec < s->segs[0].done)
