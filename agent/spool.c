@@ -32,6 +32,8 @@
 #define VT_SPOOL_SEG_MAX (4u << 20)
 #define VT_SPOOL_SUFFIX ".vts"
 #define VT_SPOOL_LOG_MS 60000
+#define VT_SPOOL_ACKED_FILE "acked"
+#define VT_SPOOL_ACKED_MS 1000	/* save the ack at most this often */
 
 /* Errors that can repeat with every frame: one line a minute. */
 #define VT_SPOOL_ERR(s, ...)                                                   \
@@ -75,6 +77,8 @@ struct vt_spool {
 	uint8_t *buf;		/* read buffer: one record */
 	size_t bufcap;
 	uint64_t last_seq;
+	uint64_t acked_saved;	/* the value in ACKED_FILE */
+	int64_t acked_saved_ms;
 	struct vt_ratelimit rl, drop_rl;
 	struct vt_spool_stats st;
 };
@@ -257,6 +261,46 @@ static void vt_spool_path(char *buf, size_t len, const char *dir, uint64_t id)
 	snprintf(buf, len, "%s/%016" PRIx64 VT_SPOOL_SUFFIX, dir, id);
 }
 
+/* ---- the saved acknowledgment ------------------------------------------------------ */
+
+/* The highest ack applied, saved next to the segments so that a restart
+ * does not send acknowledged frames of a partly acknowledged segment again.
+ * Not fsynced: losing it costs duplicates, not data. 0 when absent. */
+static uint64_t vt_spool_load_acked(const char *dir)
+{
+	char path[PATH_MAX], *text, *end;
+	uint64_t v = 0;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/" VT_SPOOL_ACKED_FILE, dir);
+	if (vt_os_read_file(path, 32, &text, &len) < 0)
+		return 0;
+	v = strtoull(text, &end, 10);
+	if (end == text || (*end && *end != '\n'))
+		v = 0;
+	free(text);
+	return v;
+}
+
+static void vt_spool_save_acked(struct vt_spool *s, int64_t mono_ms)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], text[32];
+	int fd, n;
+
+	if (snprintf(path, sizeof(path), "%s/" VT_SPOOL_ACKED_FILE, s->dir) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/" VT_SPOOL_ACKED_FILE ".tmp", s->dir) >= (int)sizeof(tmp))
+		return;
+	n = snprintf(text, sizeof(text), "%" PRIu64 "\n", s->st.acked_seq);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+		if (fd >= 0)
+			unlink(tmp);
+		return;	/* a later ack tries again */
+	}
+	s->acked_saved = s->st.acked_seq;
+	s->acked_saved_ms = mono_ms;
+}
+
 /* ---- open and close ---------------------------------------------------------------- */
 
 static int vt_spool_idx_push(void *arg, const struct vt_spool_idx *idx)
@@ -421,8 +465,12 @@ int vt_spool_open(struct vt_spool **out, const struct vt_spool_conf *conf)
 	rc = vt_os_mkdir_p(s->dir, 0700);
 	if (rc == 0)
 		rc = vt_spool_scan_dir(s);
-	if (rc == 0)
+	if (rc == 0) {
 		vt_spool_size_segments(s);
+		s->acked_saved = vt_spool_load_acked(s->dir);
+		vt_spool_ack(s, s->acked_saved);
+		s->st.retired_frames = s->st.retired_readings = 0;
+	}
 	if (rc < 0)
 		goto out_free;
 	*out = s;
@@ -437,6 +485,8 @@ void vt_spool_close(struct vt_spool *s)
 	if (!s)
 		return;
 	vt_spool_sync(s, 0, 1);
+	if (s->st.acked_seq != s->acked_saved)
+		vt_spool_save_acked(s, 0);
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->rfd >= 0)
@@ -553,6 +603,9 @@ void vt_spool_expire(struct vt_spool *s, int64_t wall_ms)
 
 int vt_spool_sync(struct vt_spool *s, int64_t mono_ms, int force)
 {
+	if (s->st.acked_seq != s->acked_saved &&
+	    (force || mono_ms - s->acked_saved_ms >= VT_SPOOL_ACKED_MS))
+		vt_spool_save_acked(s, mono_ms);
 	if (s->fd < 0 || s->unsynced == 0)
 		return 0;
 	if (!force && s->conf.sync_ms && s->unsynced < s->conf.sync_frames &&
@@ -840,6 +893,7 @@ const struct vt_spool_stats *vt_spool_stats(struct vt_spool *s)
 /* ---- inspection -------------------------------------------------------------------- */
 
 struct vt_spool_visit {
+	uint64_t acked;
 	struct vt_spool_stats *st;
 	int (*fn)(void *, uint64_t, uint32_t, int64_t, size_t);
 	void *arg;
@@ -849,6 +903,8 @@ static int vt_spool_visit_rec(void *arg, const struct vt_spool_idx *idx)
 {
 	struct vt_spool_visit *v = arg;
 
+	if (idx->seq <= v->acked)
+		return 0;
 	v->st->frames++;
 	v->st->readings += idx->readings;
 	v->st->bytes += VT_SPOOL_REC_MIN + (uint64_t)idx->len;
@@ -861,7 +917,7 @@ int vt_spool_inspect(const char *dir, struct vt_spool_stats *stats,
 		     int (*fn)(void *arg, uint64_t seq, uint32_t readings, int64_t wall_ms,
 			       size_t len), void *arg)
 {
-	struct vt_spool_visit v = { stats, fn, arg };
+	struct vt_spool_visit v = { vt_spool_load_acked(dir), stats, fn, arg };
 	struct vt_spool_scan sc = { 0 };
 	uint64_t *ids;
 	size_t n;
@@ -882,6 +938,7 @@ int vt_spool_inspect(const char *dir, struct vt_spool_stats *stats,
 		free(data);
 	}
 	free(ids);
+	stats->acked_seq = v.acked;
 	stats->cut_bytes = sc.cut_bytes;
 	stats->corrupt_bytes = sc.corrupt_bytes;
 	stats->dropped_frames[VT_SPOOL_DROP_CORRUPT] = sc.corrupt_regions;

@@ -21,7 +21,10 @@
  * record in the middle is skipped (resynchronising on the next record whose
  * CRC verifies) and counted; nothing in a spool can crash the agent.
  * Bounded by bytes and by age: the oldest segment goes first, and every
- * frame dropped this way is counted by reason.
+ * frame dropped this way is counted by reason. The highest acknowledgment
+ * is saved in the file "acked" (about once a second, not fsynced), so that
+ * a restart does not send the acknowledged frames of a partly acknowledged
+ * segment again; losing it costs duplicates, never data.
  */
 #ifndef VT_SPOOL_H
 #define VT_SPOOL_H
@@ -86,8 +89,9 @@ void vt_spool_close(struct vt_spool *s);
 int vt_spool_append(struct vt_spool *s, uint64_t seq, uint32_t readings, int64_t wall_ms,
 		    const uint8_t *frame, size_t len, int64_t mono_ms);
 
-/* Group commit: fsync if due at mono_ms (or if force and anything waits).
- * Returns 0 or -errno (the frames stay unsynced and are retried). */
+/* Group commit: fsync if due at mono_ms (or if force and anything waits);
+ * also saves the acknowledgment when it changed. Returns 0 or -errno (the
+ * frames stay unsynced and are retried). */
 int vt_spool_sync(struct vt_spool *s, int64_t mono_ms, int force);
 /* Milliseconds until a sync is due, -1 if nothing waits. */
 int64_t vt_spool_ms_left(const struct vt_spool *s, int64_t mono_ms);
@@ -119,9 +123,10 @@ uint64_t vt_spool_ack(struct vt_spool *s, uint64_t seq);
 const struct vt_spool_stats *vt_spool_stats(struct vt_spool *s);
 const char *vt_spool_drop_name(enum vt_spool_drop why);
 
-/* Visit every intact record of the spool in dir without changing it (for
- * "vitrine-agent --spool"); fn returns non-zero to stop. Fills stats with
- * what a open would find (frames, readings, bytes, corrupt and cut). */
+/* Visit every intact, unacknowledged record of the spool in dir without
+ * changing it (for "vitrine-agent --spool"); fn returns non-zero to stop.
+ * Fills stats with what an open would find (frames, readings, bytes,
+ * acked_seq, corrupt and cut). */
 int vt_spool_inspect(const char *dir, struct vt_spool_stats *stats,
 		     int (*fn)(void *arg, uint64_t seq, uint32_t readings, int64_t wall_ms,
 			       size_t len), void *arg);

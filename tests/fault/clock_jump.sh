@@ -27,16 +27,18 @@ PIDS+=("$AGENT_PID")
 wait_for 100 '[ "$(db_count)" -gt 0 ]'
 sleep 2
 frames_before=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from frames")
+acked_before=$(acked_seq)
 echo "-1d" >"$T/clock"
 sleep 4
 frames_back=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from frames")
+acked_back=$(acked_seq)
 check delivered_after_jump_back [ "$frames_back" -gt "$frames_before" ]
-check acked_after_jump_back [ "$(spool_frames)" -le 5 ]
+check acked_after_jump_back [ "$acked_back" -gt "$acked_before" ]
 echo "+3d" >"$T/clock"
 sleep 4
 frames_fwd=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from frames")
 check delivered_after_jump_forward [ "$frames_fwd" -gt "$frames_back" ]
-check acked_after_jump_forward [ "$(spool_frames)" -le 5 ]
+check acked_after_jump_forward [ "$(acked_seq)" -gt "$acked_back" ]
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 # The agent's own log lines carry its (moved) clock.
@@ -47,8 +49,8 @@ tap=$(wc -l <"$T/tap.csv")
 wait_for 50 '[ "$(db_count)" = "$tap" ]'
 check every_accepted_reading_stored [ "$(db_count)" = "$tap" ]
 check each_reading_stored_once [ "$(dup_rows)" = 0 ]
-check stored_in_sequence_order [ "$(sqlite3 "$T/agg/vitrine.db" \
-	'select count(*) from frames a join frames b on a.device = b.device and a.rowid < b.rowid and a.seq > b.seq')" = 0 ]
+db_lines_by_seq >"$T/stored.csv"
+check stored_in_the_order_accepted cmp -s "$T/tap.csv" "$T/stored.csv"
 check nothing_dropped_as_too_old [ "$(dropped_readings "$T/agent.log" "$T/drain.log")" = 0 ]
 counts clock_jump "$tap" "$(db_count)" "$(dropped_readings "$T/agent.log" "$T/drain.log")" \
 	"clock -1 day, then +3 days"

@@ -173,3 +173,29 @@ counts() {
 	dup=$(counter rejected_duplicate)
 	echo "COUNTS $1: emitted $2 / delivered $3 / duplicated ${dup:-0} frames / dropped $4${5:+ / $5}"
 }
+
+# db_lines_by_seq: the stored readings as the agent's --tap CSV lines, in
+# the order of (seq, idx): equal to the tap file when everything arrived
+# once and in the order the agent accepted it.
+db_lines_by_seq() {
+	sqlite3 "$T/agg/vitrine.db" "select line from (
+		select seq, idx, 'footfall,' || site || ',' || device || ',' || time_ms || ',' ||
+			door || ',' || direction || ',' || count as line from footfall
+		union all select seq, idx, 'tablet,' || site || ',' || device || ',' || time_ms || ',' ||
+			kiosk || ',' || event || ',' || lower(hex(session_digest)) || ',' || screen ||
+			',' || gtin || ',' || duration_ms from tablet
+		union all select seq, idx, 'rfid,' || site || ',' || device || ',' || time_ms || ',' ||
+			reader || ',' || antenna || ',' || rssi_cdbm || ',' || gtin || ',' || filter ||
+			',' || lower(hex(tag_digest)) from rfid)
+		order by seq, idx"
+}
+
+# acked_seq: the acknowledgment the agent saved in its spool (0: none).
+acked_seq() {
+	cat "$T/state/spool/acked" 2>/dev/null || echo 0
+}
+
+# last_spooled_seq: the newest frame in the agent's spool (0: empty).
+last_spooled_seq() {
+	"$AGENT" -c "$T/agent.conf" --spool --records 2>/dev/null | grep -v '^#' | tail -n 1 | cut -d' ' -f1
+}

@@ -345,7 +345,7 @@ VT_TEST(registered_device_with_other_key_is_rejected_bad_tag)
 	fx_fini(&fx);
 }
 
-VT_TEST(same_frame_twice_is_a_counted_replay_stored_once)
+VT_TEST(same_frame_twice_is_a_counted_duplicate_stored_once)
 {
 	struct fixture fx;
 
@@ -353,14 +353,14 @@ VT_TEST(same_frame_twice_is_a_counted_replay_stored_once)
 	CHECK(fx_seal_default(&fx, 9) == 0);
 	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
 	/* In the same open transaction, then after a commit. */
-	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_REPLAY);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_DUPLICATE);
 	CHECK(vt_store_commit(fx.st) == 0);
-	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_REPLAY);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_DUPLICATE);
 	CHECK(vt_store_commit(fx.st) == 0);
 	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM frames"), 1);
 	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM footfall"), 1);
 	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM rfid"), 1);
-	CHECK_EQ_INT(counter(&fx, "rejected_replay"), 2);
+	CHECK_EQ_INT(counter(&fx, "rejected_duplicate"), 2);
 	CHECK_EQ_INT(counter(&fx, "frames_ok"), 1);
 	fx_fini(&fx);
 }
@@ -641,7 +641,7 @@ VT_TEST(report_watch_and_stats_run_on_a_database)
 	CHECK(strstr(out, want) != NULL);
 	snprintf(want, sizeof(want), "%-28s %14d\n", "rejected_bad_tag", 1);
 	CHECK(strstr(out, want) != NULL);
-	snprintf(want, sizeof(want), "%-28s %14d\n", "rejected_replay", 0);
+	snprintf(want, sizeof(want), "%-28s %14d\n", "rejected_duplicate", 0);
 	CHECK(strstr(out, want) != NULL);
 	free(out);
 	fx_fini(&fx);
@@ -739,7 +739,7 @@ VT_TEST(reason_names_are_the_counter_suffixes)
 	CHECK_STR(vt_agg_reason_name(VT_AGG_TOPIC_MISMATCH), "topic_mismatch");
 	CHECK_STR(vt_agg_reason_name(VT_AGG_UNKNOWN_DEVICE), "unknown_device");
 	CHECK_STR(vt_agg_reason_name(VT_AGG_DECODE), "decode");
-	CHECK_STR(vt_agg_reason_name(VT_AGG_REPLAY), "replay");
+	CHECK_STR(vt_agg_reason_name(VT_AGG_DUPLICATE), "duplicate");
 	CHECK_STR(vt_agg_reason_name(VT_AGG_REASON_COUNT), "unknown");
 	CHECK_STR(vt_store_counter_name(VT_STORE_REJECTED + VT_AGG_BAD_TAG), "rejected_bad_tag");
 	CHECK_STR(vt_store_counter_name(VT_STORE_FRAMES_OK), "frames_ok");
