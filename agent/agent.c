@@ -52,6 +52,23 @@ static int vt_agent_key_path(char *buf, size_t len, const char *dir, const char 
 	return snprintf(buf, len, "%s/%s", dir, name) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
+/* A new device key starts its sequence numbers at the provisioning time
+ * (seconds << 20), never lower than where they are: a device whose state
+ * was wiped and that is enrolled again under the same id can then never
+ * reuse a number its predecessor used, which the aggregator would take for
+ * a duplicate (and acknowledge) instead of storing it. */
+static int vt_agent_seq_start(const char *state_dir)
+{
+	uint64_t now_s = (uint64_t)(vt_os_now_ms() / 1000), current;
+	int rc = vt_state_load(state_dir, "seq", &current);
+
+	if (rc < 0)
+		return rc;
+	if (current >= now_s << 20)
+		return 0;
+	return vt_state_store(state_dir, "seq", now_s << 20);
+}
+
 int vt_agent_keygen(const struct vt_agent_config *cfg, int force)
 {
 	char dev_path[PATH_MAX], ps_path[PATH_MAX], hex[2 * VT_KEY_LEN + 1];
@@ -77,6 +94,8 @@ int vt_agent_keygen(const struct vt_agent_config *cfg, int force)
 		if (rc == 0)
 			rc = vt_keys_save(ps_path, pseudo, 1);
 	}
+	if (rc == 0)
+		rc = vt_agent_seq_start(cfg->state_dir);
 	vt_keys_wipe(priv, sizeof(priv));
 	vt_keys_wipe(pseudo, sizeof(pseudo));
 	if (rc < 0) {
@@ -424,7 +443,7 @@ static void vt_agent_summary(struct vt_agent *a)
 	getrusage(RUSAGE_SELF, &ru);
 	cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 		((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
-	VT_INFO("stopped: %llu readings accepted, %llu invalid, %llu frames sealed (%llu bytes), %llu frames published (%llu resent), %llu acknowledged by the aggregator (%llu readings), %llu readings dropped (%llu frames lost to spool damage), %llu spooled (%llu bytes, %llu fsyncs); cpu %.3f s",
+	VT_INFO("stopped: %llu readings accepted, %llu invalid, %llu frames sealed (%llu bytes), %llu frames published (%llu resent), %llu acknowledged by the aggregator (%llu readings), %llu readings dropped (%llu frames damaged in the spool), %llu spooled (%llu bytes, %llu fsyncs); cpu %.3f s",
 		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
 		(unsigned long long)ps->frames_sealed, (unsigned long long)ps->bytes_sealed,
 		(unsigned long long)bs->frames_published, (unsigned long long)bs->frames_resent,

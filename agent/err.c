@@ -13,7 +13,6 @@ static const char *const vt_err_words[] = {
 	[VT_EFRAME - VT_EBASE] = "malformed frame",
 	[VT_EDECODE - VT_EBASE] = "malformed payload",
 	[VT_EUNKNOWN_DEVICE - VT_EBASE] = "unknown device",
-	[VT_EREPLAY - VT_EBASE] = "replayed sequence number",
 	[VT_ETOOBIG - VT_EBASE] = "value too large",
 	[VT_EFULL - VT_EBASE] = "queue full",
 	[VT_EINVAL_READING - VT_EBASE] = "invalid reading",

@@ -17,7 +17,6 @@ enum vt_err {
 	VT_EFRAME,	/* malformed frame header */
 	VT_EDECODE,	/* malformed payload (zstd or protobuf) */
 	VT_EUNKNOWN_DEVICE, /* device not registered at the aggregator */
-	VT_EREPLAY,	/* sequence number already seen */
 	VT_ETOOBIG,	/* value exceeds a configured or protocol bound */
 	VT_EFULL,	/* a bounded queue is full */
 	VT_EINVAL_READING, /* a plugin emitted an invalid reading */

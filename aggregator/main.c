@@ -3,8 +3,8 @@
  *
  * Parses options, loads the configuration and dispatches to a command:
  * run (run.c), keygen/pubkey (here: a few lines over keys.h), report, watch,
- * export and stats (report.c). Exit status: 0 success, 1 failure at run
- * time, 2 usage or configuration error.
+ * export and stats (report.c), gaps (gaps.c). Exit status: 0 success, 1
+ * failure at run time, 2 usage or configuration error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +18,8 @@
 
 #include "agg_config.h"
 #include "err.h"
+#include "frame.h"
+#include "gaps.h"
 #include "keys.h"
 #include "log.h"
 #include "report.h"
@@ -38,6 +40,8 @@ struct vt_agg_cli {
 	const char *until;
 	unsigned interval_s;
 	unsigned count;		/* watch: refreshes, 0 = until a signal */
+	const char *device;	/* gaps: only this device */
+	int json;		/* gaps: one JSON object per line */
 };
 
 static volatile sig_atomic_t vt_agg_stop;
@@ -72,6 +76,7 @@ static void vt_agg_help(FILE *f)
 	      "  " VT_AGG_PROG " [-c FILE] pubkey\n"
 	      "  " VT_AGG_PROG " [-c FILE] report [--since DATE] [--until DATE]\n"
 	      "  " VT_AGG_PROG " [-c FILE] watch [--interval S] [--count N]\n"
+	      "  " VT_AGG_PROG " [-c FILE] gaps [--device ID] [--json]\n"
 	      "  " VT_AGG_PROG " [-c FILE] export | stats\n"
 	      "  " VT_AGG_PROG " [-c FILE] --check-config\n"
 	      "  " VT_AGG_PROG " --help | --version\n"
@@ -80,10 +85,19 @@ static void vt_agg_help(FILE *f)
 	      "  The receiving side of vitrine. It subscribes (MQTT 5, QoS 1, persistent\n"
 	      "  session, shared subscription) to vitrine/v1/<site>/<device>/data, opens each\n"
 	      "  frame with the aggregator's private key and the device's registered public\n"
-	      "  key, rejects bad tags, unknown devices, replays and undecodable payloads\n"
-	      "  (counted, logged at most once per device per minute), and stores readings in\n"
-	      "  SQLite (WAL), committing in groups. The other commands read that database\n"
-	      "  and can run while 'run' does.\n"
+	      "  key, rejects bad tags, unknown devices and undecodable payloads (counted,\n"
+	      "  logged at most once per device per minute), and stores readings in SQLite\n"
+	      "  (WAL), committing in groups. A frame already stored (a device resends what\n"
+	      "  it has not seen acknowledged) is a duplicate: counted, not stored, logged at\n"
+	      "  info level at most once per device per minute.\n"
+	      "\n"
+	      "  After each commit it acknowledges, per device, the highest sequence number\n"
+	      "  up to which everything the device still meant to deliver is in the\n"
+	      "  database (its watermark): on vitrine/v1/<site>/<device>/ack, QoS 1,\n"
+	      "  retained, with a MAC only that device can check. The device then deletes\n"
+	      "  those frames from its spool. Nothing is acknowledged before it is\n"
+	      "  committed; after each (re)connection every watermark is published again.\n"
+	      "  The other commands read the database and can run while 'run' does.\n"
 	      "\n"
 	      "COMMANDS\n"
 	      "  run       subscribe and store until SIGINT or SIGTERM (the default)\n"
@@ -97,16 +111,32 @@ static void vt_agg_help(FILE *f)
 	      "  watch     live view: per site and minute of the 10 minutes up to the newest\n"
 	      "            stored reading (not the wall clock, so simulations and replays\n"
 	      "            show), footfall, tablet events, RFID reads, the top 5 products by RFID\n"
-	      "            reads and the accepted/rejected frame counters, refreshed every\n"
-	      "            --interval seconds until SIGINT or SIGTERM\n"
+	      "            reads and the accepted/rejected/duplicate frame counters, refreshed\n"
+	      "            every --interval seconds until SIGINT or SIGTERM\n"
 	      "  export    every stored reading as a CSV line, sorted in byte order (LC_ALL=C):\n"
 	      "              footfall,SITE,DEVICE,TIME_MS,DOOR,in|out,COUNT\n"
 	      "              tablet,SITE,DEVICE,TIME_MS,KIOSK,EVENT,SESSION_DIGEST,SCREEN,GTIN,DURATION_MS\n"
 	      "              rfid,SITE,DEVICE,TIME_MS,READER,ANTENNA,RSSI_CDBM,GTIN,FILTER,TAG_DIGEST\n"
 	      "            digests in lowercase hex; no header line\n"
+	      "  gaps      per device: the site of its latest frame, the first and last\n"
+	      "            sequence numbers stored, how many frames are stored, its\n"
+	      "            watermark (acked) and how many numbers are missing; then each\n"
+	      "            range of numbers absent between the first and the last, with\n"
+	      "            its kind:\n"
+	      "              skipped  never used or given up by the device: the next\n"
+	      "                       frame's prev_seq jumps over it (numbers reserved\n"
+	      "                       before a crash), or it lies below a later frame's\n"
+	      "                       floor_seq (frames the device dropped)\n"
+	      "              missing  not received: lost on the way or still in flight\n"
+	      "            With --json, one object per device and line:\n"
+	      "              {\"device\":ID,\"site\":SITE,\"first\":N,\"last\":N,\"stored\":N,\n"
+	      "               \"acked\":N,\"missing\":N,\"gaps\":[{\"from\":N,\"to\":N,\n"
+	      "               \"count\":N,\"kind\":\"skipped\"|\"missing\"},...]}\n"
+	      "            Exit status 1 when --device names a device with no stored frame.\n"
 	      "  stats     the counters: frames_ok, readings_ok, readings_skipped and\n"
 	      "            rejected_<reason> for topic_mismatch, bad_frame, unknown_device,\n"
-	      "            bad_key, bad_tag, decode and replay\n"
+	      "            bad_key, bad_tag, decode and duplicate; then each device's\n"
+	      "            watermark (the highest sequence number acknowledged) and site\n"
 	      "\n"
 	      "OPTIONS\n"
 	      "  -c, --config FILE   configuration file [" VT_AGG_DEFAULT_CONFIG "]\n"
@@ -117,6 +147,8 @@ static void vt_agg_help(FILE *f)
 	      "                      that whole day\n"
 	      "      --interval S    watch: refresh period in seconds [1]\n"
 	      "      --count N       watch: stop after N refreshes [0 = until a signal]\n"
+	      "      --device ID     gaps: only the device ID\n"
+	      "      --json          gaps: one JSON object per device and line\n"
 	      "  -h, --help          this help\n"
 	      "  -V, --version       print the version\n"
 	      "\n",
@@ -126,7 +158,8 @@ static void vt_agg_help(FILE *f)
 	      "FILES\n"
 	      "  " VT_AGG_DEFAULT_CONFIG "   default configuration\n"
 	      "  key_file            the private key, one line of 64 hex digits, mode 0600\n"
-	      "  database            SQLite database with its -wal and -shm files\n"
+	      "  database            SQLite database with its -wal and -shm files; an older\n"
+	      "                      schema is upgraded in place by 'run'\n"
 	      "\n"
 	      "EXIT STATUS\n"
 	      "  0  success\n"
@@ -139,6 +172,8 @@ static void vt_agg_help(FILE *f)
 	      "  " VT_AGG_PROG " -c agg.conf run\n"
 	      "  " VT_AGG_PROG " -c agg.conf report --since 2024-05-01 --until 2024-05-07\n"
 	      "  " VT_AGG_PROG " -c agg.conf export > readings.csv\n"
+	      "  " VT_AGG_PROG " -c agg.conf gaps --device pi-door-1\n"
+	      "  " VT_AGG_PROG " -c agg.conf gaps --json | jq 'select(.missing > 0)'\n"
 	      "\n"
 	      "  A minimal agg.conf:\n"
 	      "    database  /var/lib/vitrine/aggregator.db\n"
@@ -172,7 +207,16 @@ static int vt_agg_parse_uint(const char *s, unsigned min, unsigned max, unsigned
 	return 0;
 }
 
-enum { OPT_CHECK = 256, OPT_FORCE, OPT_SINCE, OPT_UNTIL, OPT_INTERVAL, OPT_COUNT };
+enum {
+	OPT_CHECK = 256,
+	OPT_FORCE,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_INTERVAL,
+	OPT_COUNT,
+	OPT_DEVICE,
+	OPT_JSON,
+};
 
 /* Returns -1 to go on, or an exit status. */
 static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
@@ -185,6 +229,8 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -217,6 +263,15 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 			if (vt_agg_parse_uint(optarg, 0, 1000000, &cli->count) < 0)
 				return vt_agg_usage("--count: expected a number, got '%s'", optarg);
 			break;
+		case OPT_DEVICE:
+			if (!vt_frame_id_valid(optarg))
+				return vt_agg_usage("--device: expected a device id (1 to 64 of A-Z a-z 0-9 . _ -), got '%s'",
+						    optarg);
+			cli->device = optarg;
+			break;
+		case OPT_JSON:
+			cli->json = 1;
+			break;
 		case 'h':
 			vt_agg_help(stdout);
 			return 0;
@@ -238,19 +293,21 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 static int vt_agg_check_args(const struct vt_agg_cli *cli)
 {
 	static const char *const commands[] = {
-		"run", "keygen", "pubkey", "report", "watch", "export", "stats", NULL,
+		"run", "keygen", "pubkey", "report", "watch", "export", "stats", "gaps", NULL,
 	};
 	int known = 0;
 
 	for (int i = 0; commands[i]; i++)
 		known |= strcmp(cli->command, commands[i]) == 0;
 	if (!known)
-		return vt_agg_usage("unknown command '%s' (expected run, keygen, pubkey, report, watch, export or stats)",
+		return vt_agg_usage("unknown command '%s' (expected run, keygen, pubkey, report, watch, export, stats or gaps)",
 				    cli->command);
 	if (cli->force && strcmp(cli->command, "keygen") != 0)
 		return vt_agg_usage("%s", "--force only applies to keygen");
 	if ((cli->since || cli->until) && strcmp(cli->command, "report") != 0)
 		return vt_agg_usage("%s", "--since and --until only apply to report");
+	if ((cli->device || cli->json) && strcmp(cli->command, "gaps") != 0)
+		return vt_agg_usage("%s", "--device and --json only apply to gaps");
 	return -1;
 }
 
@@ -362,7 +419,7 @@ static int vt_agg_cmd_report(const struct vt_agg_cli *cli, sqlite3 *db)
 	return vt_report_hourly(db, stdout, since, until) < 0 ? VT_AGG_EXIT_FAIL : 0;
 }
 
-/* report, watch, export, stats: read-only on the database. */
+/* report, watch, export, stats, gaps: read-only on the database. */
 static int vt_agg_cmd_read(const struct vt_agg_cli *cli, const struct vt_agg_config *cfg)
 {
 	struct vt_store *st = NULL;
@@ -381,6 +438,8 @@ static int vt_agg_cmd_read(const struct vt_agg_cli *cli, const struct vt_agg_con
 		rc = vt_agg_watch_loop(db, cli);
 	else if (strcmp(cli->command, "export") == 0)
 		rc = vt_report_export(db, stdout) < 0 ? VT_AGG_EXIT_FAIL : 0;
+	else if (strcmp(cli->command, "gaps") == 0)
+		rc = vt_gaps_report(db, stdout, cli->device, cli->json) < 0 ? VT_AGG_EXIT_FAIL : 0;
 	else
 		rc = vt_report_stats(db, stdout) < 0 ? VT_AGG_EXIT_FAIL : 0;
 	vt_store_close(st);

@@ -47,6 +47,7 @@ struct vt_agg_mqtt {
 	int64_t next_attempt_ms;	/* mono */
 	int64_t connect_started_ms;
 	unsigned attempts;		/* failures since the last UP */
+	uint64_t connections;		/* times UP was reached */
 	int session_present;
 	int lost;			/* set by the disconnect callback */
 	char why[160];			/* reason of the last failure */
@@ -99,6 +100,7 @@ static void vt_agg_mqtt_became_up(struct vt_agg_mqtt *m)
 {
 	m->state = VT_MQ_UP;
 	m->attempts = 0;
+	m->connections++;
 	if (m->logged != VT_MQ_LOGGED_UP) {
 		VT_INFO("connected to broker %s:%u (%s), subscribed to %s", m->opts.host,
 			m->opts.port, m->session_present ? "session resumed" : "new session",
@@ -345,4 +347,27 @@ int vt_agg_mqtt_up(const struct vt_agg_mqtt *m)
 const char *vt_agg_mqtt_filter(const struct vt_agg_mqtt *m)
 {
 	return m->filter;
+}
+
+uint64_t vt_agg_mqtt_connections(const struct vt_agg_mqtt *m)
+{
+	return m->connections;
+}
+
+int vt_agg_mqtt_publish(struct vt_agg_mqtt *m, const char *topic, const uint8_t *payload,
+			size_t len, int qos, int retain)
+{
+	int rc;
+
+	if (m->state != VT_MQ_UP)
+		return -ENOTCONN;
+	if (len > (size_t)INT32_MAX)
+		return -VT_EMQTT;
+	rc = mosquitto_publish_v5(m->mosq, NULL, topic, (int)len, payload, qos, retain != 0, NULL);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		VT_DEBUG("broker %s:%u: publish to %s failed (%s)", m->opts.host, m->opts.port,
+			 topic, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		return rc == MOSQ_ERR_NOMEM ? -ENOMEM : -VT_EMQTT;
+	}
+	return 0;
 }

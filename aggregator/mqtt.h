@@ -7,6 +7,7 @@
  * Reconnects by itself with exponential back-off and jitter (1 s .. 60 s),
  * logging each change of state once. Single-threaded: the caller drives it
  * with vt_agg_mqtt_run(); messages arrive through the callback from there.
+ * It also publishes (the acknowledgments, run.c) while connected.
  *
  * It does not look at message contents: receive.c does.
  */
@@ -55,6 +56,18 @@ void vt_agg_mqtt_run(struct vt_agg_mqtt *m, int timeout_ms);
 
 /* 1 when connected and subscribed. */
 int vt_agg_mqtt_up(const struct vt_agg_mqtt *m);
+
+/* How many times the client has come up (connected and subscribed) since
+ * vt_agg_mqtt_new(): a change means a new connection, after which
+ * whatever was published before may need publishing again. */
+uint64_t vt_agg_mqtt_connections(const struct vt_agg_mqtt *m);
+
+/* Queue one message (topic and payload copied) for the broker, qos 0..2.
+ * Only while up: returns 0, -ENOTCONN when not up, or -VT_EMQTT. A QoS 1
+ * message queued here can still be lost with the connection; callers that
+ * care publish again after the next connection. */
+int vt_agg_mqtt_publish(struct vt_agg_mqtt *m, const char *topic, const uint8_t *payload,
+			size_t len, int qos, int retain);
 
 /* The subscription filter in use (for messages). */
 const char *vt_agg_mqtt_filter(const struct vt_agg_mqtt *m);

@@ -35,7 +35,7 @@ static const char *const vt_agg_reason_names[VT_AGG_REASON_COUNT] = {
 	[VT_AGG_BAD_KEY] = "bad_key",
 	[VT_AGG_BAD_TAG] = "bad_tag",
 	[VT_AGG_DECODE] = "decode",
-	[VT_AGG_REPLAY] = "replay",
+	[VT_AGG_DUPLICATE] = "duplicate",
 };
 
 const char *vt_agg_reason_name(enum vt_agg_reason r)

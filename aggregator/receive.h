@@ -8,7 +8,7 @@
  * It does no I/O and keeps no state beyond its key cache and scratch
  * buffers, so it can be fuzzed directly (tests/fuzz/fuzz_receive.c).
  *
- * It does not decide about replays: that needs the database (store.h).
+ * It does not decide about duplicates: that needs the database (store.h).
  */
 #ifndef VT_AGG_RECEIVE_H
 #define VT_AGG_RECEIVE_H
@@ -37,7 +37,8 @@ enum vt_agg_reason {
 	VT_AGG_BAD_KEY,		/* epoch key cannot be derived (low-order point) */
 	VT_AGG_BAD_TAG,		/* AEAD tag does not verify */
 	VT_AGG_DECODE,		/* zstd or protobuf invalid, too big, inconsistent */
-	VT_AGG_REPLAY,		/* (device, seq) already stored: set by the store */
+	VT_AGG_DUPLICATE,	/* (device, seq) already stored: set by the store;
+				 * normal after a resend, counted, not an alarm */
 	VT_AGG_REASON_COUNT
 };
 

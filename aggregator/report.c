@@ -152,6 +152,40 @@ static int64_t vt_report_counter(sqlite3 *db, const char *name)
 	return v;
 }
 
+static int vt_report_has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+			       -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+		found = sqlite3_step(s) == SQLITE_ROW;
+	}
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* Each device's acknowledgment watermark (none before schema version 2). */
+static int vt_report_acks(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!vt_report_has_table(db, "acks"))
+		return 0;
+	rc = vt_report_prepare(db, "SELECT device, seq, site FROM acks ORDER BY device", 0, 0, &s);
+	if (rc < 0)
+		return rc;
+	fprintf(out, "\n%-28s %14s  %s\n", "device", "acked up to", "site");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fprintf(out, "%-28s %14lld  %s\n", vt_report_text(s, 0),
+			(long long)sqlite3_column_int64(s, 1), vt_report_text(s, 2));
+	rc = rc == SQLITE_DONE ? 0 : vt_report_db_error(db, "stats");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int vt_report_stats(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *s = NULL;
@@ -179,6 +213,8 @@ int vt_report_stats(sqlite3 *db, FILE *out)
 	}
 	rc = rc == SQLITE_DONE ? 0 : vt_report_db_error(db, "stats");
 	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = vt_report_acks(db, out);
 	return rc;
 }
 
@@ -288,6 +324,7 @@ static int vt_watch_collect(sqlite3 *db, struct vt_watch *w)
 
 static void vt_watch_counters(sqlite3 *db, FILE *out)
 {
+	const int dup = VT_STORE_REJECTED + VT_AGG_DUPLICATE;
 	int64_t rejected = 0;
 	char detail[512] = "";
 	size_t used = 0;
@@ -296,6 +333,8 @@ static void vt_watch_counters(sqlite3 *db, FILE *out)
 		const char *name = vt_store_counter_name(i);
 		int64_t v = vt_report_counter(db, name);
 
+		if (i == dup)
+			continue;	/* normal after a resend: shown on its own */
 		rejected += v;
 		if (!v || used > sizeof(detail) - 48)
 			continue;
@@ -305,8 +344,9 @@ static void vt_watch_counters(sqlite3 *db, FILE *out)
 	}
 	if (used)
 		snprintf(detail + used, sizeof(detail) - used, ")");
-	fprintf(out, "frames accepted %lld, rejected %lld%s; readings stored %lld\n",
+	fprintf(out, "frames accepted %lld, rejected %lld%s, duplicates %lld; readings stored %lld\n",
 		(long long)vt_report_counter(db, "frames_ok"), (long long)rejected, detail,
+		(long long)vt_report_counter(db, vt_store_counter_name(dup)),
 		(long long)vt_report_counter(db, "readings_ok"));
 }
 

@@ -22,12 +22,14 @@ int vt_report_hourly(sqlite3 *db, FILE *out, int64_t since_ms, int64_t until_ms)
  * byte order, no header. */
 int vt_report_export(sqlite3 *db, FILE *out);
 
-/* The counters table, every known counter listed (0 when never counted). */
+/* The counters table, every known counter listed (0 when never counted),
+ * then each device's acknowledgment watermark (acks table). */
 int vt_report_stats(sqlite3 *db, FILE *out);
 
 /* One screen of the live view at now_ms: per site and minute of the last
  * 10 minutes, footfall, tablet events and RFID reads, the top 5 products by
- * RFID reads, and the frame counters. clear: start with an ANSI clear. */
+ * RFID reads, and the frame counters (duplicates apart from rejections).
+ * clear: start with an ANSI clear. */
 int vt_report_watch_once(sqlite3 *db, FILE *out, int64_t now_ms, int clear);
 
 /* Time (UTC ms) of the newest stored reading of any kind, or 0 if none. */

@@ -2,9 +2,12 @@
  * run.c - the receive-and-store loop of "vitrine-aggregator run" (run.h).
  *
  * One thread: mosquitto_loop() delivers messages to vt_agg_handle(), and
- * between calls the loop commits the group transaction when it is due and
- * logs the stats line. Rejections are logged at most once per device per
- * minute, naming the device and the reason, never payload bytes.
+ * between calls the loop commits the group transaction when it is due,
+ * publishes the acknowledgments that became due (only ever after the
+ * commit that made them true) and logs the stats line. Rejections are
+ * logged at most once per device per minute, naming the device and the
+ * reason, never payload bytes; duplicates, which are normal after a device
+ * resends, likewise but at info level.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,8 +39,8 @@ static const char *vt_agg_reason_text(enum vt_agg_reason r)
 		return "authentication failed (wrong key or altered frame)";
 	case VT_AGG_DECODE:
 		return "payload does not decode (zstd, protobuf or content checks)";
-	case VT_AGG_REPLAY:
-		return "sequence number already stored (replay or redelivery)";
+	case VT_AGG_DUPLICATE:
+		return "sequence number already stored (resent or redelivered)";
 	default:
 		return "unknown reason";
 	}
@@ -46,6 +49,7 @@ static const char *vt_agg_reason_text(enum vt_agg_reason r)
 int vt_agg_ctx_init(struct vt_agg_ctx *ctx, const struct vt_agg_registry *reg,
 		    struct vt_store *st, uint32_t commit_interval_ms)
 {
+	size_t n = reg->n_devices ? reg->n_devices : 1;
 	int rc;
 
 	memset(ctx, 0, sizeof(*ctx));
@@ -53,8 +57,12 @@ int vt_agg_ctx_init(struct vt_agg_ctx *ctx, const struct vt_agg_registry *reg,
 	ctx->st = st;
 	ctx->commit_interval_ms = commit_interval_ms;
 	ctx->kc = calloc(1, sizeof(*ctx->kc));
-	ctx->device_rl = calloc(reg->n_devices ? reg->n_devices : 1, sizeof(*ctx->device_rl));
-	if (!ctx->kc || !ctx->device_rl) {
+	ctx->device_rl = calloc(n, sizeof(*ctx->device_rl));
+	ctx->duplicate_rl = calloc(n, sizeof(*ctx->duplicate_rl));
+	ctx->ack_keys = calloc(n, sizeof(*ctx->ack_keys));
+	ctx->ack_key_state = calloc(n, sizeof(*ctx->ack_key_state));
+	if (!ctx->kc || !ctx->device_rl || !ctx->duplicate_rl || !ctx->ack_keys ||
+	    !ctx->ack_key_state) {
 		rc = -ENOMEM;
 		goto out_fini;
 	}
@@ -75,6 +83,12 @@ void vt_agg_ctx_fini(struct vt_agg_ctx *ctx)
 	}
 	vt_agg_rx_free(ctx->rx);
 	free(ctx->device_rl);
+	free(ctx->duplicate_rl);
+	if (ctx->ack_keys) {
+		vt_keys_wipe(ctx->ack_keys, ctx->reg->n_devices * sizeof(ctx->ack_keys[0]));
+		free(ctx->ack_keys);
+	}
+	free(ctx->ack_key_state);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -126,6 +140,22 @@ static void vt_agg_log_reject(struct vt_agg_ctx *ctx, const struct vt_agg_result
 		device, site, seq, vt_agg_reason_name(r), vt_agg_reason_text(r), more);
 }
 
+/* A duplicate is what a device does when an ack did not reach it in time:
+ * worth a line at info level now and then, with how many, not a warning. */
+static void vt_agg_log_duplicate(struct vt_agg_ctx *ctx, const struct vt_agg_result *res)
+{
+	struct vt_ratelimit *rl;
+
+	if (vt_log_level < VT_LOG_INFO || res->device_index < 0)
+		return;
+	rl = &ctx->duplicate_rl[res->device_index];
+	if (!vt_ratelimit_ok(rl, vt_os_mono_ms(), VT_AGG_REJECT_LOG_MS))
+		return;
+	VT_INFO("device %s (site %s): %u duplicate frames since the last such line (latest seq %llu): already stored, resent before the device saw its acknowledgment; counted, not stored, acknowledged again",
+		res->hdr.device, res->site, rl->suppressed + 1, (unsigned long long)res->hdr.seq);
+	rl->suppressed = 0;
+}
+
 int vt_agg_handle(struct vt_agg_ctx *ctx, const char *topic, const uint8_t *payload,
 		  size_t len)
 {
@@ -136,22 +166,96 @@ int vt_agg_handle(struct vt_agg_ctx *ctx, const char *topic, const uint8_t *payl
 	r = vt_agg_receive(topic, payload, len, ctx->reg, ctx->kc, ctx->rx, &res);
 	if (r == VT_AGG_OK) {
 		rc = vt_store_put(ctx->st, &res.hdr, res.batch, vt_os_now_ms());
-		if (rc == -VT_EREPLAY) {
-			r = VT_AGG_REPLAY;
+		if (rc == VT_STORE_DUPLICATE) {
+			r = VT_AGG_DUPLICATE;
 			rc = 0;
 		} else if (rc < 0) {
-			VT_ERROR("cannot store frame from device %s seq %llu: %s", res.hdr.device,
-				 (unsigned long long)res.hdr.seq, vt_strerror(rc));
+			VT_ERROR("cannot store frame from device %s seq %llu: %s; not acknowledged, the device resends it",
+				 res.hdr.device, (unsigned long long)res.hdr.seq, vt_strerror(rc));
 		}
 	} else {
 		vt_store_reject(ctx->st, r);
 	}
-	if (r != VT_AGG_OK)
+	if (r == VT_AGG_DUPLICATE)
+		vt_agg_log_duplicate(ctx, &res);
+	else if (r != VT_AGG_OK)
 		vt_agg_log_reject(ctx, &res, r);
 	vt_agg_result_clear(&res);
 	if (ctx->commit_interval_ms == 0)
 		vt_store_commit(ctx->st);
 	return rc < 0 ? rc : (int)r;
+}
+
+/* ---- acknowledgments ------------------------------------------------------------------ */
+
+/* The device's ack key, derived the first time it is needed. */
+static const uint8_t *vt_agg_ack_key(struct vt_agg_ctx *ctx, long i)
+{
+	int rc;
+
+	if (ctx->ack_key_state[i] == VT_AGG_ACK_KEY_NONE) {
+		rc = vt_ack_key(ctx->reg->agg_priv, ctx->reg->devices[i].pub,
+				ctx->reg->devices[i].id, ctx->ack_keys[i]);
+		ctx->ack_key_state[i] = rc == 0 ? VT_AGG_ACK_KEY_READY : VT_AGG_ACK_KEY_BAD;
+		if (rc < 0)
+			VT_WARN("device %s: no acknowledgment key (%s): its registered public key is unusable; it will never be acknowledged",
+				ctx->reg->devices[i].id, vt_strerror(rc));
+	}
+	return ctx->ack_key_state[i] == VT_AGG_ACK_KEY_READY ? ctx->ack_keys[i] : NULL;
+}
+
+int vt_agg_ack_message(struct vt_agg_ctx *ctx, const char *device, const char *site,
+		       uint64_t seq, char topic[VT_AGG_ACK_TOPIC_MAX], uint8_t msg[VT_ACK_LEN])
+{
+	long i = vt_agg_registry_find(ctx->reg, device);
+	const uint8_t *key;
+
+	if (i < 0)
+		return -VT_EUNKNOWN_DEVICE;
+	if (!vt_frame_id_valid(site))
+		return -VT_EFRAME;
+	key = vt_agg_ack_key(ctx, i);
+	if (!key)
+		return -VT_ECRYPTO;
+	snprintf(topic, VT_AGG_ACK_TOPIC_MAX, "vitrine/v1/%s/%s/ack", site, device);
+	vt_ack_encode(key, topic, seq, msg);
+	return 0;
+}
+
+struct vt_agg_ack_round {
+	struct vt_agg_ctx *ctx;
+	vt_agg_publish_fn publish;
+	void *arg;
+};
+
+static int vt_agg_ack_one(void *arg, const char *device, const char *site, uint64_t seq)
+{
+	struct vt_agg_ack_round *round = arg;
+	char topic[VT_AGG_ACK_TOPIC_MAX];
+	uint8_t msg[VT_ACK_LEN];
+	int rc;
+
+	rc = vt_agg_ack_message(round->ctx, device, site, seq, topic, msg);
+	if (rc < 0) {
+		/* Retrying cannot help: drop it (the device resends, and is
+		 * counted as duplicates, until the registry is fixed). */
+		VT_DEBUG("device %s: acknowledgment not sent: %s", device, vt_strerror(rc));
+		return 0;
+	}
+	rc = round->publish(round->arg, topic, msg, sizeof(msg));
+	if (rc == 0)
+		round->ctx->acks_published++;
+	return rc;
+}
+
+int vt_agg_acks_publish(struct vt_agg_ctx *ctx, vt_agg_publish_fn publish, void *arg)
+{
+	struct vt_agg_ack_round round = { .ctx = ctx, .publish = publish, .arg = arg };
+	struct vt_acks *acks = vt_store_acks(ctx->st);
+
+	if (!acks || !vt_acks_due(acks))
+		return 0;
+	return vt_acks_flush(acks, vt_agg_ack_one, &round);
 }
 
 /* ---- the loop ----------------------------------------------------------------------- */
@@ -162,7 +266,38 @@ struct vt_agg_loop {
 	const struct vt_agg_config *cfg;
 	int64_t next_stats_ms;
 	uint64_t last[VT_STORE_COUNTERS];
+	uint64_t last_acks;		/* acks published at the last stats line */
+	uint64_t connections;		/* vt_agg_mqtt_connections() last seen */
+	struct vt_ratelimit ack_rl;	/* "cannot publish" lines */
 };
+
+static int vt_agg_publish_mqtt(void *arg, const char *topic, const uint8_t *payload, size_t len)
+{
+	struct vt_agg_loop *loop = arg;
+
+	return vt_agg_mqtt_publish(loop->mq, topic, payload, len, 1, 1);
+}
+
+/* After a (re)connection every watermark is published again: a retained
+ * ack may be missing and a publish may have died with the connection.
+ * Otherwise only what commits and duplicates made due. */
+static void vt_agg_publish_acks(struct vt_agg_loop *loop)
+{
+	struct vt_acks *acks = vt_store_acks(loop->ctx.st);
+	uint64_t connections = vt_agg_mqtt_connections(loop->mq);
+	int rc;
+
+	if (connections != loop->connections) {
+		loop->connections = connections;
+		vt_acks_all_due(acks);
+	}
+	if (!vt_acks_due(acks) || !vt_agg_mqtt_up(loop->mq))
+		return;
+	rc = vt_agg_acks_publish(&loop->ctx, vt_agg_publish_mqtt, loop);
+	if (rc < 0 && vt_ratelimit_ok(&loop->ack_rl, vt_os_mono_ms(), VT_AGG_REJECT_LOG_MS))
+		VT_WARN("cannot publish acknowledgments (%s); %zu stay due, retrying",
+			vt_strerror(rc), vt_acks_due(acks));
+}
 
 static void vt_agg_on_message(void *arg, const char *topic, const uint8_t *payload, size_t len)
 {
@@ -174,6 +309,7 @@ static void vt_agg_on_message(void *arg, const char *topic, const uint8_t *paylo
 static void vt_agg_log_stats(struct vt_agg_loop *loop, const char *what)
 {
 	struct vt_store *st = loop->ctx.st;
+	const int dup = VT_STORE_REJECTED + VT_AGG_DUPLICATE;
 	uint64_t now[VT_STORE_COUNTERS], rejected = 0, total_rejected = 0;
 	char detail[512] = "";
 	size_t used = 0;
@@ -183,6 +319,8 @@ static void vt_agg_log_stats(struct vt_agg_loop *loop, const char *what)
 	for (int i = VT_STORE_REJECTED + 1; i < VT_STORE_COUNTERS; i++) {
 		uint64_t d = now[i] - loop->last[i];
 
+		if (i == dup)
+			continue;	/* normal after a resend: shown on its own */
 		total_rejected += now[i];
 		rejected += d;
 		/* Each entry is well under 48 bytes; stop before the end. */
@@ -195,14 +333,16 @@ static void vt_agg_log_stats(struct vt_agg_loop *loop, const char *what)
 	}
 	if (used)
 		snprintf(detail + used, sizeof(detail) - used, ")");
-	VT_INFO("%s: %llu frames, %llu readings stored, %llu rejected%s; since start %llu frames, %llu rejected; key cache %llu hits, %llu misses; broker %s",
+	VT_INFO("%s: %llu frames, %llu readings stored, %llu duplicates, %llu rejected%s; %llu acks published; since start %llu frames, %llu rejected; key cache %llu hits, %llu misses; broker %s",
 		what, (unsigned long long)(now[VT_STORE_FRAMES_OK] - loop->last[VT_STORE_FRAMES_OK]),
 		(unsigned long long)(now[VT_STORE_READINGS_OK] - loop->last[VT_STORE_READINGS_OK]),
-		(unsigned long long)rejected, detail,
+		(unsigned long long)(now[dup] - loop->last[dup]), (unsigned long long)rejected, detail,
+		(unsigned long long)(loop->ctx.acks_published - loop->last_acks),
 		(unsigned long long)now[VT_STORE_FRAMES_OK], (unsigned long long)total_rejected,
 		(unsigned long long)loop->ctx.kc->hits, (unsigned long long)loop->ctx.kc->misses,
 		vt_agg_mqtt_up(loop->mq) ? "up" : "down");
 	memcpy(loop->last, now, sizeof(now));
+	loop->last_acks = loop->ctx.acks_published;
 }
 
 /* Milliseconds until the next timer (commit or stats), at most a second. */
@@ -294,9 +434,11 @@ int vt_agg_run(const struct vt_agg_config *cfg, const uint8_t agg_priv[VT_KEY_LE
 	while (!*stop) {
 		vt_agg_mqtt_run(loop.mq, vt_agg_next_timeout(&loop, vt_os_mono_ms()));
 		vt_agg_timers(&loop);
+		vt_agg_publish_acks(&loop);
 	}
 	VT_INFO("stopping: committing what is pending");
 	rc = vt_store_commit(st);
+	vt_agg_publish_acks(&loop);	/* best effort: also sent at the next start */
 	vt_agg_log_stats(&loop, "final");
 out_close:
 	vt_agg_mqtt_free(loop.mq);

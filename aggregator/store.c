@@ -2,12 +2,17 @@
  * store.c - SQLite storage of opened frames, with group commit (store.h).
  *
  * Every frame is a row in frames(device, seq) and its readings rows in the
- * table of their kind. The primary key on (device, seq) is the replay check:
- * an insert that changes nothing means the frame was stored before, in an
- * earlier transaction or earlier in this one. Each frame sits in a savepoint
- * so that a failure halfway through leaves none of its rows behind.
- * Counter changes are kept in memory and written in the same transaction as
- * the frames they describe.
+ * table of their kind. The primary key on (device, seq) is the duplicate
+ * check: an insert that changes nothing means the frame was stored before,
+ * in an earlier transaction or earlier in this one. Each frame sits in a
+ * savepoint so that a failure halfway through leaves none of its rows
+ * behind. Counter changes are kept in memory and written in the same
+ * transaction as the frames they describe; so are the acknowledgment
+ * watermarks (acks.c), which only become publishable once COMMIT returned.
+ *
+ * synchronous=FULL: an acknowledgment lets a device delete its copy, so a
+ * commit must survive a power cut, not only a crash of this process. In WAL
+ * mode that costs one fsync per group commit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +25,6 @@
 #include "store.h"
 #include "vt_os.h"
 
-#define VT_STORE_SCHEMA_VERSION 1
 #define VT_STORE_BUSY_MS 5000
 
 enum vt_store_stmt {
@@ -45,8 +49,9 @@ static const char *const vt_store_sql[VT_STMT_COUNT] = {
 	[VT_STMT_SAVEPOINT] = "SAVEPOINT vt_frame",
 	[VT_STMT_RELEASE] = "RELEASE vt_frame",
 	[VT_STMT_ROLLBACK_TO] = "ROLLBACK TO vt_frame",
-	[VT_STMT_FRAME] = "INSERT INTO frames(device, seq, epoch, site, received_at_ms, readings)"
-			  " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device, seq) DO NOTHING",
+	[VT_STMT_FRAME] = "INSERT INTO frames(device, seq, epoch, site, received_at_ms, readings,"
+			  " prev_seq, floor_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+			  " ON CONFLICT(device, seq) DO NOTHING",
 	[VT_STMT_FOOTFALL] = "INSERT INTO footfall(device, seq, idx, site, time_ms, door,"
 			     " direction, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[VT_STMT_TABLET] = "INSERT INTO tablet(device, seq, idx, site, time_ms, kiosk, event,"
@@ -62,7 +67,8 @@ static const char *const vt_store_sql[VT_STMT_COUNT] = {
 static const char vt_store_schema[] =
 	"CREATE TABLE IF NOT EXISTS frames(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" epoch INTEGER NOT NULL, site TEXT NOT NULL, received_at_ms INTEGER NOT NULL,"
-	" readings INTEGER NOT NULL, PRIMARY KEY(device, seq));"
+	" readings INTEGER NOT NULL, prev_seq INTEGER NOT NULL DEFAULT 0,"
+	" floor_seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(device, seq));"
 	"CREATE TABLE IF NOT EXISTS footfall(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
 	" door INTEGER NOT NULL, direction TEXT NOT NULL, count INTEGER NOT NULL);"
@@ -75,14 +81,27 @@ static const char vt_store_schema[] =
 	" reader INTEGER NOT NULL, antenna INTEGER NOT NULL, rssi_cdbm INTEGER NOT NULL,"
 	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS acks(device TEXT PRIMARY KEY, site TEXT NOT NULL,"
+	" seq INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS footfall_site_time ON footfall(site, time_ms);"
 	"CREATE INDEX IF NOT EXISTS tablet_site_time ON tablet(site, time_ms);"
 	"CREATE INDEX IF NOT EXISTS rfid_site_time ON rfid(site, time_ms);";
+
+/* Columns added since version 1, to frames. */
+#define VT_STORE_NEW_COLUMNS 2
+static const char *const vt_store_new_columns[VT_STORE_NEW_COLUMNS] = { "prev_seq", "floor_seq" };
+/* Version 1 called duplicates replays. */
+static const char vt_store_rename_replay[] =
+	"INSERT INTO counters(name, value) SELECT 'rejected_duplicate', value FROM counters"
+	" WHERE name = 'rejected_replay'"
+	" ON CONFLICT(name) DO UPDATE SET value = value + excluded.value;"
+	"DELETE FROM counters WHERE name = 'rejected_replay';";
 
 struct vt_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[VT_STMT_COUNT];
+	struct vt_acks *acks;		/* read-write only */
 	int in_tx;
 	int64_t pending_since;		/* mono ms; 0 = nothing pending */
 	uint64_t group_frames;		/* frames in the open transaction */
@@ -149,23 +168,107 @@ static int vt_store_prepare(struct vt_store *st, char *err, size_t errlen)
 	return 0;
 }
 
-static int vt_store_init_schema(struct vt_store *st, char *err, size_t errlen)
+static int vt_store_exec(struct vt_store *st, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
-	char sql[64];
 
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
-			 NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(st->db, vt_store_schema, NULL, NULL, &msg) != SQLITE_OK)
-		goto out_err;
-	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", VT_STORE_SCHEMA_VERSION);
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		goto out_err;
-	return vt_store_prepare(st, err, errlen);
-out_err:
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
 	snprintf(err, errlen, "database %s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
 	sqlite3_free(msg);
 	return -VT_EDB;
+}
+
+/* The first integer of the first row of sql, or -1. */
+static long long vt_store_query_int(struct vt_store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Add what version 1 lacks and rename its replay counter. Columns are
+ * looked up rather than trusted to the version number, so a database that
+ * an older aggregator opened again (and labelled version 1) upgrades as
+ * well. */
+static int vt_store_upgrade(struct vt_store *st, char *err, size_t errlen)
+{
+	char sql[160];
+
+	for (size_t i = 0; i < VT_STORE_NEW_COLUMNS; i++) {
+		const char *col = vt_store_new_columns[i];
+		long long have;
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM pragma_table_info('frames') WHERE name = '%s'", col);
+		have = vt_store_query_int(st, sql);
+		if (have < 0) {
+			snprintf(err, errlen, "database %s: %s", st->path, sqlite3_errmsg(st->db));
+			return -VT_EDB;
+		}
+		if (have > 0)
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "ALTER TABLE frames ADD COLUMN %s INTEGER NOT NULL DEFAULT 0", col);
+		if (vt_store_exec(st, sql, err, errlen) < 0)
+			return -VT_EDB;
+	}
+	return vt_store_exec(st, vt_store_rename_replay, err, errlen);
+}
+
+/* Create the schema or bring it up to date, in one transaction. */
+static int vt_store_schema_tx(struct vt_store *st, int *was, char *err, size_t errlen)
+{
+	char sql[64];
+	int rc;
+
+	*was = (int)vt_store_query_int(st, "PRAGMA user_version");
+	if (*was > VT_STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen,
+			 "database %s: schema version %d is newer than this aggregator's (%d); run a newer vitrine-aggregator",
+			 st->path, *was, VT_STORE_SCHEMA_VERSION);
+		return -VT_EDB;
+	}
+	rc = vt_store_exec(st, vt_store_schema, err, errlen);
+	if (rc == 0 && *was > 0)
+		rc = vt_store_upgrade(st, err, errlen);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", VT_STORE_SCHEMA_VERSION);
+	if (rc == 0)
+		rc = vt_store_exec(st, sql, err, errlen);
+	return rc;
+}
+
+static int vt_store_init_schema(struct vt_store *st, char *err, size_t errlen)
+{
+	int was = 0, rc;
+
+	rc = vt_store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen);
+	if (rc == 0)
+		rc = vt_store_exec(st, "BEGIN IMMEDIATE", err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = vt_store_schema_tx(st, &was, err, errlen);
+	if (rc == 0)
+		rc = vt_store_exec(st, "COMMIT", err, errlen);
+	if (rc < 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	if (was > 0 && was < VT_STORE_SCHEMA_VERSION)
+		VT_INFO("database %s: schema upgraded from version %d to %d (frames.prev_seq, frames.floor_seq, acks)",
+			st->path, was, VT_STORE_SCHEMA_VERSION);
+	rc = vt_store_prepare(st, err, errlen);
+	if (rc == 0)
+		rc = vt_acks_open(st->db, &st->acks);
+	if (rc < 0 && !err[0])
+		snprintf(err, errlen, "database %s: cannot load the acks table: %s", st->path,
+			 rc == -ENOMEM ? "out of memory" : sqlite3_errmsg(st->db));
+	return rc;
 }
 
 /* A read-only open must find our tables, or every query fails later with a
@@ -207,6 +310,8 @@ int vt_store_open(const char *path, int mode, struct vt_store **out, char *err, 
 		rc = -ENOMEM;
 		goto out_free;
 	}
+	if (errlen)
+		err[0] = '\0';
 	if (mode == VT_STORE_READONLY && access(path, F_OK) != 0) {
 		snprintf(err, errlen, "database %s does not exist (run the aggregator first)", path);
 		rc = -ENOENT;
@@ -240,6 +345,7 @@ int vt_store_close(struct vt_store *st)
 		return 0;
 	if (st->stmt[VT_STMT_COMMIT])
 		rc = vt_store_commit(st);
+	vt_acks_free(st->acks);
 	for (int i = 0; i < VT_STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)
@@ -252,6 +358,11 @@ int vt_store_close(struct vt_store *st)
 sqlite3 *vt_store_db(struct vt_store *st)
 {
 	return st->db;
+}
+
+struct vt_acks *vt_store_acks(struct vt_store *st)
+{
+	return st->acks;
 }
 
 /* ---- writing -------------------------------------------------------------------- */
@@ -347,7 +458,7 @@ static int vt_store_known(const Vitrine__V1__Reading *r)
 	       r->kind_case == VITRINE__V1__READING__KIND_RFID;
 }
 
-/* Insert the frame row; 1 if it was new, 0 if a replay, or -VT_EDB. */
+/* Insert the frame row; 1 if it was new, 0 if a duplicate, or -VT_EDB. */
 static int vt_store_frame_row(struct vt_store *st, const struct vt_frame_header *h,
 			      const Vitrine__V1__Batch *b, int64_t received_at_ms, size_t known)
 {
@@ -360,6 +471,8 @@ static int vt_store_frame_row(struct vt_store *st, const struct vt_frame_header 
 	sqlite3_bind_text(s, 4, b->site, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, received_at_ms);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)known);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)b->prev_seq);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)b->floor_seq);
 	rc = vt_store_step(st, VT_STMT_FRAME);
 	if (rc < 0)
 		return rc;
@@ -370,10 +483,15 @@ int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 		 const Vitrine__V1__Batch *b, int64_t received_at_ms)
 {
 	size_t known = 0;
+	long slot;
 	int rc;
 
 	for (size_t i = 0; i < b->n_readings; i++)
 		known += vt_store_known(b->readings[i]);
+	/* Before anything is stored: nothing may fail once the frame is. */
+	slot = vt_acks_track(st->acks, h->device);
+	if (slot < 0)
+		return (int)slot;
 	rc = vt_store_begin(st);
 	if (rc < 0)
 		return rc;
@@ -391,6 +509,7 @@ int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 	rc = vt_store_step(st, VT_STMT_RELEASE);
 	if (rc < 0)
 		goto out_rollback;
+	vt_acks_stored(st->acks, slot, b->site, h->seq, b->prev_seq, b->floor_seq);
 	st->group_frames++;
 	vt_store_add(st, VT_STORE_FRAMES_OK, 1);
 	vt_store_add(st, VT_STORE_READINGS_OK, known);
@@ -400,8 +519,9 @@ out_rollback:
 	vt_store_step(st, VT_STMT_ROLLBACK_TO);
 	vt_store_step(st, VT_STMT_RELEASE);
 	if (rc == 0) {
-		vt_store_reject(st, VT_AGG_REPLAY);
-		return -VT_EREPLAY;
+		vt_store_reject(st, VT_AGG_DUPLICATE);
+		vt_acks_duplicate(st->acks, slot);
+		return VT_STORE_DUPLICATE;
 	}
 	return -VT_EDB;
 }
@@ -444,13 +564,17 @@ int vt_store_commit(struct vt_store *st)
 	if (rc == 0)
 		rc = vt_store_flush_counters(st);
 	if (rc == 0)
+		rc = vt_acks_prepare_commit(st->acks);
+	if (rc == 0)
 		rc = vt_store_step(st, VT_STMT_COMMIT);
 	if (rc < 0) {
-		VT_ERROR("database %s: commit failed (%s); %llu frames of this group lost",
+		VT_ERROR("database %s: commit failed (%s); %llu frames of this group not stored, their devices resend them (never acknowledged)",
 			 st->path, sqlite3_errmsg(st->db), (unsigned long long)st->group_frames);
 		if (!sqlite3_get_autocommit(st->db))
 			vt_store_step(st, VT_STMT_ROLLBACK);
 	}
+	/* Only now, with COMMIT returned, may the new watermarks be published. */
+	vt_acks_committed(st->acks, rc == 0);
 	st->in_tx = 0;
 	st->group_frames = 0;
 	st->pending_since = 0;

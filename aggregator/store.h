@@ -7,6 +7,10 @@
  * (report, watch, export, stats) open the same file read-only; WAL mode lets
  * them run while the writer works. Schema: docs/AGGREGATOR.md.
  *
+ * The writer also keeps each device's acknowledgment watermark (acks.h) in
+ * the same transactions as the frames, so that what it may acknowledge and
+ * what is stored never disagree, even after a crash.
+ *
  * This file does not open frames or talk MQTT; it trusts that a Batch given
  * to vt_store_put() came out of vt_agg_receive().
  */
@@ -17,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "acks.h"
 #include "frame.h"
 #include "receive.h"
 
@@ -38,18 +43,28 @@ struct vt_store;
 #define VT_STORE_READWRITE 0
 #define VT_STORE_READONLY 1
 
-/* Open (read-write: create file and schema if missing, WAL mode) path.
- * Returns 0 or VT_EDB / -errno; a message for the operator in err. Close
- * with vt_store_close(). */
+/* PRAGMA user_version of the schema this build writes. A read-write open
+ * upgrades an older database in place (version 1: frames without prev_seq
+ * and floor_seq, no acks table) and refuses a newer one. */
+#define VT_STORE_SCHEMA_VERSION 2
+
+/* Open (read-write: create file and schema if missing or upgrade it, WAL
+ * mode, load the watermarks) path. Returns 0 or VT_EDB / -errno; a message
+ * for the operator in err. Close with vt_store_close(). */
 int vt_store_open(const char *path, int mode, struct vt_store **out, char *err, size_t errlen);
 
 /* Commit what is pending, finalize statements, close. NULL is a no-op. */
 int vt_store_close(struct vt_store *st);
 
+/* vt_store_put(): (device, seq) was already stored. Not an error: a device
+ * resends what it has not seen acknowledged. */
+#define VT_STORE_DUPLICATE 1
+
 /* Store one opened frame (its header and Batch, both borrowed) inside the
- * current group transaction, opening one if needed. Returns 0, -VT_EREPLAY
- * when (device, seq) is already stored (counted, readings not stored), or
- * -VT_EDB (nothing of this frame stored). */
+ * current group transaction, opening one if needed, and apply it to its
+ * device's watermark. Returns 0, VT_STORE_DUPLICATE (counted as
+ * rejected_duplicate, nothing stored, the device's watermark due again),
+ * -ENOMEM or -VT_EDB (nothing of this frame stored). */
 int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 		 const Vitrine__V1__Batch *b, int64_t received_at_ms);
 
@@ -60,8 +75,10 @@ void vt_store_reject(struct vt_store *st, enum vt_agg_reason reason);
  * since when (vt_os_mono_ms())? */
 int vt_store_pending(const struct vt_store *st, int64_t *since_mono_ms);
 
-/* Write pending counter changes and commit. Returns 0 or -VT_EDB (the
- * pending frames are rolled back and logged as lost). */
+/* Advance the watermarks of the devices stored to (acks.h), write pending
+ * counter changes and commit. Only then do the advanced watermarks become
+ * due for publishing. Returns 0 or -VT_EDB (the pending frames are rolled
+ * back; their devices resend them, since they were never acknowledged). */
 int vt_store_commit(struct vt_store *st);
 
 /* Counts since this process opened the store (not the table's totals). */
@@ -69,5 +86,9 @@ uint64_t vt_store_session_count(const struct vt_store *st, int counter);
 
 /* The connection, for read-only queries (report.c). Borrowed. */
 sqlite3 *vt_store_db(struct vt_store *st);
+
+/* The watermarks (acks.h) of a read-write store; NULL when read-only.
+ * Borrowed, valid until vt_store_close(). */
+struct vt_acks *vt_store_acks(struct vt_store *st);
 
 #endif

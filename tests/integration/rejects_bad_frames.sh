@@ -24,8 +24,8 @@ pub_file() { mosquitto_pub -p "$PORT" -h 127.0.0.1 -q 1 -t "$1" -f "$2"; }
 
 echo "$hex" | unhex >"$T/frame.bin"
 pub_file "$topic" "$T/frame.bin"
-wait_for 50 '[ "$(counter rejected_replay)" = 1 ]'
-check replayed_frame_rejected [ "$(counter rejected_replay)" = 1 ]
+wait_for 50 '[ "$(counter rejected_duplicate)" = 1 ]'
+check replayed_frame_rejected [ "$(counter rejected_duplicate)" = 1 ]
 
 # Flip one bit in the middle of the ciphertext.
 len=${#hex}

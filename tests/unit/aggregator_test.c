@@ -4,7 +4,9 @@
  * Frames are built here the way an agent builds them: a real protobuf Batch,
  * compressed with zstd and sealed with agent/frame.c under freshly generated
  * keys. They then go through vt_agg_handle() (receive + store) into a
- * SQLite database in a temporary directory, which the tests query.
+ * SQLite database in a temporary directory, which the tests query. The
+ * acknowledgments the context publishes are checked the way a device
+ * checks them, with the key it derives on its side.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
+#include "ack.h"
 #include "err.h"
 #include "frame.h"
 #include "keys.h"
@@ -730,6 +733,143 @@ VT_TEST(rejections_are_logged_once_per_device_per_minute)
 	CHECK_EQ_INT(counter(&fx, "rejected_bad_tag"), 5);
 	CHECK_EQ_INT(counter(&fx, "rejected_unknown_device"), 3);
 	CHECK_EQ_INT(counter(&fx, "rejected_bad_frame"), 1);
+	fx_fini(&fx);
+}
+
+/* ---- acknowledgments ------------------------------------------------------------------- */
+
+/* A stand-in for the broker: records what is published, or refuses. */
+struct fake_broker {
+	char topic[4][VT_AGG_ACK_TOPIC_MAX];
+	uint8_t msg[4][VT_ACK_LEN];
+	size_t len[4];
+	int n;
+	int down;
+};
+
+static int fake_publish(void *arg, const char *topic, const uint8_t *payload, size_t len)
+{
+	struct fake_broker *b = arg;
+
+	if (b->down)
+		return -ENOTCONN;
+	if (b->n < 4) {
+		snprintf(b->topic[b->n], sizeof(b->topic[0]), "%s", topic);
+		memcpy(b->msg[b->n], payload, len < VT_ACK_LEN ? len : VT_ACK_LEN);
+		b->len[b->n] = len;
+	}
+	b->n++;
+	return 0;
+}
+
+/* The sequence number in published message i, checked with the key the
+ * device derives from its own private key; UINT64_MAX if it does not verify. */
+static uint64_t device_reads(struct fixture *fx, const struct fake_broker *b, int i)
+{
+	uint8_t key[VT_KEY_LEN];
+	uint64_t seq = UINT64_MAX;
+
+	if (vt_ack_key(fx->dev_priv, fx->agg_pub, DEVICE, key) == 0 &&
+	    vt_ack_decode(key, b->topic[i], b->msg[i], b->len[i], &seq) != 0)
+		seq = UINT64_MAX;
+	vt_keys_wipe(key, sizeof(key));
+	return seq;
+}
+
+VT_TEST(acks_are_published_only_for_committed_frames_and_verify_on_the_device)
+{
+	struct fixture fx;
+	struct fake_broker b;
+
+	CHECK(fx_init(&fx) == 0);
+	memset(&b, 0, sizeof(b));
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		CHECK(fx_seal_default(&fx, seq) == 0);
+		CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+		CHECK_EQ_INT(vt_agg_acks_publish(&fx.ctx, fake_publish, &b), 0);
+	}
+	CHECK_EQ_INT(b.n, 0);
+	CHECK(vt_store_commit(fx.st) == 0);
+	CHECK_EQ_INT(vt_agg_acks_publish(&fx.ctx, fake_publish, &b), 1);
+	CHECK_EQ_INT(b.n, 1);
+	CHECK_STR(b.topic[0], "vitrine/v1/" SITE "/" DEVICE "/ack");
+	CHECK_EQ_INT(b.len[0], VT_ACK_LEN);
+	CHECK_EQ_INT(device_reads(&fx, &b, 0), 3);
+	CHECK_EQ_INT(fx.ctx.acks_published, 1);
+	/* Frame 5 without 4: stored, but the watermark stays. */
+	CHECK(fx_seal_default(&fx, 5) == 0);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+	CHECK(vt_store_commit(fx.st) == 0);
+	CHECK_EQ_INT(vt_agg_acks_publish(&fx.ctx, fake_publish, &b), 0);
+	fx_fini(&fx);
+}
+
+VT_TEST(acks_not_handed_to_the_broker_stay_due_and_duplicates_ask_again)
+{
+	struct fixture fx;
+	struct fake_broker b;
+
+	CHECK(fx_init(&fx) == 0);
+	memset(&b, 0, sizeof(b));
+	CHECK(fx_seal_default(&fx, 1) == 0);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+	CHECK(vt_store_commit(fx.st) == 0);
+	b.down = 1;
+	CHECK(vt_agg_acks_publish(&fx.ctx, fake_publish, &b) < 0);
+	b.down = 0;
+	CHECK_EQ_INT(vt_agg_acks_publish(&fx.ctx, fake_publish, &b), 1);
+	CHECK_EQ_INT(device_reads(&fx, &b, 0), 1);
+	/* The device did not get it in time and resends frame 1, twice. */
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_DUPLICATE);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_DUPLICATE);
+	CHECK(vt_store_commit(fx.st) == 0);
+	CHECK_EQ_INT(vt_agg_acks_publish(&fx.ctx, fake_publish, &b), 1);
+	CHECK_EQ_INT(b.n, 2);
+	CHECK_EQ_INT(device_reads(&fx, &b, 1), 1);
+	CHECK_EQ_INT(counter(&fx, "rejected_duplicate"), 2);
+	fx_fini(&fx);
+}
+
+VT_TEST(ack_message_needs_a_registered_device_and_a_valid_site)
+{
+	struct fixture fx;
+	char topic[VT_AGG_ACK_TOPIC_MAX];
+	uint8_t msg[VT_ACK_LEN];
+
+	CHECK(fx_init(&fx) == 0);
+	CHECK_EQ_INT(vt_agg_ack_message(&fx.ctx, "pi-stranger", SITE, 1, topic, msg),
+		     -VT_EUNKNOWN_DEVICE);
+	CHECK_EQ_INT(vt_agg_ack_message(&fx.ctx, DEVICE, "bad site", 1, topic, msg), -VT_EFRAME);
+	CHECK_EQ_INT(vt_agg_ack_message(&fx.ctx, DEVICE, SITE, 1, topic, msg), 0);
+	fx_fini(&fx);
+}
+
+VT_TEST(duplicates_are_logged_at_info_once_per_device_per_minute)
+{
+	struct fixture fx;
+	char log_path[512];
+	int saved, fd;
+
+	CHECK(fx_init(&fx) == 0);
+	CHECK(fx_seal_default(&fx, 1) == 0);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+	snprintf(log_path, sizeof(log_path), "%s/duplicate.log", vt_test_tmpdir());
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	vt_log_init("aggregator_test", VT_LOG_INFO);
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_DUPLICATE);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	vt_log_init("aggregator_test", VT_LOG_ERROR);
+	CHECK_EQ_INT(count_lines(log_path, "duplicate"), 1);
+	CHECK_EQ_INT(count_lines(log_path, " info: "), 1);
+	CHECK_EQ_INT(count_lines(log_path, "rejected frame"), 0);
 	fx_fini(&fx);
 }
 

@@ -4,7 +4,8 @@
  * persist, group commit visibility, read-only opens, the upgrade of a
  * version 1 database, and the acknowledgment watermark (acks.h): its rule
  * on hand-made frames, its persistence, and that only committed frames are
- * ever acknowledged, even when the process is killed at any moment.
+ * ever acknowledged, even when the process is killed at any moment; then
+ * what "gaps" and "stats" make of those frames.
  *
  * Batches are built directly (no sealing): the store trusts its input.
  */
@@ -19,7 +20,9 @@
 #include <sqlite3.h>
 
 #include "err.h"
+#include "gaps.h"
 #include "log.h"
+#include "report.h"
 #include "store.h"
 #include "vt_test.h"
 
@@ -370,8 +373,9 @@ VT_TEST(store_duplicates_are_counted_not_stored_and_acknowledged_again)
 	/* The device did not get that ack and resends 2 and 3. */
 	CHECK_EQ_INT(put(st, "dev-a", 2, 1, 0), VT_STORE_DUPLICATE);
 	CHECK_EQ_INT(put(st, "dev-a", 3, 2, 0), VT_STORE_DUPLICATE);
+	CHECK_EQ_INT(flush(st, &p), 0);	/* at the commit, */
 	CHECK(vt_store_commit(st) == 0);
-	CHECK_EQ_INT(flush(st, &p), 1);	/* once per commit, not per duplicate */
+	CHECK_EQ_INT(flush(st, &p), 1);	/* once, not once per duplicate */
 	CHECK_STR(p.device[0], "dev-a");
 	CHECK_EQ_INT(p.seq[0], 3);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM frames"), 3);
@@ -494,6 +498,8 @@ VT_TEST(store_upgrades_a_version_1_database)
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM pragma_table_info('frames') WHERE name IN ('prev_seq', 'floor_seq')"), 2);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT sum(prev_seq + floor_seq) FROM frames"), 0);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM acks"), 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT value FROM counters WHERE name = 'rejected_duplicate'"), 4);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM counters WHERE name = 'rejected_replay'"), 0);
 	/* The old frames count for the watermark. */
 	CHECK(put(st, "dev-a", 3, 2, 0) == 0);
 	CHECK_EQ_INT(put(st, "dev-a", 2, 1, 0), VT_STORE_DUPLICATE);
@@ -510,6 +516,7 @@ VT_TEST(store_upgrades_a_version_1_database)
 	CHECK(st != NULL);
 	CHECK_EQ_INT(acked(st, "dev-a"), 3);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM frames"), 3);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT value FROM counters WHERE name = 'rejected_duplicate'"), 5);
 	CHECK(vt_store_close(st) == 0);
 }
 
@@ -636,6 +643,131 @@ VT_TEST(store_killed_at_any_moment_never_acknowledged_anything_uncommitted)
 			     acked(st, "dev-a"));
 		CHECK(vt_store_close(st) == 0);
 	}
+}
+
+/* ---- gaps and stats ------------------------------------------------------------------ */
+
+static int gap_is(const struct vt_gap *g, uint64_t from, uint64_t to, enum vt_gap_kind kind)
+{
+	return g->from == from && g->to == to && g->kind == kind;
+}
+
+VT_TEST(store_gaps_classify_by_prev_link_and_later_floor)
+{
+	struct vt_gap g[3];
+
+	/* 4..1000 jumped over by the link of 1001: never used. */
+	CHECK_EQ_INT(vt_gaps_classify(3, 1001, 3, 0, g), 1);
+	CHECK(gap_is(&g[0], 4, 1000, VT_GAP_SKIPPED));
+	/* No link, no floor: nothing is known, all missing. */
+	CHECK_EQ_INT(vt_gaps_classify(3, 1001, 0, 0, g), 1);
+	CHECK(gap_is(&g[0], 4, 1000, VT_GAP_MISSING));
+	/* The link names 999: 4..999 not received, 1000 never used. */
+	CHECK_EQ_INT(vt_gaps_classify(3, 1001, 999, 0, g), 2);
+	CHECK(gap_is(&g[0], 4, 999, VT_GAP_MISSING));
+	CHECK(gap_is(&g[1], 1000, 1000, VT_GAP_SKIPPED));
+	/* A later floor of 8: 3..7 given up, 8 and 9 still to come. */
+	CHECK_EQ_INT(vt_gaps_classify(2, 10, 9, 8, g), 2);
+	CHECK(gap_is(&g[0], 3, 7, VT_GAP_SKIPPED));
+	CHECK(gap_is(&g[1], 8, 9, VT_GAP_MISSING));
+	/* Floor and link together leave a hole in the middle. */
+	CHECK_EQ_INT(vt_gaps_classify(2, 20, 12, 8, g), 3);
+	CHECK(gap_is(&g[0], 3, 7, VT_GAP_SKIPPED));
+	CHECK(gap_is(&g[1], 8, 12, VT_GAP_MISSING));
+	CHECK(gap_is(&g[2], 13, 19, VT_GAP_SKIPPED));
+	/* ... or none: all accounted for. */
+	CHECK_EQ_INT(vt_gaps_classify(2, 10, 5, 8, g), 1);
+	CHECK(gap_is(&g[0], 3, 9, VT_GAP_SKIPPED));
+	/* A link at or beyond the frame itself means nothing. */
+	CHECK_EQ_INT(vt_gaps_classify(2, 10, 10, 0, g), 1);
+	CHECK(gap_is(&g[0], 3, 9, VT_GAP_MISSING));
+}
+
+static char *capture_gaps(struct vt_store *st, const char *device, int json, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	*rc = vt_gaps_report(vt_store_db(st), f, device, json);
+	fclose(f);
+	return buf;
+}
+
+static struct vt_store *gaps_fixture(const char *name)
+{
+	struct vt_store *st = open_rw(name);
+
+	if (!st)
+		return NULL;
+	/* dev-a: a crash after 3 (link over 4..1000), then 1003 and 1004 lost. */
+	if (put_run(st, "dev-a", 1, 3) || put(st, "dev-a", 1001, 3, 0) ||
+	    put(st, "dev-a", 1002, 1001, 0) || put(st, "dev-a", 1005, 1004, 0) ||
+	    /* dev-b: 2..7 dropped by the device, 8 and 9 in flight. */
+	    put(st, "dev-b", 1, 0, 0) || put(st, "dev-b", 10, 9, 8) ||
+	    vt_store_commit(st) != 0) {
+		vt_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+VT_TEST(store_gaps_report_in_json_and_as_a_table)
+{
+	struct vt_store *st = gaps_fixture("gaps.db");
+	char *out;
+	int rc = -1;
+
+	CHECK(st != NULL);
+	out = capture_gaps(st, NULL, 1, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_STR(out,
+		  "{\"device\":\"dev-a\",\"site\":\"lyon-part-dieu\",\"first\":1,\"last\":1005,"
+		  "\"stored\":6,\"acked\":1002,\"missing\":2,\"gaps\":["
+		  "{\"from\":4,\"to\":1000,\"count\":997,\"kind\":\"skipped\"},"
+		  "{\"from\":1003,\"to\":1004,\"count\":2,\"kind\":\"missing\"}]}\n"
+		  "{\"device\":\"dev-b\",\"site\":\"lyon-part-dieu\",\"first\":1,\"last\":10,"
+		  "\"stored\":2,\"acked\":7,\"missing\":2,\"gaps\":["
+		  "{\"from\":2,\"to\":7,\"count\":6,\"kind\":\"skipped\"},"
+		  "{\"from\":8,\"to\":9,\"count\":2,\"kind\":\"missing\"}]}\n");
+	free(out);
+	out = capture_gaps(st, "dev-b", 0, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "dev-a") == NULL);
+	CHECK(strncmp(out, "device ", 7) == 0);
+	CHECK(strstr(out, "\ndev-b                    lyon-part-dieu                    1         10          2          7          2\n") != NULL);
+	CHECK(strstr(out, "\n  skipped 2..7 (6)\n  missing 8..9 (2)\n") != NULL);
+	free(out);
+	out = capture_gaps(st, "dev-z", 1, &rc);
+	CHECK_EQ_INT(rc, -ENOENT);
+	CHECK(out != NULL && out[0] == '\0');
+	free(out);
+	CHECK(vt_store_close(st) == 0);
+}
+
+VT_TEST(store_stats_show_duplicates_and_watermarks)
+{
+	struct vt_store *st = gaps_fixture("stats.db");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	CHECK(st != NULL);
+	CHECK_EQ_INT(put(st, "dev-b", 10, 9, 8), VT_STORE_DUPLICATE);
+	CHECK(vt_store_commit(st) == 0);
+	f = open_memstream(&buf, &len);
+	CHECK(f != NULL);
+	CHECK(vt_report_stats(vt_store_db(st), f) == 0);
+	fclose(f);
+	CHECK(strstr(buf, "rejected_duplicate                        1\n") != NULL);
+	CHECK(strstr(buf, "\ndev-a                                  1002  lyon-part-dieu\n") != NULL);
+	CHECK(strstr(buf, "\ndev-b                                     7  lyon-part-dieu\n") != NULL);
+	free(buf);
+	CHECK(vt_store_close(st) == 0);
 }
 
 VT_TEST_MAIN()
