@@ -3,6 +3,8 @@
 #   make deps      install the Debian packages needed to build, test and demo
 #   make run       local demo: mosquitto + aggregator + agent with simulated sensors
 #   make test      build and run the whole test suite (unit, integration, fuzz corpora)
+#   make test-long the fault tests in their long versions (200 agent kills, a
+#                  10-minute broker outage, 50 aggregator kills; about 25 min)
 #   make san       the test suite again under AddressSanitizer + UBSan (clang)
 #   make bench     throughput and size figures (>= 1M simulated readings)
 #   make fuzz      build libFuzzer targets (clang) and run each for FUZZ_SECONDS
@@ -134,11 +136,14 @@ $(O)/tests/abi/%.so: tests/abi/%.c
 BINS := $(O)/vitrine-agent $(O)/vitrine-aggregator
 TEST_BINS := $(UNIT_BINS) $(PLUGIN_TESTS) $(FUZZ_REPLAY) $(ABI_PLUGINS)
 
-.PHONY: all test san bench fuzz run deps install clean check-tools
+.PHONY: all test test-long san bench fuzz run deps install clean check-tools
 all: $(BINS) $(PLUGIN_SOS)
 
 test: all $(TEST_BINS)
 	$(Q)O=$(O) tests/run.sh
+
+test-long: all $(TEST_BINS)
+	$(Q)O=$(O) VT_LONG=1 TESTS='agent_sigkill|broker_stop|broker_no_persistence|aggregator_sigkill|disk_full|spool_damage|clock_jump' tests/run.sh
 
 # Sanitizers: a separate clang build in build/san, same suite.
 san:

@@ -167,16 +167,16 @@ static void vt_pub_on_message(struct mosquitto *mosq, void *obj,
 {
 	struct vt_pub *p = obj;
 	int64_t now = vt_os_mono_ms();
+	size_t len = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
 	uint64_t seq, retired;
 
 	(void)mosq;
 	if (strcmp(m->topic, p->topic_ack) != 0)
 		return;
-	if (vt_ack_decode(p->ack_key, m->topic, m->payload, (size_t)(m->payloadlen > 0 ? m->payloadlen : 0),
-			  &seq) < 0) {
+	if (vt_ack_decode(p->ack_key, m->topic, m->payload, len, &seq) < 0) {
 		p->stats.acks_rejected++;
 		if (vt_ratelimit_ok(&p->ack_rl, now, VT_PUB_LOG_MS))
-			VT_WARN("ignoring an acknowledgment on %s that does not verify (%llu so far): not from our aggregator, or aggregator_key is wrong",
+			VT_WARN("ignoring an acknowledgment on %s that does not verify (%llu so far): not from our aggregator, aggregator_key is wrong, or an ack retained from before this device's key was replaced",
 				p->topic_ack, (unsigned long long)p->stats.acks_rejected);
 		return;
 	}

@@ -252,7 +252,8 @@ static int vt_spool_list(const char *dir, uint64_t **ids, size_t *n)
 		(*ids)[(*n)++] = id;
 	}
 	closedir(d);
-	qsort(*ids, *n, sizeof(**ids), vt_spool_cmp_id);
+	if (*n > 1)
+		qsort(*ids, *n, sizeof(**ids), vt_spool_cmp_id);
 	return 0;
 }
 

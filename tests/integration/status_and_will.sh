@@ -1,6 +1,7 @@
 # status_and_will.sh - the agent keeps a retained status on
 # vitrine/v1/<site>/<device>/status: "online" with counters and plugin
-# states while it runs; "offline" from the broker (the MQTT will) when the
+# states, spool depth, drops by reason and the last ack while it runs;
+# "offline" from the broker (the MQTT will) when the
 # agent is killed with SIGKILL; "offline" from the agent on a clean stop.
 . "$(dirname "$0")/lib.sh"
 
@@ -22,6 +23,9 @@ s=$(last_status)
 check status_online_retained grep -q '"state":"online"' <<<"$s"
 check status_lists_plugins grep -q '"plugins":{"footfall":"[a-z]*","tablet":"[a-z]*","rfid":"[a-z]*"}' <<<"$s"
 check status_has_counters grep -q '"readings":[0-9]*,"invalid":0' <<<"$s"
+check status_has_spool_depth grep -qE '"spool":\{"frames":[0-9]+,"readings":[0-9]+,"bytes":[0-9]+,"oldest_age_s":-?[0-9]+\}' <<<"$s"
+check status_has_drops_by_reason grep -q '"dropped":{"full":0,"too_old":0,"corrupt":0,"write_error":0,"seal":0}' <<<"$s"
+check status_has_last_ack grep -qE '"last_ack":\{"seq":[0-9]+,"age_s":-?[0-9]+\}' <<<"$s"
 
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
