@@ -9,6 +9,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "ack.h"
+#include "be.h"
 #include "err.h"
 #include "frame.h"
 
@@ -64,8 +65,7 @@ void vt_ack_encode(const uint8_t key[VT_KEY_LEN], const char *topic, uint64_t se
 	out[0] = 'V';
 	out[1] = 'A';
 	out[2] = 1;
-	for (int i = 0; i < 8; i++)
-		out[3 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	vt_put_be64(out + 3, seq);
 	vt_ack_mac(key, topic, out, out + VT_ACK_SIGNED);
 }
 
@@ -73,15 +73,12 @@ int vt_ack_decode(const uint8_t key[VT_KEY_LEN], const char *topic, const uint8_
 		  size_t len, uint64_t *seq)
 {
 	uint8_t mac[VT_ACK_MAC_LEN];
-	uint64_t v = 0;
 
 	if (len != VT_ACK_LEN || msg[0] != 'V' || msg[1] != 'A' || msg[2] != 1)
 		return -VT_EDECODE;
 	vt_ack_mac(key, topic, msg, mac);
 	if (mbedtls_ct_memcmp(mac, msg + VT_ACK_SIGNED, VT_ACK_MAC_LEN) != 0)
 		return -VT_EAUTH;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | msg[3 + i];
-	*seq = v;
+	*seq = vt_get_be64(msg + 3);
 	return 0;
 }

@@ -52,6 +52,19 @@ static int vt_agent_key_path(char *buf, size_t len, const char *dir, const char 
 	return snprintf(buf, len, "%s/%s", dir, name) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
+/* Frames sealed with the old device key would never be accepted after
+ * --keygen --force: refuse while the spool holds any. */
+static int vt_agent_spool_busy(const struct vt_agent_config *cfg)
+{
+	struct vt_spool_stats st;
+
+	if (vt_spool_inspect(cfg->spool_dir, &st, NULL, NULL) < 0 || st.frames == 0)
+		return 0;
+	VT_ERROR("%s holds %llu frames (%llu readings) sealed with the current key and not yet acknowledged: let the agent deliver them first, or delete that directory to discard them, then run --keygen --force again",
+		 cfg->spool_dir, (unsigned long long)st.frames, (unsigned long long)st.readings);
+	return -EBUSY;
+}
+
 /* A new device key starts its sequence numbers at the provisioning time
  * (seconds << 20), never lower than where they are: a device whose state
  * was wiped and that is enrolled again under the same id can then never
@@ -59,9 +72,16 @@ static int vt_agent_key_path(char *buf, size_t len, const char *dir, const char 
  * a duplicate (and acknowledge) instead of storing it. */
 static int vt_agent_seq_start(const char *state_dir)
 {
-	uint64_t now_s = (uint64_t)(vt_os_now_ms() / 1000), current;
-	int rc = vt_state_load(state_dir, "seq", &current);
+	int64_t now = vt_os_now_ms();
+	uint64_t now_s = (uint64_t)(now / 1000), current;
+	int rc;
 
+	if (now < VT_OS_CLOCK_SET_MS) {
+		VT_ERROR("the clock is not set (it says %lld s since 1970): set it (NTP) before --keygen, whose sequence numbers start from it",
+			 (long long)(now / 1000));
+		return -ERANGE;
+	}
+	rc = vt_state_load(state_dir, "seq", &current);
 	if (rc < 0)
 		return rc;
 	if (current >= now_s << 20)
@@ -79,6 +99,8 @@ int vt_agent_keygen(const struct vt_agent_config *cfg, int force)
 	if (vt_agent_key_path(dev_path, sizeof(dev_path), cfg->state_dir, VT_AGENT_DEVICE_KEY) ||
 	    vt_agent_key_path(ps_path, sizeof(ps_path), cfg->state_dir, VT_AGENT_PSEUDONYM_KEY))
 		return -ENAMETOOLONG;
+	if (force && vt_agent_spool_busy(cfg) < 0)
+		return -EBUSY;
 	if (!force && stat(dev_path, &st) == 0) {
 		VT_ERROR("%s exists: refusing to replace the device key (the aggregator knows the old one); use --force to replace it",
 			 dev_path);

@@ -179,8 +179,6 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 		return rc;
 	chain.prev_seq = vt_spool_last_seq(p->conf.spool);
 	chain.floor_seq = vt_spool_floor(p->conf.spool, seq);
-	if (chain.floor_seq > p->floor_sealed)
-		p->floor_sealed = chain.floor_seq;
 	rc = vt_batch_pack(p->batch, &chain, p->packed, p->packed_cap, &packed_len);
 	if (rc < 0)
 		return rc;
@@ -196,10 +194,12 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 	p->stats.readings_sealed += readings;
 	p->stats.bytes_sealed += frame_len;
 	/* A frame the spool cannot store is counted there and logged. */
-	if (vt_spool_append(p->conf.spool, seq, readings, vt_os_now_ms(), p->frame, frame_len,
-			    vt_os_mono_ms()) < 0 &&
-	    vt_spool_last_seq(p->conf.spool) != seq)
+	vt_spool_append(p->conf.spool, seq, readings, vt_os_now_ms(), p->frame, frame_len,
+			vt_os_mono_ms());
+	if (vt_spool_last_seq(p->conf.spool) != seq)
 		p->stats.readings_spool_dropped += readings;
+	else if (chain.floor_seq > p->floor_sealed)
+		p->floor_sealed = chain.floor_seq;	/* the aggregator will hear of it */
 	return 0;
 }
 

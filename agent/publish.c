@@ -180,6 +180,16 @@ static void vt_pub_on_message(struct mosquitto *mosq, void *obj,
 				p->topic_ack, (unsigned long long)p->stats.acks_rejected);
 		return;
 	}
+	if (seq > p->max_published_seq && seq > vt_spool_last_seq(p->spool)) {
+		/* Authentic but about frames never sealed here (a restored or
+		 * copied state_dir?): never let it retire what was not sent. */
+		if (vt_ratelimit_ok(&p->ack_rl, now, VT_PUB_LOG_MS))
+			VT_WARN("the aggregator acknowledges up to %llu, beyond the newest frame of this device (%llu): was state_dir restored from an older copy? Taking it as %llu",
+				(unsigned long long)seq,
+				(unsigned long long)vt_spool_last_seq(p->spool),
+				(unsigned long long)vt_spool_last_seq(p->spool));
+		seq = vt_spool_last_seq(p->spool);
+	}
 	p->stats.acks++;
 	if (!p->stats.last_ack_mono_ms)
 		VT_INFO("aggregator acknowledges frames up to %llu", (unsigned long long)seq);

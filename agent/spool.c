@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "crc32c.h"
 #include "err.h"
 #include "log.h"
@@ -97,24 +98,6 @@ const char *vt_spool_drop_name(enum vt_spool_drop why)
 
 /* ---- record encoding --------------------------------------------------------------- */
 
-static void vt_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t vt_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t vt_get64(const uint8_t *p)
-{
-	return (uint64_t)vt_get32(p) << 32 | vt_get32(p + 4);
-}
-
 /* The CRC of a record: its length field, then the body. */
 static uint32_t vt_spool_crc(const uint8_t *len_field, const uint8_t *body, size_t body_len)
 {
@@ -126,14 +109,12 @@ static void vt_spool_encode_head(uint8_t head[VT_SPOOL_REC_MIN], uint64_t seq, i
 {
 	uint32_t crc;
 
-	vt_be32(head, (uint32_t)(VT_SPOOL_META + len));
-	vt_be32(head + 8, (uint32_t)(seq >> 32));
-	vt_be32(head + 12, (uint32_t)seq);
-	vt_be32(head + 16, (uint32_t)((uint64_t)wall_ms >> 32));
-	vt_be32(head + 20, (uint32_t)wall_ms);
-	vt_be32(head + 24, readings);
+	vt_put_be32(head, (uint32_t)(VT_SPOOL_META + len));
+	vt_put_be64(head + 8, seq);
+	vt_put_be64(head + 16, (uint64_t)wall_ms);
+	vt_put_be32(head + 24, readings);
 	crc = vt_crc32c(vt_crc32c(vt_crc32c(0, head, 4), head + 8, VT_SPOOL_META), frame, len);
-	vt_be32(head + 4, crc);
+	vt_put_be32(head + 4, crc);
 }
 
 /* Is there a valid record at off (after seq `after`)? Fills idx. */
@@ -145,16 +126,16 @@ static int vt_spool_rec_at(const uint8_t *data, size_t size, size_t off, uint64_
 
 	if (size - off < VT_SPOOL_REC_MIN)
 		return 0;
-	len = vt_get32(p);
+	len = vt_get_be32(p);
 	if (len < VT_SPOOL_META || len > VT_SPOOL_BODY_MAX || len > size - off - VT_SPOOL_HEADER)
 		return 0;
-	idx->seq = vt_get64(p + 8);
+	idx->seq = vt_get_be64(p + 8);
 	if (idx->seq <= after)
 		return 0;
-	if (vt_spool_crc(p, p + VT_SPOOL_HEADER, len) != vt_get32(p + 4))
+	if (vt_spool_crc(p, p + VT_SPOOL_HEADER, len) != vt_get_be32(p + 4))
 		return 0;
-	idx->wall_ms = (int64_t)vt_get64(p + 16);
-	idx->readings = vt_get32(p + 24);
+	idx->wall_ms = (int64_t)vt_get_be64(p + 16);
+	idx->readings = vt_get_be32(p + 24);
 	idx->off = (uint32_t)off;
 	idx->len = len - VT_SPOOL_META;
 	idx->dead = 0;
@@ -286,20 +267,23 @@ static uint64_t vt_spool_load_acked(const char *dir)
 static void vt_spool_save_acked(struct vt_spool *s, int64_t mono_ms)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], text[32];
-	int fd, n;
+	int fd, n, ok;
 
 	if (snprintf(path, sizeof(path), "%s/" VT_SPOOL_ACKED_FILE, s->dir) >= (int)sizeof(path) ||
 	    snprintf(tmp, sizeof(tmp), "%s/" VT_SPOOL_ACKED_FILE ".tmp", s->dir) >= (int)sizeof(tmp))
 		return;
 	n = snprintf(text, sizeof(text), "%" PRIu64 "\n", s->st.acked_seq);
+	s->acked_saved_ms = mono_ms;	/* on failure too: retry in a second */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
-		if (fd >= 0)
-			unlink(tmp);
-		return;	/* a later ack tries again */
+	if (fd < 0)
+		return;
+	ok = write(fd, text, (size_t)n) == n;
+	ok &= close(fd) == 0;
+	if (!ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return;
 	}
 	s->acked_saved = s->st.acked_seq;
-	s->acked_saved_ms = mono_ms;
 }
 
 /* ---- open and close ---------------------------------------------------------------- */
@@ -470,6 +454,9 @@ int vt_spool_open(struct vt_spool **out, const struct vt_spool_conf *conf)
 		vt_spool_size_segments(s);
 		s->acked_saved = vt_spool_load_acked(s->dir);
 		vt_spool_ack(s, s->acked_saved);
+		/* Acknowledged frames were sealed here, even if none is left. */
+		if (s->acked_saved > s->last_seq)
+			s->last_seq = s->acked_saved;
 		s->st.retired_frames = s->st.retired_readings = 0;
 	}
 	if (rc < 0)
@@ -591,10 +578,14 @@ uint64_t vt_spool_ack(struct vt_spool *s, uint64_t seq)
 
 void vt_spool_expire(struct vt_spool *s, int64_t wall_ms)
 {
+	if (wall_ms < VT_OS_CLOCK_SET_MS)
+		return;
 	while (s->conf.max_age_ms && s->nseg > 0) {
 		struct vt_spool_seg *g = &s->segs[0];
+		int64_t newest = g->n ? g->recs[g->n - 1].wall_ms : wall_ms;
 
-		if (g->n == 0 || wall_ms - g->recs[g->n - 1].wall_ms <= (int64_t)s->conf.max_age_ms)
+		/* A segment written before the clock was set has no known age. */
+		if (newest < VT_OS_CLOCK_SET_MS || wall_ms - newest <= (int64_t)s->conf.max_age_ms)
 			break;
 		vt_spool_drop_first(s, VT_SPOOL_DROP_AGE);
 	}
@@ -737,8 +728,10 @@ int vt_spool_append(struct vt_spool *s, uint64_t seq, uint32_t readings, int64_t
 	}
 	vt_spool_make_room(s, total);
 	rc = vt_spool_write(s, seq, readings, wall_ms, frame, len);
-	while ((rc == -ENOSPC || rc == -EDQUOT) && s->nseg > 0) {
-		/* The disk is full before our bound: give up the oldest. */
+	/* The disk is full before our bound: give up the oldest segments, at
+	 * most those we had (the disk may be full of something else). */
+	for (size_t tries = s->nseg; (rc == -ENOSPC || rc == -EDQUOT) && tries > 0 &&
+				      s->nseg > 0 && s->segs[0].n > 0; tries--) {
 		vt_spool_drop_first(s, VT_SPOOL_DROP_FULL);
 		rc = vt_spool_write(s, seq, readings, wall_ms, frame, len);
 	}
@@ -813,12 +806,28 @@ static void vt_spool_kill(struct vt_spool *s, struct vt_spool_idx *r, const char
 	VT_SPOOL_ERR(s, "spool: frame %llu unreadable (%s); dropped", (unsigned long long)r->seq, why);
 }
 
+/* Room in the read buffer for a record of total bytes. */
+static int vt_spool_buf(struct vt_spool *s, size_t total)
+{
+	uint8_t *b;
+
+	if (total <= s->bufcap)
+		return 0;
+	b = realloc(s->buf, total);
+	if (!b)
+		return -ENOMEM;
+	s->buf = b;
+	s->bufcap = total;
+	return 0;
+}
+
 int vt_spool_peek(struct vt_spool *s, struct vt_spool_rec *rec)
 {
 	for (;;) {
 		struct vt_spool_idx *r, check;
 		size_t total;
-		int fd;
+		ssize_t n;
+		int fd, rc;
 
 		while (s->cur_seg < s->nseg && s->cur_rec >= vt_spool_sendable(s, s->cur_seg)) {
 			if (s->cur_seg + 1 >= s->nseg)
@@ -833,12 +842,25 @@ int vt_spool_peek(struct vt_spool *s, struct vt_spool_rec *rec)
 			continue;
 		}
 		total = VT_SPOOL_REC_MIN + r->len;
-		fd = vt_spool_read_fd(s, s->cur_seg);
-		if (total > s->bufcap || fd < 0 ||
-		    pread(fd, s->buf, total, r->off) != (ssize_t)total ||
-		    !vt_spool_rec_at(s->buf, total, 0, r->seq - 1, &check) || check.seq != r->seq) {
-			vt_spool_kill(s, r, total > s->bufcap ? "larger than max frame" :
-					    fd < 0 ? strerror(errno) : "read back damaged");
+		rc = vt_spool_buf(s, total);
+		fd = rc < 0 ? -1 : vt_spool_read_fd(s, s->cur_seg);
+		if (fd < 0) {
+			/* Out of memory or descriptors: the frame waits, we retry. */
+			rc = rc < 0 ? rc : -errno;
+			VT_SPOOL_ERR(s, "spool: cannot read frame %llu back: %s; will retry",
+				     (unsigned long long)r->seq, vt_strerror(rc));
+			return rc;
+		}
+		n = pread(fd, s->buf, total, r->off);
+		if (n < 0 && errno != EIO) {
+			rc = -errno;
+			VT_SPOOL_ERR(s, "spool: cannot read frame %llu back: %s; will retry",
+				     (unsigned long long)r->seq, strerror(errno));
+			return rc;
+		}
+		if (n != (ssize_t)total || !vt_spool_rec_at(s->buf, total, 0, r->seq - 1, &check) ||
+		    check.seq != r->seq) {
+			vt_spool_kill(s, r, n < 0 ? "I/O error" : "damaged on disk");
 			s->cur_rec++;
 			continue;
 		}
@@ -870,8 +892,8 @@ uint64_t vt_spool_outstanding(const struct vt_spool *s)
 		const struct vt_spool_seg *g = &s->segs[i];
 		size_t end = i == s->cur_seg ? s->cur_rec : g->n;
 
-		if (end > g->done)
-			n += end - g->done;
+		for (size_t r = g->done; r < end && r < g->n; r++)
+			n += !g->recs[r].dead;
 	}
 	return n;
 }
@@ -933,6 +955,10 @@ int vt_spool_inspect(const char *dir, struct vt_spool_stats *stats,
 
 		vt_spool_path(path, sizeof(path), dir, ids[i]);
 		rc = vt_os_read_file(path, (size_t)VT_SPOOL_BODY_MAX * 8, &data, &size);
+		if (rc == -ENOENT) {	/* retired by the running agent meanwhile */
+			rc = 0;
+			continue;
+		}
 		if (rc < 0)
 			break;
 		rc = vt_spool_scan_image((const uint8_t *)data, size, &sc, vt_spool_visit_rec, &v);

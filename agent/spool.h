@@ -105,8 +105,9 @@ uint64_t vt_spool_last_seq(const struct vt_spool *s);
 uint64_t vt_spool_floor(const struct vt_spool *s, uint64_t next_seq);
 
 /* The next durable frame not yet handed to the publisher, read from disk.
- * Returns 1 (rec filled), 0 (none), or a negative code (read error: the
- * record is skipped and counted as corrupt). */
+ * Returns 1 (rec filled), 0 (none), or a negative code when it cannot be
+ * read now (memory, descriptors): it stays, try again later. A frame that
+ * reads back damaged is skipped and counted as corrupt. */
 int vt_spool_peek(struct vt_spool *s, struct vt_spool_rec *rec);
 /* The peeked frame was handed to the publisher. */
 void vt_spool_advance(struct vt_spool *s);

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A wall clock before this (2025-01-01) has not been set: a Raspberry Pi
+ * has no real-time clock and boots offline at 1970 or its last shutdown. */
+#define VT_OS_CLOCK_SET_MS 1735689600000LL
+
 /* UTC wall clock and monotonic clock, in milliseconds. */
 int64_t vt_os_now_ms(void);
 int64_t vt_os_mono_ms(void);

@@ -58,12 +58,13 @@ static const struct vt_spool_conf fuzz_conf = {
 #ifndef FUZZ_SPOOL_GENERATE
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Remove what the spool left (its segments) so each run starts empty. */
+/* Remove what the spool left (segments, saved ack) so each run starts
+ * empty and a crash reproduces from its input alone. */
 static void fuzz_clean(const char *dir)
 {
-	char cmd[128];
+	char cmd[160];
 
-	snprintf(cmd, sizeof(cmd), "rm -f %s/*.vts", dir);
+	snprintf(cmd, sizeof(cmd), "rm -f %s/*.vts %s/acked %s/acked.tmp", dir, dir, dir);
 	if (system(cmd) != 0)
 		abort();
 }

@@ -2,7 +2,7 @@
  * spool_test.c - the on-disk spool: frames survive a reopen, only durable
  * frames are handed out, acknowledgments retire them, a torn tail is cut
  * and a damaged record skipped with a count, the byte and age bounds drop
- * the oldest with a count, and a full disk does not stop appends.
+ * the oldest with a count (a full file system: tests/fault/disk_full.sh).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +15,11 @@
 #include "crc32c.h"
 #include "err.h"
 #include "spool.h"
+#include "vt_os.h"
 #include "vt_test.h"
 
 static char dir[300];
+static int64_t T0 = VT_OS_CLOCK_SET_MS;	/* wall time of "seq 0" */
 
 static struct vt_spool_conf conf_in(const char *name)
 {
@@ -47,7 +49,8 @@ static int append(struct vt_spool *s, uint64_t seq, size_t len)
 	uint8_t buf[4096];
 
 	frame_for(seq, buf, len);
-	return vt_spool_append(s, seq, (uint32_t)seq % 7 + 1, 1000 * (int64_t)seq, buf, len, 0);
+	return vt_spool_append(s, seq, (uint32_t)seq % 7 + 1, T0 + 1000 * (int64_t)seq, buf, len,
+			       0);
 }
 
 /* Peek and advance through everything durable; check each frame's bytes. */
@@ -121,10 +124,11 @@ VT_TEST(frames_survive_reopen_in_order_and_ack_retires_them)
 	CHECK_EQ_INT(vt_spool_ack(s, 1021), 21);
 	CHECK_EQ_INT(vt_spool_stats(s)->frames, 0);
 	vt_spool_close(s);
-	/* Everything acknowledged: no segment is left on disk. */
+	/* Everything acknowledged: no segment is left on disk, and the saved
+	 * ack still says where the sequence got to (the next frame's prev). */
 	CHECK_EQ_INT(vt_spool_open(&s, &c), 0);
 	CHECK_EQ_INT(vt_spool_stats(s)->frames, 0);
-	CHECK_EQ_INT(vt_spool_last_seq(s), 0);
+	CHECK_EQ_INT(vt_spool_last_seq(s), 1021);
 	vt_spool_close(s);
 }
 
@@ -249,16 +253,29 @@ VT_TEST(age_bound_drops_old_frames_with_a_count)
 	c.max_bytes = 64 * 1024;	/* 4 KiB segments */
 	c.max_age_ms = 50000;
 	CHECK_EQ_INT(vt_spool_open(&s, &c), 0);
-	for (uint64_t q = 1; q <= 100; q++)	/* wall time = 1000 * seq */
+	for (uint64_t q = 1; q <= 100; q++)	/* wall time = T0 + 1000 * seq */
 		CHECK_EQ_INT(append(s, q, 500), 0);
-	vt_spool_expire(s, 100000);
+	vt_spool_expire(s, 1000000);	/* the clock is not set: no age known */
+	CHECK_EQ_INT(vt_spool_stats(s)->frames, 100);
+	vt_spool_expire(s, T0 + 100000);
 	CHECK(vt_spool_stats(s)->dropped_frames[VT_SPOOL_DROP_AGE] > 0);
 	CHECK(vt_spool_floor(s, 101) >= 40);
 	CHECK(vt_spool_floor(s, 101) <= 50);
-	vt_spool_expire(s, 1000000);
+	vt_spool_expire(s, T0 + 1000000);
 	CHECK_EQ_INT(vt_spool_stats(s)->frames, 0);
 	CHECK_EQ_INT(vt_spool_stats(s)->dropped_frames[VT_SPOOL_DROP_AGE], 100);
 	CHECK_EQ_INT(append(s, 101, 500), 0);	/* and it goes on */
+	vt_spool_close(s);
+
+	/* Frames stamped before the clock was set are never aged out. */
+	c = conf_in("age_unset");
+	c.max_age_ms = 1000;
+	CHECK_EQ_INT(vt_spool_open(&s, &c), 0);
+	T0 = 5000;
+	CHECK_EQ_INT(append(s, 1, 500), 0);
+	T0 = VT_OS_CLOCK_SET_MS;
+	vt_spool_expire(s, T0 + 86400000);
+	CHECK_EQ_INT(vt_spool_stats(s)->frames, 1);
 	vt_spool_close(s);
 }
 
