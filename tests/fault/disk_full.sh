@@ -1,9 +1,11 @@
 # disk_full.sh - fault 5: the spool's file system fills up while the broker
 # is away. The spool sits on a 256 KiB tmpfs (as root, where mounting is
 # possible); elsewhere the test says so and uses a 64 KiB spool bound, the
-# same code path (drop the oldest segment). The agent keeps running, drops
-# the oldest frames with a count, recovers when space returns, and every
-# accepted reading is either stored or counted as dropped.
+# same code path (drop the oldest segment). First the disk is full of
+# other files (new frames are counted as write errors), then the spool
+# fills it itself (the oldest frames are dropped with a count). The agent
+# keeps running, recovers when space returns, and every accepted reading is
+# either stored or counted as dropped.
 . "$(dirname "$0")/../integration/lib.sh"
 
 PORT=$(free_port)
@@ -23,10 +25,24 @@ for p in footfall tablet rfid; do
 	printf 'plugin %s\n%s.seed 19\n%s.speed 3000\n%s.start 2026-11-25T10:00:00Z\n' "$p" "$p" "$p" "$p"
 done >>"$T/agent.conf"
 
+# First the file system is full of something else: the spool holds
+# nothing it could give up, so new frames are counted as write errors; the
+# agent keeps running and spools again once the space is back.
+[ "$MOUNTED" = 1 ] && dd if=/dev/zero of="$T/spool/filler" bs=4k 2>/dev/null
 # No broker: everything goes to the spool until it is full.
 "$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" 2>"$T/agent.log" &
 AGENT_PID=$!
 PIDS+=("$AGENT_PID")
+if [ "$MOUNTED" = 1 ]; then
+	wait_for 100 'grep -q "cannot store frame" "$T/agent.log"'
+	check full_of_other_files_counted grep -q 'cannot store frame' "$T/agent.log"
+	check agent_runs_on_a_disk_full_of_other_files kill -0 "$AGENT_PID"
+	rm -f "$T/spool/filler"
+	wait_for 100 '[ "$(spool_frames)" -gt 0 ]'
+	check spools_again_when_space_returns [ "$(spool_frames)" -gt 0 ]
+else
+	echo "SKIP full_of_other_files_counted: no tmpfs to fill"
+fi
 wait_for 600 'grep -q "spool full: dropped the oldest" "$T/agent.log"'
 check oldest_dropped_with_a_count grep -q 'spool full: dropped the oldest' "$T/agent.log"
 sleep 2
