@@ -15,9 +15,7 @@ cat >>"$T/agent.conf" <<CONF
 spool_sync_ms 100
 ack_timeout_s 3
 CONF
-for p in footfall tablet rfid; do
-	printf 'plugin %s\n%s.seed 7\n%s.speed 900\n%s.start 2026-11-25T10:00:00Z\n' "$p" "$p" "$p" "$p"
-done >>"$T/agent.conf"
+sim_stream 7 900 >>"$T/agent.conf"
 start_aggregator
 
 : >"$T/durable.txt"

@@ -11,13 +11,9 @@ BROKER_PERSIST=1
 start_broker "$PORT"
 setup_keys
 echo "ack_timeout_s 2" >>"$T/agent.conf"
-for p in footfall tablet rfid; do
-	printf 'plugin %s\n%s.seed 17\n%s.speed 300\n%s.start 2026-11-25T10:00:00Z\n' "$p" "$p" "$p" "$p"
-done >>"$T/agent.conf"
+sim_stream 17 300 >>"$T/agent.conf"
 start_aggregator
-"$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" 2>"$T/agent.log" &
-AGENT_PID=$!
-PIDS+=("$AGENT_PID")
+start_stream_agent
 wait_for 100 '[ "$(db_count)" -gt 0 ]'
 for i in $(seq 1 "$ROUNDS"); do
 	sleep "1.$((RANDOM % 10))"
@@ -27,14 +23,8 @@ for i in $(seq 1 "$ROUNDS"); do
 	start_aggregator
 done
 sleep 2
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID" 2>/dev/null
-drain_agent 120
-check drained [ "$(spool_frames)" = 0 ]
-tap=$(wc -l <"$T/tap.csv")
-wait_for 50 '[ "$(db_count)" = "$tap" ]'
-check every_accepted_reading_stored [ "$(db_count)" = "$tap" ]
-check each_reading_stored_once [ "$(dup_rows)" = 0 ]
+stop_and_drain
+check_all_stored
 check frames_complete [ "$(db_count)" = "$(frame_readings)" ]
-counts aggregator_sigkill "$tap" "$(db_count)" "$(dropped_readings "$T/agent.log" "$T/drain.log")" \
+counts aggregator_sigkill "$TAP" "$(db_count)" "$(dropped_readings "$T/agent.log" "$T/drain.log")" \
 	"$ROUNDS aggregator kills"

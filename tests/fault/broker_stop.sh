@@ -11,13 +11,9 @@ BROKER_PERSIST=1
 start_broker "$PORT"
 setup_keys
 echo "ack_timeout_s 5" >>"$T/agent.conf"
-for p in footfall tablet rfid; do
-	printf 'plugin %s\n%s.seed 11\n%s.speed 120\n%s.start 2026-11-25T10:00:00Z\n' "$p" "$p" "$p" "$p"
-done >>"$T/agent.conf"
+sim_stream 11 120 >>"$T/agent.conf"
 start_aggregator
-"$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" 2>"$T/agent.log" &
-AGENT_PID=$!
-PIDS+=("$AGENT_PID")
+start_stream_agent
 wait_for 100 '[ "$(db_count)" -gt 0 ]'
 check flowing_before_outage [ "$(db_count)" -gt 0 ]
 
@@ -37,15 +33,9 @@ ta=$(date +%s.%N)
 wait_for 3000 '[ "$(acked_seq)" -ge "$backlog_last" ]'
 t2=$(date +%s.%N)
 check backlog_acknowledged [ "$(acked_seq)" -ge "$backlog_last" ]
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID" 2>/dev/null
-drain_agent 120
-tap=$(wc -l <"$T/tap.csv")
-wait_for 50 '[ "$(db_count)" = "$tap" ]'
-check every_accepted_reading_stored [ "$(db_count)" = "$tap" ]
-check each_reading_stored_once [ "$(dup_rows)" = 0 ]
-db_lines_by_seq >"$T/stored.csv"
-check stored_in_the_order_accepted cmp -s "$T/tap.csv" "$T/stored.csv"
+stop_and_drain
+check_all_stored
+check_stored_in_order
 check outage_logged_once [ "$(grep -c 'broker .* lost (' "$T/agent.log")" = 1 ]
-counts broker_stop "$tap" "$(db_count)" "$(dropped_readings "$T/agent.log" "$T/drain.log")" \
+counts broker_stop "$TAP" "$(db_count)" "$(dropped_readings "$T/agent.log" "$T/drain.log")" \
 	"outage ${OUTAGE} s, backlog $backlog frames; agent back $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s after the broker (back-off), aggregator $(awk "BEGIN { printf \"%.1f\", $ta - $t0 }") s, backlog acknowledged $(awk "BEGIN { printf \"%.1f\", $t2 - $t1 }") s later"

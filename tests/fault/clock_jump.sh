@@ -16,16 +16,12 @@ PORT=$(free_port)
 start_broker "$PORT"
 setup_keys
 echo "ack_timeout_s 3" >>"$T/agent.conf"
-for p in footfall tablet rfid; do
-	printf 'plugin %s\n%s.seed 29\n%s.speed 300\n%s.start 2026-11-25T10:00:00Z\n' "$p" "$p" "$p" "$p"
-done >>"$T/agent.conf"
+sim_stream 29 300 >>"$T/agent.conf"
 start_aggregator
 echo "+0" >"$T/clock"
 LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1 \
 FAKETIME_DONT_FAKE_MONOTONIC=1 \
-	"$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" 2>"$T/agent.log" &
-AGENT_PID=$!
-PIDS+=("$AGENT_PID")
+	start_stream_agent
 wait_for 100 '[ "$(db_count)" -gt 0 ]'
 sleep 2
 frames_before=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from frames")
@@ -41,18 +37,12 @@ sleep 4
 frames_fwd=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from frames")
 check delivered_after_jump_forward [ "$frames_fwd" -gt "$frames_back" ]
 check acked_after_jump_forward [ "$(acked_seq)" -gt "$acked_back" ]
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID" 2>/dev/null
+stop_and_drain
 # The agent's own log lines carry its (moved) clock.
 fake_day=$(LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$T/clock FAKETIME_NO_CACHE=1 date -u +%Y-%m-%d)
 check agent_saw_the_jump grep -q "^$fake_day.*stopped:" "$T/agent.log"
-drain_agent 120
-tap=$(wc -l <"$T/tap.csv")
-wait_for 50 '[ "$(db_count)" = "$tap" ]'
-check every_accepted_reading_stored [ "$(db_count)" = "$tap" ]
-check each_reading_stored_once [ "$(dup_rows)" = 0 ]
-db_lines_by_seq >"$T/stored.csv"
-check stored_in_the_order_accepted cmp -s "$T/tap.csv" "$T/stored.csv"
+check_all_stored
+check_stored_in_order
 check nothing_dropped [ "$(dropped_readings "$T/agent.log" "$T/drain.log")" = 0 ]
-counts clock_jump "$tap" "$(db_count)" "$(dropped_readings "$T/agent.log" "$T/drain.log")" \
+counts clock_jump "$TAP" "$(db_count)" "$(dropped_readings "$T/agent.log" "$T/drain.log")" \
 	"clock -1 day, then +3 days"

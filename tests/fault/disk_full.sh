@@ -21,18 +21,14 @@ else
 	printf 'spool_dir %s\nspool_max_bytes 65536\n' "$T/spool" >>"$T/agent.conf"
 fi
 echo "ack_timeout_s 2" >>"$T/agent.conf"
-for p in footfall tablet rfid; do
-	printf 'plugin %s\n%s.seed 19\n%s.speed 3000\n%s.start 2026-11-25T10:00:00Z\n' "$p" "$p" "$p" "$p"
-done >>"$T/agent.conf"
+sim_stream 19 3000 >>"$T/agent.conf"
 
 # First the file system is full of something else: the spool holds
 # nothing it could give up, so new frames are counted as write errors; the
 # agent keeps running and spools again once the space is back.
 [ "$MOUNTED" = 1 ] && dd if=/dev/zero of="$T/spool/filler" bs=4k 2>/dev/null
 # No broker: everything goes to the spool until it is full.
-"$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" 2>"$T/agent.log" &
-AGENT_PID=$!
-PIDS+=("$AGENT_PID")
+start_stream_agent
 if [ "$MOUNTED" = 1 ]; then
 	wait_for 100 'grep -q "cannot store frame" "$T/agent.log"'
 	check full_of_other_files_counted grep -q 'cannot store frame' "$T/agent.log"
@@ -57,10 +53,7 @@ start_aggregator
 wait_for 300 '[ "$(db_count)" -gt 0 ]'
 check delivers_after_recovery [ "$(db_count)" -gt 0 ]
 sleep 3
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID" 2>/dev/null
-drain_agent 120
-check drained [ "$(spool_frames)" = 0 ]
+stop_and_drain
 tap=$(wc -l <"$T/tap.csv")
 dropped=$(dropped_readings "$T/agent.log" "$T/drain.log")
 check some_readings_dropped [ "$dropped" -gt 0 ]

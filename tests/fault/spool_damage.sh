@@ -9,10 +9,7 @@ PORT=$(free_port)
 setup_keys
 # Small segments (1/16 of the bound), so the damage spreads over several.
 printf 'spool_max_bytes 1048576\n' >>"$T/agent.conf"
-for p in footfall tablet rfid; do
-	printf 'plugin %s\n%s.seed 23\n%s.speed 0\n%s.start 2026-11-25T10:00:00Z\n%s.limit 20000\n' \
-		"$p" "$p" "$p" "$p" "$p"
-done >>"$T/agent.conf"
+sim_plugins 20000 23 >>"$T/agent.conf"
 # No broker: everything stays in the spool.
 timeout 60 "$AGENT" -c "$T/agent.conf" 2>"$T/agent.log" &
 AGENT_PID=$!

@@ -199,3 +199,45 @@ acked_seq() {
 last_spooled_seq() {
 	"$AGENT" -c "$T/agent.conf" --spool --records 2>/dev/null | grep -v '^#' | tail -n 1 | cut -d' ' -f1
 }
+
+# sim_stream SEED SPEED: the three simulated plugins without a limit (a
+# steady stream for the fault tests), from 10:00 UTC.
+sim_stream() {
+	for p in footfall tablet rfid; do
+		printf 'plugin %s\n%s.seed %s\n%s.speed %s\n%s.start 2026-11-25T10:00:00Z\n' \
+			"$p" "$p" "$1" "$p" "$2" "$p"
+	done
+}
+
+# start_stream_agent [PREFIX...]: the agent in the background, writing every
+# reading it accepts to $T/tap.csv (PREFIX, e.g. "env VAR=...", runs it).
+# Sets AGENT_PID.
+start_stream_agent() {
+	"$@" "$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" 2>"$T/agent.log" &
+	AGENT_PID=$!
+	PIDS+=("$AGENT_PID")
+}
+
+# stop_and_drain: SIGTERM the agent, then deliver what its spool still holds.
+stop_and_drain() {
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null
+	drain_agent 120
+	check drained [ "$(spool_frames)" = 0 ]
+}
+
+# check_all_stored: every reading the agent accepted is stored, once. Sets
+# TAP (the number accepted).
+check_all_stored() {
+	TAP=$(wc -l <"$T/tap.csv")
+	wait_for 50 '[ "$(db_count)" = "$TAP" ]'
+	check every_accepted_reading_stored [ "$(db_count)" = "$TAP" ]
+	check each_reading_stored_once [ "$(dup_rows)" = 0 ]
+}
+
+# check_stored_in_order: read back by (seq, idx), the database says what
+# the agent accepted, line for line.
+check_stored_in_order() {
+	db_lines_by_seq >"$T/stored.csv"
+	check stored_in_the_order_accepted cmp -s "$T/tap.csv" "$T/stored.csv"
+}
