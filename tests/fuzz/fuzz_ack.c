@@ -14,6 +14,7 @@
 #include "ack.h"
 #include "err.h"
 
+#include "fuzz_file.h"
 #include "fuzz_keys.h"
 
 #define FUZZ_ACK_TOPIC "vitrine/v1/shop-17/pi-01/ack"
@@ -55,20 +56,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else /* FUZZ_ACK_GENERATE */
 
-static int gen_write(const char *dir, const char *name, const uint8_t *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		perror(path);
-		return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	uint8_t key[VT_KEY_LEN], ack[VT_ACK_LEN];
@@ -79,10 +66,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vt_ack_encode(key, FUZZ_ACK_TOPIC, 123456, ack);
-	bad |= gen_write(argv[1], "valid", ack, sizeof(ack));
-	bad |= gen_write(argv[1], "short", ack, sizeof(ack) - 1);
+	bad |= fuzz_write_file(argv[1], "valid", ack, sizeof(ack));
+	bad |= fuzz_write_file(argv[1], "short", ack, sizeof(ack) - 1);
 	ack[5] ^= 1;
-	bad |= gen_write(argv[1], "seq_altered", ack, sizeof(ack));
+	bad |= fuzz_write_file(argv[1], "seq_altered", ack, sizeof(ack));
 	return bad ? 1 : 0;
 }
 #endif

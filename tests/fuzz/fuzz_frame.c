@@ -22,6 +22,7 @@
 #include "frame.h"
 #include "keys.h"
 
+#include "fuzz_file.h"
 #include "fuzz_keys.h"
 
 struct fuzz_key_cache {
@@ -88,20 +89,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_FRAME_GENERATE
-static int gen_write(const char *dir, const char *name, const uint8_t *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		perror(path);
-		return -1;
-	}
-	return 0;
-}
-
 static int gen_frame(const char *device, int aead, int codec, uint64_t seq, const char *payload,
 		     uint8_t *out, size_t cap, size_t *len)
 {
@@ -135,26 +122,26 @@ int main(int argc, char **argv)
 	}
 	bad |= gen_frame("shop-17", 0, 1, 1, "\x28\xb5\x2f\xfd zstd-ish readings", frame,
 			 sizeof(frame), &len);
-	bad |= gen_write(argv[1], "chachapoly_zstd", frame, len);
-	bad |= gen_write(argv[1], "truncated_in_tag", frame, len - 5);
-	bad |= gen_write(argv[1], "truncated_in_header", frame, 30);
+	bad |= fuzz_write_file(argv[1], "chachapoly_zstd", frame, len);
+	bad |= fuzz_write_file(argv[1], "truncated_in_tag", frame, len - 5);
+	bad |= fuzz_write_file(argv[1], "truncated_in_header", frame, 30);
 	frame[len - 1] ^= 1;
-	bad |= gen_write(argv[1], "bad_tag", frame, len);
+	bad |= fuzz_write_file(argv[1], "bad_tag", frame, len);
 	bad |= gen_frame("shop-17", 1, 1, 2, "aes-gcm body", frame, sizeof(frame), &len);
-	bad |= gen_write(argv[1], "aesgcm_zstd", frame, len);
+	bad |= fuzz_write_file(argv[1], "aesgcm_zstd", frame, len);
 	bad |= gen_frame("a", 0, 0, 0xffffffffffffffffull, "", frame, sizeof(frame), &len);
-	bad |= gen_write(argv[1], "chachapoly_empty_codec_none", frame, len);
+	bad |= fuzz_write_file(argv[1], "chachapoly_empty_codec_none", frame, len);
 	bad |= gen_frame(long_id, 1, 0, 77, "64-byte device id", frame, sizeof(frame), &len);
-	bad |= gen_write(argv[1], "aesgcm_long_device_id", frame, len);
+	bad |= fuzz_write_file(argv[1], "aesgcm_long_device_id", frame, len);
 	/* A low-order ephemeral key (u = 0): derivation must fail cleanly. */
 	memset(frame + VT_FRAME_HEADER_LEN(strlen(long_id)) - VT_KEY_LEN, 0, VT_KEY_LEN);
-	bad |= gen_write(argv[1], "low_order_eph", frame, len);
+	bad |= fuzz_write_file(argv[1], "low_order_eph", frame, len);
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 151 + 7);
-	bad |= gen_write(argv[1], "garbage", junk, sizeof(junk));
+	bad |= fuzz_write_file(argv[1], "garbage", junk, sizeof(junk));
 	memcpy(junk, "VT\x01\x0f\x40", 5);
-	bad |= gen_write(argv[1], "bad_flags", junk, sizeof(junk));
-	bad |= gen_write(argv[1], "magic_only", (const uint8_t *)"VT", 2);
+	bad |= fuzz_write_file(argv[1], "bad_flags", junk, sizeof(junk));
+	bad |= fuzz_write_file(argv[1], "magic_only", (const uint8_t *)"VT", 2);
 	return bad ? 1 : 0;
 }
 #endif

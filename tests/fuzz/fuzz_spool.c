@@ -18,6 +18,8 @@
 #include "log.h"
 #include "spool.h"
 
+#include "fuzz_file.h"
+
 #define FUZZ_SEGMENT "0000000000000001.vts"
 
 static char fuzz_dir[64];
@@ -30,22 +32,6 @@ static const char *fuzz_spool_dir(void)
 			abort();
 	}
 	return fuzz_dir;
-}
-
-static int fuzz_write(const char *dir, const char *name, const uint8_t *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	if (fwrite(data, 1, len, f) != len) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f);
 }
 
 static const struct vt_spool_conf fuzz_conf = {
@@ -80,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	vt_log_level = -1;
 	c.dir = fuzz_spool_dir();
-	if (fuzz_write(c.dir, FUZZ_SEGMENT, data, size) < 0)
+	if (fuzz_write_file(c.dir, FUZZ_SEGMENT, data, size) < 0)
 		abort();
 	if (vt_spool_inspect(c.dir, &seen, NULL, NULL) < 0)
 		abort();
@@ -124,7 +110,7 @@ static int gen_copy(const char *from_dir, const char *to_dir, const char *name, 
 		len = cut;
 	if (flip >= 0 && (size_t)flip < len)
 		buf[flip] ^= 0x5a;
-	return fuzz_write(to_dir, name, buf, len);
+	return fuzz_write_file(to_dir, name, buf, len);
 }
 
 int main(int argc, char **argv)
