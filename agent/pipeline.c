@@ -193,13 +193,12 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 	p->stats.frames_sealed++;
 	p->stats.readings_sealed += readings;
 	p->stats.bytes_sealed += frame_len;
-	/* A frame the spool cannot store is counted there and logged. */
+	/* A frame the spool cannot store is counted there (write_error) and
+	 * logged; one it stored tells the aggregator its floor. */
 	vt_spool_append(p->conf.spool, seq, readings, vt_os_now_ms(), p->frame, frame_len,
 			vt_os_mono_ms());
-	if (vt_spool_last_seq(p->conf.spool) != seq)
-		p->stats.readings_spool_dropped += readings;
-	else if (chain.floor_seq > p->floor_sealed)
-		p->floor_sealed = chain.floor_seq;	/* the aggregator will hear of it */
+	if (vt_spool_last_seq(p->conf.spool) == seq && chain.floor_seq > p->floor_sealed)
+		p->floor_sealed = chain.floor_seq;
 	return 0;
 }
 

@@ -41,7 +41,6 @@ struct vt_pipeline_stats {
 	uint64_t bytes_sealed;
 	uint64_t seal_errors;
 	uint64_t readings_seal_dropped;	/* in batches that could not be sealed */
-	uint64_t readings_spool_dropped; /* in frames the spool could not store */
 };
 
 struct vt_pipeline;
