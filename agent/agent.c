@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ack.h"
 #include "agent.h"
@@ -35,6 +36,7 @@ struct vt_agent {
 	struct vt_agent_config *cfg;
 	const struct vt_agent_opts *opts;
 	struct vt_spool *spool;
+	struct vt_privacy *privacy;
 	struct vt_pipeline *pipeline;
 	struct vt_pub *pub;
 	uint8_t ack_key[VT_KEY_LEN];
@@ -91,13 +93,12 @@ static int vt_agent_seq_start(const char *state_dir)
 
 int vt_agent_keygen(const struct vt_agent_config *cfg, int force)
 {
-	char dev_path[PATH_MAX], ps_path[PATH_MAX], hex[2 * VT_KEY_LEN + 1];
-	uint8_t priv[VT_KEY_LEN], pub[VT_KEY_LEN], pseudo[VT_KEY_LEN];
+	char dev_path[PATH_MAX], hex[2 * VT_KEY_LEN + 1];
+	uint8_t priv[VT_KEY_LEN], pub[VT_KEY_LEN];
 	struct stat st;
 	int rc;
 
-	if (vt_agent_key_path(dev_path, sizeof(dev_path), cfg->state_dir, VT_AGENT_DEVICE_KEY) ||
-	    vt_agent_key_path(ps_path, sizeof(ps_path), cfg->state_dir, VT_AGENT_PSEUDONYM_KEY))
+	if (vt_agent_key_path(dev_path, sizeof(dev_path), cfg->state_dir, VT_AGENT_DEVICE_KEY))
 		return -ENAMETOOLONG;
 	if (force && vt_agent_spool_busy(cfg) < 0)
 		return -EBUSY;
@@ -111,15 +112,9 @@ int vt_agent_keygen(const struct vt_agent_config *cfg, int force)
 		rc = vt_keys_generate(priv, pub);
 	if (rc == 0)
 		rc = vt_keys_save(dev_path, priv, 1);
-	if (rc == 0 && (force || stat(ps_path, &st) != 0)) {
-		rc = vt_os_random(pseudo, sizeof(pseudo));
-		if (rc == 0)
-			rc = vt_keys_save(ps_path, pseudo, 1);
-	}
 	if (rc == 0)
 		rc = vt_agent_seq_start(cfg->state_dir);
 	vt_keys_wipe(priv, sizeof(priv));
-	vt_keys_wipe(pseudo, sizeof(pseudo));
 	if (rc < 0) {
 		VT_ERROR("cannot create keys in %s: %s", cfg->state_dir, vt_strerror(rc));
 		return rc;
@@ -152,27 +147,58 @@ int vt_agent_pubkey(const struct vt_agent_config *cfg)
 	return 0;
 }
 
-/* Load both secret keys from state_dir. */
-static int vt_agent_load_keys(const struct vt_agent_config *cfg, uint8_t dev[VT_KEY_LEN],
-			      uint8_t pseudo[VT_KEY_LEN])
+/* Load the device's secret key from state_dir. */
+static int vt_agent_load_key(const struct vt_agent_config *cfg, uint8_t dev[VT_KEY_LEN])
 {
-	const char *names[2] = { VT_AGENT_DEVICE_KEY, VT_AGENT_PSEUDONYM_KEY };
-	uint8_t *keys[2] = { dev, pseudo };
+	char path[PATH_MAX];
+	int rc = vt_agent_key_path(path, sizeof(path), cfg->state_dir, VT_AGENT_DEVICE_KEY);
 
-	for (int i = 0; i < 2; i++) {
-		char path[PATH_MAX];
-		int rc = vt_agent_key_path(path, sizeof(path), cfg->state_dir, names[i]);
+	if (rc == 0)
+		rc = vt_keys_load(path, dev, 1);
+	if (rc < 0)
+		VT_ERROR("cannot read %s: %s%s", path, vt_strerror(rc),
+			 rc == -ENOENT ? " (run vitrine-agent --keygen first)" :
+			 rc == -EPERM ? " (must be readable by its owner only: chmod 600)" : "");
+	return rc;
+}
 
-		if (rc == 0)
-			rc = vt_keys_load(path, keys[i], 1);
-		if (rc < 0) {
-			VT_ERROR("cannot read %s: %s%s", path, vt_strerror(rc),
-				 rc == -ENOENT ? " (run vitrine-agent --keygen first)" :
-				 rc == -EPERM ? " (must be readable by its owner only: chmod 600)" : "");
-			return rc;
-		}
-	}
-	return 0;
+/* Versions before 0.2 kept a pseudonym key on disk; keys now live in RAM
+ * only (docs/PRIVACY.md R3), so an old file is wiped and removed. */
+static void vt_agent_remove_old_pseudonym_key(const struct vt_agent_config *cfg)
+{
+	char path[PATH_MAX];
+	uint8_t zero[VT_KEY_LEN] = { 0 };
+
+	if (vt_agent_key_path(path, sizeof(path), cfg->state_dir, VT_AGENT_OLD_PSEUDONYM_KEY) < 0 ||
+	    access(path, F_OK) < 0)
+		return;
+	if (vt_keys_save(path, zero, 1) < 0 || unlink(path) < 0)
+		VT_WARN("cannot remove %s, a pseudonym key from an older version: remove it by hand (keys now live in RAM only)",
+			path);
+	else
+		VT_INFO("removed %s: pseudonym keys now live in RAM only and rotate", path);
+}
+
+static struct vt_privacy_conf vt_agent_privacy_conf(const struct vt_agent_config *cfg)
+{
+	return (struct vt_privacy_conf){
+		.rotation_s = cfg->privacy_key_rotation_s,
+		.rssi_floor_cdbm = cfg->privacy_rssi_floor_cdbm,
+		.optout_path = cfg->privacy_optout,
+	};
+}
+
+static int vt_agent_privacy(struct vt_agent *a)
+{
+	struct vt_privacy_conf pc = vt_agent_privacy_conf(a->cfg);
+	char err[VT_CONF_ERR_MAX];
+	int rc;
+
+	vt_agent_remove_old_pseudonym_key(a->cfg);
+	rc = vt_privacy_new(&a->privacy, &pc, err, sizeof(err));
+	if (rc < 0)
+		VT_ERROR("cannot start the privacy stage: %s", err);
+	return rc;
 }
 
 static int vt_agent_spool(struct vt_agent *a)
@@ -208,7 +234,7 @@ static int vt_agent_spool(struct vt_agent *a)
 static int vt_agent_pipeline(struct vt_agent *a)
 {
 	struct vt_agent_config *cfg = a->cfg;
-	uint8_t dev[VT_KEY_LEN], pseudo[VT_KEY_LEN];
+	uint8_t dev[VT_KEY_LEN];
 	struct vt_pipeline_conf pc = {
 		.site = cfg->site,
 		.device = cfg->device,
@@ -220,18 +246,17 @@ static int vt_agent_pipeline(struct vt_agent *a)
 		.epoch_max_frames = cfg->epoch_max_frames,
 		.device_key = dev,
 		.aggregator_key = cfg->aggregator_key,
-		.pseudonym_key = pseudo,
+		.privacy = a->privacy,
 		.tap = a->tap,
 	};
 	int rc;
 
-	rc = vt_agent_load_keys(cfg, dev, pseudo);
+	rc = vt_agent_load_key(cfg, dev);
 	if (rc == 0 && (rc = vt_ack_key(dev, cfg->aggregator_key, cfg->device, a->ack_key)) < 0)
 		VT_ERROR("aggregator_key is not a usable X25519 public key");
 	if (rc == 0)
 		rc = vt_pipeline_new(&a->pipeline, &pc);
 	vt_keys_wipe(dev, sizeof(dev));
-	vt_keys_wipe(pseudo, sizeof(pseudo));
 	if (rc < 0)
 		VT_ERROR("cannot start the pipeline (state in %s): %s", cfg->state_dir,
 			 vt_strerror(rc));
@@ -257,7 +282,9 @@ static void vt_agent_load_plugins(struct vt_agent *a, int64_t now)
 		snprintf(ctx->prefix, sizeof(ctx->prefix), "%.30s.", ctx->lp.desc.name);
 		for (int f = 0; f < VT_HOST_MAX_FDS; f++)
 			ctx->fds[f].fd = -1;
-		if (vt_host_check_keys(ctx, err, sizeof(err)) < 0) {
+		if (vt_host_check_keys(ctx, err, sizeof(err)) < 0 ||
+		    vt_privacy_source_add(a->privacy, ctx->lp.desc.name, ctx->lp.desc.fields,
+					  &ctx->privacy, err, sizeof(err)) < 0) {
 			VT_ERROR("%s; plugin %s not started", err, ctx->lp.desc.name);
 			vt_loader_close(&ctx->lp);
 			continue;
@@ -308,7 +335,9 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
 		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked);
 	n += vt_agent_status_spool(a, json + n, sizeof(json) - n, now);
-	n += (size_t)snprintf(json + n, sizeof(json) - n, "\"plugins\":{");
+	n += vt_privacy_status_json(a->privacy, json + n, sizeof(json) - n);
+	if (n < sizeof(json) - 64)
+		n += (size_t)snprintf(json + n, sizeof(json) - n, ",\"plugins\":{");
 	for (int i = 0; i < a->n_plugins && n < sizeof(json) - 64; i++) {
 		const struct vitrine_ctx *c = &a->plugins[i];
 
@@ -400,6 +429,7 @@ static int vt_agent_turn(struct vt_agent *a)
 		vt_host_collect(&a->plugins[i], now);
 		wait = vt_min_wait(wait, vt_host_ms_left(&a->plugins[i], now));
 	}
+	vt_privacy_tick(a->privacy, now);
 	vt_pipeline_flush(a->pipeline, now, 0);
 	wait = vt_min_wait(wait, vt_pipeline_ms_left(a->pipeline, now));
 	vt_agent_chain(a, now);
@@ -451,6 +481,22 @@ static void vt_agent_drain(struct vt_agent *a)
 			(unsigned long long)st->frames, (unsigned long long)st->readings);
 }
 
+/* What the privacy stage withheld, per plugin that withheld anything. */
+static void vt_agent_summary_privacy(struct vt_agent *a)
+{
+	const struct vt_privacy_source *src;
+	size_t n = vt_privacy_sources(a->privacy, &src);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!src[i].optout && !src[i].below_rssi && !src[i].undeclared)
+			continue;
+		VT_INFO("privacy: plugin %s: %llu reads withheld (%llu on the opt-out list, %llu below the RSSI floor), %llu undeclared fields dropped",
+			src[i].name, (unsigned long long)(src[i].optout + src[i].below_rssi),
+			(unsigned long long)src[i].optout, (unsigned long long)src[i].below_rssi,
+			(unsigned long long)src[i].undeclared);
+	}
+}
+
 static void vt_agent_summary(struct vt_agent *a)
 {
 	const struct vt_pipeline_stats *ps = vt_pipeline_stats(a->pipeline);
@@ -474,6 +520,7 @@ static void vt_agent_summary(struct vt_agent *a)
 		(unsigned long long)sp->dropped_frames[VT_SPOOL_DROP_CORRUPT],
 		(unsigned long long)sp->appended_frames, (unsigned long long)sp->appended_bytes,
 		(unsigned long long)sp->fsyncs, cpu_s);
+	vt_agent_summary_privacy(a);
 }
 
 static int vt_agent_start(struct vt_agent *a)
@@ -505,6 +552,9 @@ static int vt_agent_start(struct vt_agent *a)
 	rc = vt_agent_spool(a);
 	if (rc < 0)
 		return rc;
+	rc = vt_agent_privacy(a);
+	if (rc < 0)
+		return rc;
 	rc = vt_agent_pipeline(a);
 	if (rc < 0)
 		return rc;
@@ -520,8 +570,16 @@ static int vt_agent_start(struct vt_agent *a)
 
 int vt_agent_check_plugins(struct vt_agent_config *cfg)
 {
+	struct vt_privacy_conf pc = vt_agent_privacy_conf(cfg);
+	struct vt_privacy_source *src;
+	struct vt_privacy *privacy;
 	char err[VT_CONF_ERR_MAX];
 	int bad = 0;
+
+	if (vt_privacy_new(&privacy, &pc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vitrine-agent: %s\n", err);
+		return -VT_ECONFIG;
+	}
 
 	for (int i = 0; i < cfg->n_plugins; i++) {
 		struct vitrine_ctx ctx;
@@ -534,12 +592,15 @@ int vt_agent_check_plugins(struct vt_agent_config *cfg)
 		}
 		ctx.conf = cfg->raw;
 		snprintf(ctx.prefix, sizeof(ctx.prefix), "%.30s.", ctx.lp.desc.name);
-		if (vt_host_check_keys(&ctx, err, sizeof(err)) < 0) {
+		if (vt_host_check_keys(&ctx, err, sizeof(err)) < 0 ||
+		    vt_privacy_source_add(privacy, ctx.lp.desc.name, ctx.lp.desc.fields, &src, err,
+					  sizeof(err)) < 0) {
 			fprintf(stderr, "vitrine-agent: %s\n", err);
 			bad++;
 		}
 		vt_loader_close(&ctx.lp);
 	}
+	vt_privacy_free(privacy);
 	/* A key for a plugin that is not loaded is a typo or a leftover. */
 	for (size_t i = 0; i < cfg->raw->n; i++) {
 		const struct vt_conf_entry *e = &cfg->raw->entries[i];
@@ -588,6 +649,7 @@ out:
 		vt_loader_close(&a->plugins[i].lp);
 	vt_pub_free(a->pub);
 	vt_pipeline_free(a->pipeline);
+	vt_privacy_free(a->privacy);
 	vt_spool_close(a->spool);
 	vt_keys_wipe(a->ack_key, sizeof(a->ack_key));
 	if (a->tap)

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "frame.h"
 #include "log.h"
+#include "privacy.h"
 
 #ifndef VT_PLUGIN_DIR
 #define VT_PLUGIN_DIR "/usr/local/lib/vitrine/plugins"
@@ -53,6 +54,50 @@ static int vt_config_aead(void *target, const char *value, char *err, size_t err
 	return 0;
 }
 
+/* Strict decimal integer in [min, max]; 0 or -EINVAL. */
+static int vt_config_int(const char *value, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* R15: the key lifetime is bounded by a floor compiled in; a value past it
+ * is refused, never clamped, so that nobody believes it took effect. */
+static int vt_config_rotation(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+	long v;
+
+	if (vt_config_int(value, VT_PRIVACY_ROTATION_MIN_S, VT_PRIVACY_ROTATION_MAX_S, &v) < 0) {
+		snprintf(err, errlen,
+			 "seconds from %d to %d: pseudonym keys live at most 24 hours, a floor compiled into the agent (docs/PRIVACY.md R4, R15)",
+			 VT_PRIVACY_ROTATION_MIN_S, VT_PRIVACY_ROTATION_MAX_S);
+		return -EINVAL;
+	}
+	cfg->privacy_key_rotation_s = (uint32_t)v;
+	return 0;
+}
+
+static int vt_config_rssi_floor(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+	long v;
+
+	if (vt_config_int(value, -15000, 0, &v) < 0) {
+		snprintf(err, errlen, "centi-dBm from -15000 to 0, e.g. -7000 for -70 dBm");
+		return -EINVAL;
+	}
+	cfg->privacy_rssi_floor_cdbm = (int32_t)v;
+	return 0;
+}
+
 static const struct vt_conf_key vt_agent_keys[] = {
 	{ "site", VT_CONF_ID, OFF(site), 0, 0, VT_CONF_REQUIRED, NULL },
 	{ "device", VT_CONF_ID, OFF(device), 0, 0, VT_CONF_REQUIRED, NULL },
@@ -81,6 +126,9 @@ static const struct vt_conf_key vt_agent_keys[] = {
 	{ "tls_ca", VT_CONF_STR, OFF(tls_ca), 0, 0, 0, NULL },
 	{ "tls_cert", VT_CONF_STR, OFF(tls_cert), 0, 0, 0, NULL },
 	{ "tls_key", VT_CONF_STR, OFF(tls_key), 0, 0, 0, NULL },
+	{ "privacy_key_rotation_s", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_rotation },
+	{ "privacy_rssi_floor_cdbm", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_rssi_floor },
+	{ "privacy_optout", VT_CONF_STR, OFF(privacy_optout), 0, 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -105,6 +153,8 @@ static int vt_config_defaults(struct vt_agent_config *cfg)
 	cfg->status_interval_s = 60;
 	cfg->aead = VT_FRAME_AEAD_CHACHAPOLY;
 	cfg->log_level = VT_LOG_INFO;
+	cfg->privacy_key_rotation_s = VT_PRIVACY_ROTATION_MAX_S;
+	cfg->privacy_rssi_floor_cdbm = VT_PRIVACY_RSSI_FLOOR_DEFAULT;
 	return cfg->state_dir && cfg->plugin_dir ? 0 : -ENOMEM;
 }
 
@@ -178,6 +228,7 @@ void vt_agent_config_free(struct vt_agent_config *cfg)
 	free(cfg->tls_ca);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
+	free(cfg->privacy_optout);
 	vt_conf_free(cfg->raw);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -212,6 +263,11 @@ void vt_agent_config_help(FILE *f)
 	      "  log_level LEVEL       error | warn | info | debug [info]\n"
 	      "  tls_ca FILE           enable TLS to the broker, trusting this CA\n"
 	      "  tls_cert FILE         client certificate (with tls_key)\n"
-	      "  tls_key FILE          client private key\n",
+	      "  tls_key FILE          client private key\n"
+	      "  privacy_key_rotation_s N  pseudonym key lifetime, 60..86400 [86400]; keys also\n"
+	      "                        change at each multiple of N on the UTC clock\n"
+	      "  privacy_rssi_floor_cdbm N  RFID reads weaker than N centi-dBm are ignored as\n"
+	      "                        outside the shop [-7000]\n"
+	      "  privacy_optout FILE   items not to count, one (01)<GTIN>(21)<serial> per line\n",
 	      f);
 }

@@ -46,6 +46,9 @@ struct vt_agent_config {
 	char *tls_ca;
 	char *tls_cert;
 	char *tls_key;
+	uint32_t privacy_key_rotation_s;
+	int32_t privacy_rssi_floor_cdbm;
+	char *privacy_optout;
 	struct vt_conf *raw;	/* kept for plugin keys */
 };
 

@@ -21,7 +21,7 @@ static int vt_host_emit(struct vitrine_ctx *ctx, const struct vitrine_reading *r
 
 	if (!r)
 		return -EINVAL;
-	rc = vt_pipeline_push(ctx->pipeline, r, vt_os_mono_ms(), &why);
+	rc = vt_pipeline_push(ctx->pipeline, ctx->privacy, r, vt_os_mono_ms(), &why);
 	if (rc < 0) {
 		/* Count every one; log the first of each plugin and then
 		 * every 1000th, so a broken plugin cannot flood the log. */

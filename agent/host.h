@@ -28,6 +28,7 @@ struct vitrine_ctx {
 	struct vt_loaded_plugin lp;
 	struct vt_conf *conf;		/* borrowed: the agent's file */
 	struct vt_pipeline *pipeline;	/* borrowed */
+	struct vt_privacy_source *privacy; /* borrowed: the agent's privacy stage owns it */
 	void *state;
 	int running;		/* init succeeded and fini not yet called */
 	int finished;		/* collect returned 1 */

@@ -15,13 +15,11 @@
 #include "frame.h"
 #include "log.h"
 #include "pipeline.h"
-#include "privacy.h"
 #include "vt_os.h"
 
 struct vt_pipeline {
 	struct vt_pipeline_conf conf;
 	char *site, *device;
-	struct vt_privacy *privacy;
 	struct vt_batch *batch;
 	struct vt_sealer *sealer;
 	struct vt_seq seq;
@@ -119,10 +117,7 @@ int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *con
 	p->conf.device = p->device;
 	memcpy(p->device_key, conf->device_key, VT_KEY_LEN);
 	memcpy(p->aggregator_key, conf->aggregator_key, VT_KEY_LEN);
-	p->conf.device_key = p->conf.aggregator_key = p->conf.pseudonym_key = NULL;
-	rc = vt_privacy_new(&p->privacy, conf->pseudonym_key);
-	if (rc < 0)
-		goto out_free;
+	p->conf.device_key = p->conf.aggregator_key = NULL;
 	rc = vt_batch_new(&p->batch, &conf->batch, conf->site, conf->device);
 	if (rc < 0)
 		goto out_free;
@@ -147,7 +142,6 @@ void vt_pipeline_free(struct vt_pipeline *p)
 	if (!p)
 		return;
 	vt_sealer_free(p->sealer);
-	vt_privacy_free(p->privacy);
 	vt_batch_free(p->batch);
 	vt_seq_close(&p->seq);
 	ZSTD_freeCCtx(p->zstd);
@@ -244,15 +238,20 @@ uint64_t vt_pipeline_floor_sealed(const struct vt_pipeline *p)
 	return p->floor_sealed;
 }
 
-int vt_pipeline_push(struct vt_pipeline *p, const struct vitrine_reading *r, int64_t mono_ms,
-		     const char **why)
+int vt_pipeline_push(struct vt_pipeline *p, struct vt_privacy_source *src,
+		     const struct vitrine_reading *r, int64_t mono_ms, const char **why)
 {
 	struct vt_reading clean;
 	int rc;
 
 	rc = vt_reading_validate(r, why);
 	if (rc == 0)
-		rc = vt_privacy_apply(p->privacy, r, &clean);
+		rc = vt_privacy_apply(p->conf.privacy, src, r, &clean, vt_os_now_ms(), mono_ms,
+				      why);
+	if (rc == VT_PRIVACY_DROPPED) {
+		p->stats.readings_withheld++;
+		return 0;
+	}
 	if (rc < 0) {
 		p->stats.readings_invalid++;
 		if (!*why)

@@ -15,6 +15,7 @@
 
 #include "batch.h"
 #include "keys.h"
+#include "privacy.h"
 #include "spool.h"
 #include "state.h"
 
@@ -29,12 +30,13 @@ struct vt_pipeline_conf {
 	uint32_t epoch_max_frames; /* start a new key epoch after this many */
 	const uint8_t *device_key;	/* private, borrowed for new() only */
 	const uint8_t *aggregator_key;	/* public */
-	const uint8_t *pseudonym_key;
+	struct vt_privacy *privacy;	/* borrowed, must outlive the pipeline */
 	FILE *tap;		/* optional: every reading as CSV (borrowed) */
 };
 
 struct vt_pipeline_stats {
 	uint64_t readings_in;		/* accepted from plugins */
+	uint64_t readings_withheld;	/* dropped by a privacy rule (R10, R12) */
 	uint64_t readings_invalid;	/* refused by validation */
 	uint64_t readings_sealed;
 	uint64_t frames_sealed;
@@ -52,10 +54,12 @@ size_t vt_pipeline_frame_bound(const struct vt_batch_limits *lim, const char *de
 int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *conf);
 void vt_pipeline_free(struct vt_pipeline *p);
 
-/* A plugin's reading (validated here). mono_ms is now. Returns 0, or
- * VT_EINVAL_READING (why set) when the reading was refused and counted. */
-int vt_pipeline_push(struct vt_pipeline *p, const struct vitrine_reading *r, int64_t mono_ms,
-		     const char **why);
+/* A reading of the plugin whose privacy source is src (validated here).
+ * mono_ms is now. Returns 0 (also when a privacy rule withheld it: src
+ * counts those), or VT_EINVAL_READING (why set) when the reading was
+ * refused and counted. */
+int vt_pipeline_push(struct vt_pipeline *p, struct vt_privacy_source *src,
+		     const struct vitrine_reading *r, int64_t mono_ms, const char **why);
 
 /* Seal the batch if due (force: if non-empty). Returns 0 or a negative code. */
 int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force);

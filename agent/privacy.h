@@ -1,31 +1,90 @@
 /*
- * privacy.h - the agent's privacy stage: raw identifiers in, digests out.
+ * privacy.h - the agent's privacy stage: what a plugin hands in, what may
+ * go on.
  *
- * GDPR: no raw identifier (RFID serial, kiosk session id) leaves the device.
- * Each identifier is replaced by HMAC-SHA256(pseudonym key, domain || value)
- * truncated to VT_DIGEST_LEN bytes. `--keygen` makes one pseudonym key per
- * device; installing the same file on all of a site's devices makes one tag
- * seen by two readers have one digest. The key never goes on the wire;
- * without it a digest cannot be reversed by trying all 2^38 serials. The domain string keeps a serial and a session id that
- * happen to be equal from having the same digest.
- *
- * This is the place the later privacy engine (field allow-lists, key
- * rotation, k-anonymity) grows into; today it knows the two identifier
- * fields of plugin.h.
+ * docs/PRIVACY.md is the reference; the rules it numbers are enforced here:
+ *  - R9  each plugin's field declaration is checked at load against the
+ *        agent's own field table; fields a reading fills without having
+ *        declared them are zeroed and counted;
+ *  - R12 an RFID read of an item on the opt-out list is dropped first;
+ *  - R10 an RFID read weaker than the RSSI floor (a tag outside the shop)
+ *        is dropped;
+ *  - R2-R5 identifiers become HMAC-SHA256 digests truncated to 64 bits under
+ *        a per-device key that is drawn at random, kept in locked RAM only and
+ *        rotated (pseudonym.h); one key per kind of identifier;
+ *  - R13 there is no field for a loyalty or customer id: none can pass.
+ * struct vt_reading (reading.h), the only thing that leaves this stage, has
+ * no field that can hold a raw identifier.
  */
 #ifndef VT_PRIVACY_H
 #define VT_PRIVACY_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "reading.h"
+
+/* Compiled-in floors (R15): no configuration or remote update can go past
+ * them; config.c refuses such a value with a message naming the rule. */
+#define VT_PRIVACY_ROTATION_MAX_S 86400	/* pseudonymous keys live <= 24 h */
+#define VT_PRIVACY_ROTATION_MIN_S 60
+
+#define VT_PRIVACY_RSSI_FLOOR_DEFAULT (-7000)	/* centi-dBm: -70 dBm */
+
+enum vt_privacy_mode {
+	VT_PRIVACY_PSEUDONYMOUS = 1,	/* events with rotating digests */
+};
+
+struct vt_privacy_conf {
+	uint32_t rotation_s;		/* key lifetime, <= VT_PRIVACY_ROTATION_MAX_S */
+	int32_t rssi_floor_cdbm;	/* RFID reads below are dropped */
+	const char *optout_path;	/* NULL: no opt-out list */
+};
+
+/* Per plugin; the counters are shown in the status message. */
+struct vt_privacy_source {
+	char name[32];
+	uint32_t declared[4];	/* per kind: bit i = field i of that kind */
+	uint32_t warned[4];	/* undeclared fields already logged */
+	uint64_t optout;	/* reads dropped: item on the opt-out list */
+	uint64_t below_rssi;	/* reads dropped: weaker than the floor */
+	uint64_t undeclared;	/* fields zeroed: not declared */
+};
 
 struct vt_privacy;
 
-/* key is copied (and wiped on free). Returns 0 or a negative code. */
-int vt_privacy_new(struct vt_privacy **out, const uint8_t key[32]);
+/* Keys are drawn lazily; the opt-out list is read now. On error returns a
+ * negative code with the reason in err. Free with vt_privacy_free(). */
+int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, char *err,
+		   size_t errlen);
 void vt_privacy_free(struct vt_privacy *p);
 
-/* Validated plugin reading in, pseudonymized reading out. No allocation. */
-int vt_privacy_apply(struct vt_privacy *p, const struct vitrine_reading *in,
-		     struct vt_reading *out);
+/* Check a plugin's field declaration (R9) and register it. Returns 0 with
+ * *src (owned by p), or VT_EABI with the reason in err. */
+int vt_privacy_source_add(struct vt_privacy *p, const char *plugin,
+			  const struct vitrine_field *fields, struct vt_privacy_source **src,
+			  char *err, size_t errlen);
+
+/* Dropped on purpose by a rule (counted in src): not an error. */
+#define VT_PRIVACY_DROPPED 1
+
+/* A validated plugin reading in; the reading that may go on out. Returns 0,
+ * VT_PRIVACY_DROPPED, or a negative code (why set: the reading is invalid,
+ * e.g. a kind the plugin did not declare). wall_ms and mono_ms are now. No
+ * allocation. */
+int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
+		     const struct vitrine_reading *in, struct vt_reading *out, int64_t wall_ms,
+		     int64_t mono_ms, const char **why);
+
+/* Wipe keys whose time is up even when no reading needs them; call from the
+ * loop at least once a second. */
+void vt_privacy_tick(struct vt_privacy *p, int64_t mono_ms);
+
+/* The privacy object of the status message ("privacy":{...}), without the
+ * key; returns the length written (truncated at cap like snprintf). */
+size_t vt_privacy_status_json(const struct vt_privacy *p, char *json, size_t cap);
+
+/* Sources registered so far, for the status and the exit summary. */
+size_t vt_privacy_sources(const struct vt_privacy *p, const struct vt_privacy_source **list);
 
 #endif

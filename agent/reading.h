@@ -15,7 +15,7 @@
 
 #include "vitrine/plugin.h"
 
-#define VT_DIGEST_LEN 16	/* truncated HMAC-SHA256: 128 bits */
+#define VT_DIGEST_LEN 8	/* truncated HMAC-SHA256: 64 bits (R5) */
 
 struct vt_reading {
 	uint32_t kind;		/* enum vitrine_kind */

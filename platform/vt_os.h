@@ -35,4 +35,11 @@ int vt_os_read_file(const char *path, size_t max, char **data, size_t *len);
 /* Create dir (and parents) with mode if missing. Returns 0 or -errno. */
 int vt_os_mkdir_p(const char *dir, unsigned mode);
 
+/* Memory for secrets: zeroed, page-aligned, kept out of core dumps and,
+ * where the system allows (RLIMIT_MEMLOCK, CAP_IPC_LOCK), locked in RAM so
+ * that it never reaches swap. *locked says whether mlock succeeded. NULL
+ * when out of memory. vt_os_secret_free() wipes before unmapping. */
+void *vt_os_secret_alloc(size_t len, int *locked);
+void vt_os_secret_free(void *p, size_t len);
+
 #endif

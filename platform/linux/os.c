@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -189,4 +190,30 @@ int vt_os_mkdir_p(const char *dir, unsigned mode)
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+void *vt_os_secret_alloc(size_t len, int *locked)
+{
+	void *p;
+
+	*locked = 0;
+	if (len == 0)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Best effort both: an unprivileged process may have a tiny
+	 * RLIMIT_MEMLOCK; the caller reports whether the lock held. */
+	(void)madvise(p, len, MADV_DONTDUMP);
+	*locked = mlock(p, len) == 0;
+	return p;
+}
+
+void vt_os_secret_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, len);
+	(void)munlock(p, len);
+	munmap(p, len);
 }

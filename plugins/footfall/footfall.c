@@ -337,6 +337,14 @@ static void footfall_fini(void *state)
 	free(ff);
 }
 
+/* Every field it fills (ABI 1.1, docs/PRIVACY.md R9): no identifier. */
+static const struct vitrine_field footfall_fields[] = {
+	{ VITRINE_KIND_FOOTFALL, "door", 0 },
+	{ VITRINE_KIND_FOOTFALL, "direction", 0 },
+	{ VITRINE_KIND_FOOTFALL, "count", 0 },
+	{ 0, NULL, 0 },
+};
+
 VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.abi_major = VITRINE_ABI_MAJOR,
 	.abi_minor = VITRINE_ABI_MINOR,
@@ -349,4 +357,5 @@ VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.collect = footfall_collect,
 	.collect_interval_ms = FOOTFALL_INTERVAL_MS,
 	.fini = footfall_fini,
+	.fields = footfall_fields,
 };

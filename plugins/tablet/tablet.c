@@ -292,6 +292,18 @@ static void tablet_fini(void *state)
 	free(tb);
 }
 
+/* Every field it fills (ABI 1.1, docs/PRIVACY.md R9): the session id is an
+ * identifier, which the agent digests or drops. */
+static const struct vitrine_field tablet_fields[] = {
+	{ VITRINE_KIND_TABLET, "kiosk", 0 },
+	{ VITRINE_KIND_TABLET, "event", 0 },
+	{ VITRINE_KIND_TABLET, "session", VITRINE_FIELD_IDENTIFIER },
+	{ VITRINE_KIND_TABLET, "screen", 0 },
+	{ VITRINE_KIND_TABLET, "gtin", 0 },
+	{ VITRINE_KIND_TABLET, "duration_ms", 0 },
+	{ 0, NULL, 0 },
+};
+
 VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.abi_major = VITRINE_ABI_MAJOR,
 	.abi_minor = VITRINE_ABI_MINOR,
@@ -304,4 +316,5 @@ VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.collect = tablet_collect,
 	.collect_interval_ms = TABLET_INTERVAL_MS,
 	.fini = tablet_fini,
+	.fields = tablet_fields,
 };

@@ -1,8 +1,11 @@
 /*
- * abi_v1_0.c - a minimal plugin built against ABI 1.0, kept so that every
- * later agent proves it still loads plugins of the first released ABI.
+ * abi_v1_0.c - a minimal plugin as built against ABI 1.0, kept so that every
+ * later agent proves what it does with plugins of the first released ABI:
+ * the loader accepts the struct, and the privacy stage refuses the plugin
+ * because ABI 1.0 had no field declarations (docs/PRIVACY.md R9).
  * It emits one footfall reading per collect, up to abi_v1_0.limit.
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "vitrine/plugin.h"
@@ -53,7 +56,8 @@ static const char *const abi_keys[] = { "limit", NULL };
 VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.abi_major = 1,
 	.abi_minor = 0,
-	.struct_size = sizeof(struct vitrine_plugin),
+	/* The struct as ABI 1.0 had it: it ended at fini. */
+	.struct_size = offsetof(struct vitrine_plugin, fields),
 	.name = "abi_v1_0",
 	.version = "1.0.0",
 	.description = "ABI 1.0 compatibility plugin",

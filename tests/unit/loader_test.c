@@ -61,7 +61,7 @@ VT_TEST(loader_refuses_other_major_naming_both_versions)
 	CHECK_EQ_INT(vt_loader_open(abi_dir(), "abi_major2", &lp, err, sizeof(err)), -VT_EABI);
 	CHECK(strstr(err, "abi_major2.so") != NULL);
 	CHECK(strstr(err, "ABI 2.3") != NULL);
-	CHECK(strstr(err, "ABI 1.0") != NULL);
+	CHECK(strstr(err, "ABI 1.1") != NULL);
 }
 
 VT_TEST(loader_refuses_short_struct)

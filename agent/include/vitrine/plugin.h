@@ -11,7 +11,9 @@
  * Versioning: VITRINE_ABI_MAJOR changes when an existing field changes meaning
  * or moves; the loader refuses any other major. New fields are only ever added
  * at the end of a struct, and each struct carries its own size, so an older
- * plugin (smaller struct_size) still loads into a newer agent.
+ * plugin (smaller struct_size) still loads into a newer agent. One exception,
+ * for privacy: since ABI 1.1 a plugin must declare the fields it emits
+ * (struct vitrine_field); the agent refuses a plugin that declares none.
  *
  * Threading: the agent is single-threaded. Every callback runs on the agent's
  * poll() loop and must not block; a plugin that needs to wait registers a file
@@ -28,7 +30,7 @@ extern "C" {
 #endif
 
 #define VITRINE_ABI_MAJOR 1
-#define VITRINE_ABI_MINOR 0
+#define VITRINE_ABI_MINOR 1
 
 /* Name of the one symbol a plugin exports. */
 #define VITRINE_PLUGIN_SYMBOL "vitrine_plugin"
@@ -102,6 +104,24 @@ struct vitrine_reading {
 		struct vitrine_tablet tablet;
 		struct vitrine_rfid rfid;
 	} u;
+};
+
+/* ---- field declarations (ABI 1.1) ----------------------------------------- */
+
+/* A plugin lists every field it fills, by kind and by the member's name in
+ * that kind's struct above ("door", "serial", ...), and flags the
+ * identifiers. The agent checks the list at load against its own (a field
+ * that is an identifier must be declared as one), zeroes any field a
+ * reading fills that the plugin did not declare (counted and logged), and
+ * alone decides what becomes of identifiers (docs/PRIVACY.md, R9). */
+enum vitrine_field_flags {
+	VITRINE_FIELD_IDENTIFIER = 1,
+};
+
+struct vitrine_field {
+	uint32_t kind;		/* enum vitrine_kind */
+	const char *name;	/* member name; NULL ends the list */
+	uint32_t flags;		/* enum vitrine_field_flags */
 };
 
 /* ---- host side ----------------------------------------------------------- */
@@ -181,6 +201,9 @@ struct vitrine_plugin {
 
 	/* Release everything; after fini the plugin may be unloaded. */
 	void (*fini)(void *state);
+
+	/* ABI 1.1: the fields this plugin emits, ended by { 0, NULL, 0 }. */
+	const struct vitrine_field *fields;
 };
 
 /* The one symbol a plugin defines (with VITRINE_EXPORT). */

@@ -1,0 +1,388 @@
+/*
+ * privacy_test.c - the privacy stage (docs/PRIVACY.md): rotating keys in
+ * secret memory (R2-R5), field declarations (R9), the RSSI floor (R10), the
+ * opt-out list (R12) and the compiled-in floors of the configuration (R15).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/md.h>
+
+#include "config.h"
+#include "err.h"
+#include "optout.h"
+#include "privacy.h"
+#include "pseudonym.h"
+#include "vt_os.h"
+#include "vt_test.h"
+
+#define WALL_SET 1764000000000LL	/* 2025-11-24T16:00:00Z: a set clock */
+
+static const struct vitrine_field rfid_fields[] = {
+	{ VITRINE_KIND_RFID, "reader", 0 },
+	{ VITRINE_KIND_RFID, "antenna", 0 },
+	{ VITRINE_KIND_RFID, "rssi_cdbm", 0 },
+	{ VITRINE_KIND_RFID, "gtin", 0 },
+	{ VITRINE_KIND_RFID, "filter", 0 },
+	{ VITRINE_KIND_RFID, "serial", VITRINE_FIELD_IDENTIFIER },
+	{ 0, NULL, 0 },
+};
+
+static struct vitrine_reading rfid_read(uint64_t serial, int32_t rssi)
+{
+	struct vitrine_reading r = { .kind = VITRINE_KIND_RFID, .time_ms = WALL_SET };
+
+	r.u.rfid.reader = 2;
+	r.u.rfid.antenna = 3;
+	r.u.rfid.rssi_cdbm = rssi;
+	strcpy(r.u.rfid.gtin, "80614141123458");
+	r.u.rfid.filter = 3;
+	r.u.rfid.serial = serial;
+	return r;
+}
+
+static struct vt_privacy *new_privacy(const char *optout, struct vt_privacy_source **src)
+{
+	struct vt_privacy_conf conf = { 86400, -7000, optout };
+	struct vt_privacy *p;
+	char err[256];
+
+	if (vt_privacy_new(&p, &conf, err, sizeof(err)) < 0)
+		return NULL;
+	if (src && vt_privacy_source_add(p, "rfid", rfid_fields, src, err, sizeof(err)) < 0) {
+		vt_privacy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+/* ---- pseudonym keys (R2-R5) ---- */
+
+VT_TEST(pseudonym_digest_is_hmac_sha256_of_domain_and_value)
+{
+	struct vt_pseudonym *k;
+	uint8_t got[32], want[32], key[32], msg[64];
+	const uint8_t *secret;
+	size_t len;
+
+	CHECK_EQ_INT(vt_pseudonym_new(&k, 60000), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, WALL_SET, 0, "dom", "ab", 2, "cd", 2, got, 32), 0);
+	/* The key is the first member of the secret page. */
+	secret = vt_pseudonym_secret_for_test(k, &len);
+	memcpy(key, secret, sizeof(key));
+	memcpy(msg, "dom\0abcd", 8);
+	CHECK_EQ_INT(mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, 32, msg,
+				     8, want), 0);
+	CHECK(memcmp(got, want, 32) == 0);
+	CHECK(!all_zero(key, sizeof(key)));
+	vt_pseudonym_free(k);
+}
+
+VT_TEST(pseudonym_same_value_same_digest_within_a_key_period)
+{
+	struct vt_pseudonym *k;
+	uint8_t a[8], b[8], c[8];
+
+	CHECK_EQ_INT(vt_pseudonym_new(&k, 60000), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 0, "d", "serial-1", 8, NULL, 0, a, 8), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 59999, "d", "serial-1", 8, NULL, 0, b, 8), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 59999, "e", "serial-1", 8, NULL, 0, c, 8), 0);
+	CHECK(memcmp(a, b, 8) == 0);
+	CHECK(memcmp(a, c, 8) != 0);	/* the domain separates kinds of ids */
+	CHECK_EQ_INT(vt_pseudonym_generation(k), 1);
+	vt_pseudonym_free(k);
+}
+
+VT_TEST(rotation_makes_digests_before_and_after_unlinkable)
+{
+	struct vt_pseudonym *k;
+	uint8_t before[8], after[8];
+
+	CHECK_EQ_INT(vt_pseudonym_new(&k, 1000), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 0, "d", "tag", 3, NULL, 0, before, 8), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 1000, "d", "tag", 3, NULL, 0, after, 8), 0);
+	CHECK(memcmp(before, after, 8) != 0);
+	CHECK_EQ_INT(vt_pseudonym_generation(k), 2);
+	vt_pseudonym_free(k);
+}
+
+VT_TEST(expiry_wipes_the_key_page_even_without_readings)
+{
+	struct vt_pseudonym *k;
+	const void *secret;
+	uint8_t d[8];
+	size_t len;
+
+	CHECK_EQ_INT(vt_pseudonym_new(&k, 1000), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 0, "d", "tag", 3, NULL, 0, d, 8), 0);
+	secret = vt_pseudonym_secret_for_test(k, &len);
+	CHECK(!all_zero(secret, 32));
+	CHECK_EQ_INT(vt_pseudonym_expire(k, 999), 0);
+	CHECK(vt_pseudonym_live(k));
+	CHECK_EQ_INT(vt_pseudonym_expire(k, 1000), 1);
+	CHECK(!vt_pseudonym_live(k));
+	CHECK(all_zero(secret, len));	/* key, pad states, scratch: all gone */
+	vt_pseudonym_free(k);
+}
+
+VT_TEST(keys_change_at_each_multiple_of_the_lifetime_on_a_set_clock)
+{
+	struct vt_pseudonym *k;
+	int64_t day = 86400000, midnight = (WALL_SET / day + 1) * day;
+	uint8_t a[8], b[8];
+
+	CHECK_EQ_INT(vt_pseudonym_new(&k, day), 0);
+	/* Drawn 10 ms before midnight UTC: gone 10 ms later, not 24 h later. */
+	CHECK_EQ_INT(vt_pseudonym_digest(k, midnight - 10, 500, "d", "x", 1, NULL, 0, a, 8), 0);
+	CHECK_EQ_INT(vt_pseudonym_expire(k, 509), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, midnight, 510, "d", "x", 1, NULL, 0, b, 8), 0);
+	CHECK(memcmp(a, b, 8) != 0);
+	vt_pseudonym_free(k);
+}
+
+VT_TEST(stepping_the_wall_clock_back_does_not_extend_a_key)
+{
+	struct vt_pseudonym *k;
+	uint8_t a[8], b[8];
+
+	CHECK_EQ_INT(vt_pseudonym_new(&k, 1000), 0);
+	CHECK_EQ_INT(vt_pseudonym_digest(k, WALL_SET, 0, "d", "x", 1, NULL, 0, a, 8), 0);
+	/* The wall clock went back an hour; the monotonic one did not. */
+	CHECK_EQ_INT(vt_pseudonym_digest(k, WALL_SET - 3600000, 1000, "d", "x", 1, NULL, 0, b, 8),
+		     0);
+	CHECK(memcmp(a, b, 8) != 0);
+	vt_pseudonym_free(k);
+}
+
+/* ---- the privacy stage ---- */
+
+VT_TEST(serial_becomes_a_64_bit_keyed_digest_unique_per_device)
+{
+	struct vt_privacy_source *s1, *s2;
+	struct vt_privacy *p1 = new_privacy(NULL, &s1), *p2 = new_privacy(NULL, &s2);
+	struct vitrine_reading in = rfid_read(6789, -5000);
+	struct vt_reading a, b, c;
+	const char *why = NULL;
+
+	CHECK(p1 && p2);
+	CHECK_EQ_INT(VT_DIGEST_LEN, 8);
+	CHECK_EQ_INT(vt_privacy_apply(p1, s1, &in, &a, WALL_SET, 0, &why), 0);
+	CHECK_EQ_INT(vt_privacy_apply(p1, s1, &in, &b, WALL_SET, 1, &why), 0);
+	CHECK(memcmp(a.u.rfid.tag_digest, b.u.rfid.tag_digest, VT_DIGEST_LEN) == 0);
+	/* Another device (another random key): another digest. */
+	CHECK_EQ_INT(vt_privacy_apply(p2, s2, &in, &c, WALL_SET, 0, &why), 0);
+	CHECK(memcmp(a.u.rfid.tag_digest, c.u.rfid.tag_digest, VT_DIGEST_LEN) != 0);
+	in.u.rfid.serial = 6790;
+	CHECK_EQ_INT(vt_privacy_apply(p1, s1, &in, &c, WALL_SET, 2, &why), 0);
+	CHECK(memcmp(a.u.rfid.tag_digest, c.u.rfid.tag_digest, VT_DIGEST_LEN) != 0);
+	CHECK_STR(a.u.rfid.gtin, "80614141123458");
+	CHECK_EQ_INT(a.u.rfid.rssi_cdbm, -5000);
+	vt_privacy_free(p1);
+	vt_privacy_free(p2);
+}
+
+VT_TEST(plugin_without_field_declarations_is_refused)
+{
+	struct vt_privacy *p = new_privacy(NULL, NULL);
+	static const struct vitrine_field none[] = { { 0, NULL, 0 } };
+	struct vt_privacy_source *src;
+	char err[256] = "";
+
+	CHECK(p != NULL);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "old", NULL, &src, err, sizeof(err)), -VT_EABI);
+	CHECK(strstr(err, "plugin old declares no fields") != NULL);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "old", none, &src, err, sizeof(err)), -VT_EABI);
+	vt_privacy_free(p);
+}
+
+VT_TEST(identifier_declared_as_plain_field_is_refused)
+{
+	static const struct vitrine_field sneaky[] = {
+		{ VITRINE_KIND_RFID, "gtin", 0 },
+		{ VITRINE_KIND_RFID, "serial", 0 },
+		{ 0, NULL, 0 },
+	};
+	static const struct vitrine_field unknown[] = {
+		{ VITRINE_KIND_RFID, "mac_address", 0 },
+		{ 0, NULL, 0 },
+	};
+	static const struct vitrine_field plain_as_id[] = {
+		{ VITRINE_KIND_FOOTFALL, "door", VITRINE_FIELD_IDENTIFIER },
+		{ 0, NULL, 0 },
+	};
+	struct vt_privacy *p = new_privacy(NULL, NULL);
+	struct vt_privacy_source *src;
+	char err[256] = "";
+
+	CHECK(p != NULL);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "x", sneaky, &src, err, sizeof(err)), -VT_EABI);
+	CHECK(strstr(err, "'serial' not as an identifier, but it is one") != NULL);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "x", unknown, &src, err, sizeof(err)), -VT_EABI);
+	CHECK(strstr(err, "'mac_address', which kind 3 does not have") != NULL);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "x", plain_as_id, &src, err, sizeof(err)), -VT_EABI);
+	vt_privacy_free(p);
+}
+
+VT_TEST(undeclared_field_is_dropped_and_counted)
+{
+	static const struct vitrine_field no_screen[] = {
+		{ VITRINE_KIND_TABLET, "kiosk", 0 },
+		{ VITRINE_KIND_TABLET, "event", 0 },
+		{ 0, NULL, 0 },
+	};
+	struct vt_privacy *p = new_privacy(NULL, NULL);
+	struct vitrine_reading in = { .kind = VITRINE_KIND_TABLET, .time_ms = WALL_SET };
+	struct vt_privacy_source *src;
+	struct vt_reading out;
+	const char *why = NULL;
+	char err[256];
+
+	CHECK(p != NULL);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "kiosk", no_screen, &src, err, sizeof(err)), 0);
+	in.u.tablet.kiosk = 4;
+	in.u.tablet.event = VITRINE_TABLET_SCREEN_VIEW;
+	strcpy(in.u.tablet.screen, "secret-screen");
+	strcpy(in.u.tablet.session, "abc");
+	in.u.tablet.duration_ms = 10;
+	CHECK_EQ_INT(vt_privacy_apply(p, src, &in, &out, WALL_SET, 0, &why), 0);
+	CHECK_EQ_INT(out.u.tablet.kiosk, 4);
+	CHECK_STR(out.u.tablet.screen, "");
+	CHECK(all_zero(out.u.tablet.session_digest, VT_DIGEST_LEN));
+	CHECK_EQ_INT(out.u.tablet.duration_ms, 0);
+	CHECK_EQ_INT(src->undeclared, 3);	/* screen, session, duration */
+	/* A kind it did not declare at all is refused. */
+	in.kind = VITRINE_KIND_FOOTFALL;
+	CHECK_EQ_INT(vt_privacy_apply(p, src, &in, &out, WALL_SET, 0, &why), -VT_EINVAL_READING);
+	CHECK(strstr(why, "does not declare") != NULL);
+	vt_privacy_free(p);
+}
+
+VT_TEST(reads_below_the_rssi_floor_are_withheld)
+{
+	struct vt_privacy_source *src;
+	struct vt_privacy *p = new_privacy(NULL, &src);
+	struct vitrine_reading weak = rfid_read(1, -7001), edge = rfid_read(1, -7000);
+	struct vt_reading out;
+	const char *why = NULL;
+
+	CHECK(p != NULL);
+	CHECK_EQ_INT(vt_privacy_apply(p, src, &weak, &out, WALL_SET, 0, &why), VT_PRIVACY_DROPPED);
+	CHECK_EQ_INT(vt_privacy_apply(p, src, &edge, &out, WALL_SET, 0, &why), 0);
+	CHECK_EQ_INT(src->below_rssi, 1);
+	vt_privacy_free(p);
+}
+
+VT_TEST(items_on_the_optout_list_are_dropped_first)
+{
+	char path[512];
+	struct vt_privacy_source *src;
+	struct vt_privacy *p;
+	struct vitrine_reading listed = rfid_read(123456789, -9000), other = rfid_read(123456788,
+											-5000);
+	struct vt_reading out;
+	const char *why = NULL;
+
+	snprintf(path, sizeof(path), "%s/optout", vt_test_tmpdir());
+	CHECK_EQ_INT(write_text(path, "# customers who asked\n\n  (01)80614141123458(21)123456789  # a ring\n"
+			       "(01)80614141123458(21)5\n"), 0);
+	p = new_privacy(path, &src);
+	CHECK(p != NULL);
+	/* Listed and weak: counted as opt-out, the first rule. */
+	CHECK_EQ_INT(vt_privacy_apply(p, src, &listed, &out, WALL_SET, 0, &why),
+		     VT_PRIVACY_DROPPED);
+	CHECK_EQ_INT(src->optout, 1);
+	CHECK_EQ_INT(src->below_rssi, 0);
+	CHECK_EQ_INT(vt_privacy_apply(p, src, &other, &out, WALL_SET, 0, &why), 0);
+	vt_privacy_free(p);
+}
+
+VT_TEST(optout_list_errors_name_file_line_and_expectation)
+{
+	char path[512], err[600] = "";
+	struct vt_optout *o;
+
+	snprintf(path, sizeof(path), "%s/bad-optout", vt_test_tmpdir());
+	CHECK_EQ_INT(write_text(path, "(01)80614141123458(21)1\n(01)80614141123459(21)1\n"), 0);
+	CHECK_EQ_INT(vt_optout_load(&o, path, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, ":2: GTIN check digit wrong") != NULL);
+	CHECK_EQ_INT(write_text(path, "3074257bf7194e4000001a85\n"), 0);
+	CHECK_EQ_INT(vt_optout_load(&o, path, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, ":1: expected (01)<14-digit GTIN>(21)<serial>") != NULL);
+	CHECK_EQ_INT(write_text(path, "(01)80614141123458(21)274877906944\n"), 0);
+	CHECK_EQ_INT(vt_optout_load(&o, path, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, "38 bits") != NULL);
+	CHECK_EQ_INT(write_text(path, "(01)80614141123458(21)1 (01)80614141123458(21)2\n"), 0);
+	CHECK_EQ_INT(vt_optout_load(&o, path, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, "one item per line") != NULL);
+	CHECK_EQ_INT(vt_optout_gtin_check_digit("8061414112345"), '8');
+}
+
+/* ---- R15: floors compiled in ---- */
+
+static int load_conf(const char *extra, struct vt_agent_config *cfg, char *err, size_t len)
+{
+	char path[512], text[1024];
+
+	snprintf(path, sizeof(path), "%s/agent.conf", vt_test_tmpdir());
+	snprintf(text, sizeof(text),
+		 "site s\ndevice d\naggregator_key %064d\n%s\n", 0, extra);
+	if (write_text(path, text) < 0)
+		return -EIO;
+	return vt_agent_config_load(path, cfg, err, len);
+}
+
+VT_TEST(config_refuses_to_weaken_the_key_rotation_floor)
+{
+	struct vt_agent_config cfg;
+	char err[600] = "";
+
+	CHECK_EQ_INT(load_conf("privacy_key_rotation_s 86401", &cfg, err, sizeof(err)),
+		     -VT_ECONFIG);
+	CHECK(strstr(err, "agent.conf:4: invalid value for 'privacy_key_rotation_s'") != NULL);
+	CHECK(strstr(err, "at most 24 hours") != NULL && strstr(err, "R15") != NULL);
+	vt_agent_config_free(&cfg);
+	CHECK_EQ_INT(load_conf("privacy_key_rotation_s 3600", &cfg, err, sizeof(err)), 0);
+	CHECK_EQ_INT(cfg.privacy_key_rotation_s, 3600);
+	vt_agent_config_free(&cfg);
+	CHECK_EQ_INT(load_conf("", &cfg, err, sizeof(err)), 0);
+	CHECK_EQ_INT(cfg.privacy_key_rotation_s, VT_PRIVACY_ROTATION_MAX_S);
+	CHECK_EQ_INT(cfg.privacy_rssi_floor_cdbm, VT_PRIVACY_RSSI_FLOOR_DEFAULT);
+	vt_agent_config_free(&cfg);
+	CHECK_EQ_INT(load_conf("privacy_rssi_floor_cdbm 10", &cfg, err, sizeof(err)),
+		     -VT_ECONFIG);
+	vt_agent_config_free(&cfg);
+}
+
+VT_TEST(privacy_stage_refuses_a_rotation_past_the_floor_too)
+{
+	struct vt_privacy_conf conf = { 86401, -7000, NULL };
+	struct vt_privacy *p;
+	char err[256] = "";
+
+	CHECK_EQ_INT(vt_privacy_new(&p, &conf, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, "R15") != NULL);
+}
+
+VT_TEST_MAIN()
