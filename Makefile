@@ -133,8 +133,23 @@ $(O)/tests/abi/%.so: tests/abi/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(VT_CFLAGS) -shared -o $@ $<
 
+# The negative control of tests/integration/canary.sh: the agent with
+# agent/privacy.c built with VT_PRIVACY_DISABLED_FOR_CANARY_TEST, which puts
+# identifiers in the clear into the digest fields; the test must catch it.
+# Its privacy.o comes before libvt.a, so the archive's is never pulled in.
+# Never installed.
+CANARY_AGENT := $(O)/canary-control/vitrine-agent
+$(O)/canary-control/privacy.o: agent/privacy.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $< (canary control)")
+	$(Q)$(CC) $(VT_CFLAGS) -DVT_PRIVACY_DISABLED_FOR_CANARY_TEST -MMD -MP -c -o $@ $<
+$(CANARY_AGENT): $(O)/obj/agent/main.o $(O)/canary-control/privacy.o $(O)/libvt.a
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(VT_CFLAGS) -pie -rdynamic $(VT_LDFLAGS) -o $@ $^ $(LIBS)
+-include $(O)/canary-control/privacy.d
+
 BINS := $(O)/vitrine-agent $(O)/vitrine-aggregator
-TEST_BINS := $(UNIT_BINS) $(PLUGIN_TESTS) $(FUZZ_REPLAY) $(ABI_PLUGINS)
+TEST_BINS := $(UNIT_BINS) $(PLUGIN_TESTS) $(FUZZ_REPLAY) $(ABI_PLUGINS) $(CANARY_AGENT)
 
 .PHONY: all test test-long san bench fuzz run deps install clean check-tools
 all: $(BINS) $(PLUGIN_SOS)

@@ -37,6 +37,8 @@ struct rfid {
 	/* configuration */
 	struct vp_sim_conf sim;	/* seed, limit, burst, fail_every */
 	uint64_t readers, antennas, items;
+	uint8_t canaries[RFID_SIM_CANARIES_MAX][RFID_EPC_BYTES];
+	uint32_t ncanaries;	/* rfid.canary: test tags added to the stock */
 	struct vp_sim_clock clock;
 	int64_t last_time_ms;
 	/* counters */
@@ -51,10 +53,90 @@ static const struct vp_num_key rfid_num_keys[] = {
 };
 
 static const char *const rfid_config_keys[] = {
-	VP_SIM_CONFIG_KEYS, "readers", "antennas", "items", NULL,
+	VP_SIM_CONFIG_KEYS, "readers", "antennas", "items", "canary", NULL,
 };
 
 /* ---- configuration ----------------------------------------------------- */
+
+static int rfid_hex_nibble(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* One EPC of rfid.canary: 24 hex digits (surrounding blanks allowed) that
+ * decode as an SGTIN-96 with a valid GTIN. Returns the error's wording or
+ * NULL. */
+static const char *rfid_parse_epc(const char *s, size_t len,
+				  uint8_t epc[RFID_EPC_BYTES])
+{
+	struct sgtin96 tag;
+	char gtin[SGTIN96_GTIN_LEN + 1];
+	size_t digits = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int v = rfid_hex_nibble(s[i]);
+
+		if (s[i] == ' ' || s[i] == '\t')
+			continue;
+		if (v < 0 || digits == 2 * RFID_EPC_BYTES ||
+		    (digits && (s[i - 1] == ' ' || s[i - 1] == '\t')))
+			return "24 hex digits";
+		if (digits % 2 == 0)
+			epc[digits / 2] = (uint8_t)(v << 4);
+		else
+			epc[digits / 2] |= (uint8_t)v;
+		digits++;
+	}
+	if (digits != 2 * RFID_EPC_BYTES)
+		return "24 hex digits";
+	if (sgtin96_decode(epc, &tag) || sgtin96_gtin14(&tag, gtin))
+		return "an SGTIN-96 EPC (header 30, partition 0-6, fields within their digits)";
+	return NULL;
+}
+
+/* rfid.canary (test and demo key): a comma-separated list of SGTIN-96 EPCs
+ * that the simulation adds to its stock. The message names the entry, not
+ * its value: a canary stands for an item's identifier, which is never
+ * logged. */
+static int rfid_conf_canaries(struct rfid *rf, const struct vp_conf *c)
+{
+	const char *val = c->host->config(c->ctx, "canary");
+	const char *why = NULL;
+
+	rf->ncanaries = 0;
+	if (!val)
+		return 0;
+	for (const char *p = val;; p++) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (rf->ncanaries == RFID_SIM_CANARIES_MAX)
+			why = "at most 16 EPCs";
+		else
+			why = rfid_parse_epc(p, len, rf->canaries[rf->ncanaries]);
+		if (why) {
+			c->host->log(c->ctx, VITRINE_LOG_ERROR,
+				     "%s.canary entry %u is invalid: expected %s, e.g. 3074257BF7194E4000001A85; comma-separated, at most %d (test key; the value is not logged)",
+				     c->plugin, rf->ncanaries + 1, why,
+				     RFID_SIM_CANARIES_MAX);
+			return -EINVAL;
+		}
+		rf->ncanaries++;
+		if (!end)
+			break;
+		p = end;
+	}
+	c->host->log(c->ctx, VITRINE_LOG_INFO,
+		     "test key %s.canary: %u canary tags added to the simulated stock",
+		     c->plugin, rf->ncanaries);
+	return 0;
+}
 
 static int rfid_configure(struct rfid *rf)
 {
@@ -66,6 +148,8 @@ static int rfid_configure(struct rfid *rf)
 	if (!rc)
 		rc = vp_conf_numbers(&c, rfid_num_keys,
 				     VP_ARRAY_SIZE(rfid_num_keys), rf);
+	if (!rc)
+		rc = rfid_conf_canaries(rf, &c);
 	if (!rc)
 		rc = vp_sim_clock_config(&rf->clock, &c);
 	return rc;
@@ -82,6 +166,8 @@ static int rfid_start(struct rfid *rf)
 		.antennas = (uint32_t)rf->antennas,
 		.items = (uint32_t)rf->items,
 		.fail_every = rf->sim.fail_every,
+		.canaries = rf->ncanaries ? rf->canaries : NULL,
+		.ncanaries = rf->ncanaries,
 	};
 	int rc = rfid_sim_create(&p, &rf->src);
 

@@ -300,13 +300,111 @@ VT_TEST(rfid_rejects_bad_config)
 		CHECK(vp_rejects_config(&vitrine_plugin, bad[i][0], bad[i][1]));
 }
 
+/* ---- canary tags (test key rfid.canary) ---------------------------------- */
+
+/* GTIN 70614141123451, serials 187598700526 and 124921732674; GTIN
+ * 08012345678990, serial 251228068653: products not in the catalogue. */
+#define CANARY_EPCS "3034257BF6B7A66BADC0FFEE, 3034257bf6b7a65d15ea5e42,3029DD92B14E18FA7E5C1B2D"
+static const struct {
+	const char *gtin;
+	uint64_t serial;
+} canaries[] = {
+	{ "70614141123451", UINT64_C(187598700526) },
+	{ "70614141123451", UINT64_C(124921732674) },
+	{ "08012345678990", UINT64_C(251228068653) },
+};
+
+static size_t canary_reads(const struct vitrine_ctx *ctx, size_t i)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < ctx->n && k < ctx->cap; k++)
+		n += !strcmp(ctx->readings[k].u.rfid.gtin, canaries[i].gtin) &&
+		     ctx->readings[k].u.rfid.serial == canaries[i].serial;
+	return n;
+}
+
+VT_TEST(rfid_canary_tags_are_read_every_round)
+{
+	struct vitrine_ctx *ctx = vp_fake_new(3000);
+	int64_t span_ms;
+
+	vp_fake_set(ctx, "limit", "3000");
+	vp_fake_set(ctx, "readers", "2");
+	vp_fake_set(ctx, "canary", CANARY_EPCS);
+	CHECK(vp_run_plugin(&vitrine_plugin, ctx, 1000, 50).finished);
+	CHECK_EQ_INT(ctx->errors, 0);
+	CHECK(strstr(ctx->log, "3 canary tags"));
+	span_ms = ctx->readings[ctx->n - 1].time_ms - ctx->readings[0].time_ms;
+	CHECK(span_ms > 60000);
+	/* One round every 10 s, each canary read at least once per round. */
+	for (size_t i = 0; i < sizeof(canaries) / sizeof(canaries[0]); i++)
+		CHECK(canary_reads(ctx, i) >= (size_t)(span_ms / 10000));
+	vp_fake_free(ctx);
+}
+
+VT_TEST(rfid_canary_keeps_the_simulation_deterministic)
+{
+	struct vitrine_ctx *a = vp_fake_new(2000), *b = vp_fake_new(2000);
+	struct vitrine_ctx *plain = vp_fake_new(2000);
+
+	vp_fake_set(a, "limit", "2000");
+	vp_fake_set(b, "limit", "2000");
+	vp_fake_set(plain, "limit", "2000");
+	vp_fake_set(a, "canary", CANARY_EPCS);
+	vp_fake_set(b, "canary", CANARY_EPCS);
+	CHECK(vp_run_plugin(&vitrine_plugin, a, 1000, 50).finished);
+	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
+	CHECK(vp_run_plugin(&vitrine_plugin, plain, 1000, 50).finished);
+	CHECK(vp_same_readings(a, b));
+	CHECK(!vp_same_readings(a, plain));
+	CHECK_EQ_INT(canary_reads(plain, 0), 0);
+	vp_fake_free(a);
+	vp_fake_free(b);
+	vp_fake_free(plain);
+}
+
+VT_TEST(rfid_rejects_bad_canary)
+{
+	static const char *const bad[] = {
+		"3034257BF6B7A66BADC0FFE",		/* 23 digits */
+		"3034257BF6B7A66BADC0FFEE0",		/* 25 digits */
+		"3034257BF6B7A66BADC0FFEG",		/* not hex */
+		"3034257BF6B7 A66BADC0FFEE",		/* blank inside */
+		"3534257BF6B7A66BADC0FFEE",		/* GID-96 header */
+		"303C257BF6B7A66BADC0FFEE",		/* partition 7 */
+		"3034257BF6B7A66BADC0FFEE,",		/* empty entry */
+		"",
+		"3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,"
+		"3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,"
+		"3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,"
+		"3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,"
+		"3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE,"
+		"3034257BF6B7A66BADC0FFEE,3034257BF6B7A66BADC0FFEE",	/* 17 */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(vp_rejects_config(&vitrine_plugin, "canary", bad[i]));
+}
+
+VT_TEST(rfid_canary_error_names_the_entry_not_the_epc)
+{
+	struct vitrine_ctx *ctx = vp_fake_new(1);
+
+	vp_fake_set(ctx, "canary", "3034257BF6B7A66BADC0FFEE,3534257BF6B7A66BADC0FFEE");
+	CHECK_EQ_INT(vp_run_plugin(&vitrine_plugin, ctx, 1, 50).init_rc, -EINVAL);
+	CHECK(strstr(ctx->log, "rfid.canary entry 2 is invalid"));
+	CHECK(!strstr(ctx->log, "BADC0FFEE"));
+	vp_fake_free(ctx);
+}
+
 VT_TEST(rfid_declares_its_config_keys)
 {
 	int n = 0;
 
 	for (const char *const *k = vitrine_plugin.config_keys; *k; k++)
 		n++;
-	CHECK_EQ_INT(n, 10);
+	CHECK_EQ_INT(n, 11);
 	CHECK_STR(vitrine_plugin.name, "rfid");
 	CHECK_EQ_INT(vitrine_plugin.struct_size, sizeof(struct vitrine_plugin));
 }

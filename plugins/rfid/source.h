@@ -51,6 +51,8 @@ struct rfid_source {
 
 /* ---- the simulated driver (source_sim.c) ---- */
 
+#define RFID_SIM_CANARIES_MAX 16
+
 struct rfid_sim_params {
 	uint64_t seed;
 	int64_t start_utc_ms;	/* simulated time of the first read round */
@@ -58,6 +60,12 @@ struct rfid_sim_params {
 	uint32_t antennas;	/* 1..4 per reader */
 	uint32_t items;		/* tagged items in the store, 1..100000 */
 	uint64_t fail_every;	/* fail after every N reports; 0 = never */
+	/* Canary tags (the test key rfid.canary): EPCs put into the stock
+	 * ahead of the `items` and never hidden, so that their reader reads
+	 * each of them in every round. Borrowed for the create call only (the
+	 * EPCs are copied); NULL when ncanaries is 0. */
+	const uint8_t (*canaries)[RFID_EPC_BYTES];
+	uint32_t ncanaries;	/* 0..RFID_SIM_CANARIES_MAX */
 };
 
 /* Creates a simulated source; *out is freed with (*out)->ops->destroy.

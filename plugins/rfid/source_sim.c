@@ -12,6 +12,11 @@
  * often. About one report in 500 carries a foreign EPC (another scheme, or a
  * corrupt partition) so that the plugin's reject path runs.
  *
+ * Canary tags (the test key rfid.canary) are extra items put first in the
+ * stock: they are never hidden, so their reader reads each of them at the
+ * start of every round. A privacy test seeds them and then looks for them
+ * in everything the agent writes or sends.
+ *
  * Everything is a function of the parameters: each reader has its own PRNG
  * stream, reports are merged in time order, and failures (fail_every) stop
  * delivery without losing or repeating a report. No allocation after create.
@@ -53,6 +58,7 @@ static const char *const sim_catalogue[][2] = {
 struct sim_item {
 	uint8_t epc[RFID_EPC_BYTES];
 	uint8_t primary;	/* nearest antenna, 1-based */
+	uint8_t canary;		/* never hidden (rfid.canary) */
 };
 
 struct sim_reader {
@@ -98,10 +104,13 @@ static uint32_t sim_antennas(struct rfid_sim *s, struct sim_reader *r,
 {
 	int busy = vp_store_is_open(r->slot_us / 1000);
 	uint32_t mask = 0;
+	int hidden;
 
 	if (busy && vp_rng_next(&r->rng) % 1000 < 5)
 		it->primary = (uint8_t)vp_rng_range(&r->rng, 1, s->p.antennas);
-	if ((int64_t)(vp_rng_next(&r->rng) % 100) >= (busy ? 8 : 2))
+	/* Drawn for a canary too, so that the stream does not depend on it. */
+	hidden = (int64_t)(vp_rng_next(&r->rng) % 100) < (busy ? 8 : 2);
+	if (!hidden || it->canary)
 		mask |= 1u << (it->primary - 1);
 	for (uint32_t a = 1; a <= s->p.antennas; a++)
 		if (a != it->primary && vp_rng_next(&r->rng) % 100 < 15)
@@ -231,14 +240,22 @@ static int sim_params_ok(const struct rfid_sim_params *p)
 	return p->readers >= 1 && p->readers <= SIM_MAX_READERS &&
 	       p->antennas >= 1 && p->antennas <= SIM_MAX_ANTENNAS &&
 	       p->items >= 1 && p->items <= SIM_MAX_ITEMS &&
-	       p->start_utc_ms >= 0;
+	       p->ncanaries <= RFID_SIM_CANARIES_MAX &&
+	       (p->canaries || !p->ncanaries) && p->start_utc_ms >= 0;
+}
+
+/* Items in the stock: the canaries first, then the `items`. */
+static uint32_t sim_stock(const struct rfid_sim_params *p)
+{
+	return p->ncanaries + p->items;
 }
 
 static void sim_reader_init(struct rfid_sim *s, struct sim_reader *r, uint32_t i)
 {
 	r->rng = vp_rng_stream(s->p.seed, i);
 	r->index = i;
-	r->nitems = s->p.items / s->p.readers + (i < s->p.items % s->p.readers);
+	r->nitems = sim_stock(&s->p) / s->p.readers +
+		    (i < sim_stock(&s->p) % s->p.readers);
 	/* Stagger the readers' rounds so that their reports interleave. */
 	r->round_us = s->p.start_utc_ms * 1000 +
 		      (int64_t)i * SIM_ROUND_US / s->p.readers +
@@ -258,16 +275,26 @@ int rfid_sim_create(const struct rfid_sim_params *p, struct rfid_source **out)
 	s = calloc(1, sizeof(*s) + p->readers * sizeof(s->readers[0]));
 	if (!s)
 		goto out;
-	s->items = calloc(p->items, sizeof(*s->items));
+	s->items = calloc(sim_stock(p), sizeof(*s->items));
 	if (!s->items)
 		goto out_free;
 	s->base.ops = &sim_ops;
 	s->p = *p;
+	s->p.canaries = NULL;	/* borrowed for this call only */
 	s->link.fail_every = p->fail_every;
+	/* The ordinary items draw first: with or without canaries, they are
+	 * the same items. */
 	for (uint32_t i = 0; i < p->items; i++) {
-		rc = sim_item_init(s, &rng, &s->items[i]);
+		rc = sim_item_init(s, &rng, &s->items[p->ncanaries + i]);
 		if (rc)
 			goto out_items;
+	}
+	for (uint32_t i = 0; i < p->ncanaries; i++) {
+		struct sim_item *it = &s->items[i];
+
+		memcpy(it->epc, p->canaries[i], RFID_EPC_BYTES);
+		it->primary = (uint8_t)vp_rng_range(&rng, 1, p->antennas);
+		it->canary = 1;
 	}
 	for (uint32_t i = 0; i < p->readers; i++)
 		sim_reader_init(s, &s->readers[i], i);

@@ -55,12 +55,19 @@ struct tablet_source {
 /* ---- the simulated driver (source_sim.c) ---- */
 
 #define TABLET_KIOSKS_MAX 32
+#define TABLET_SIM_CANARIES_MAX 16
 
 struct tablet_sim_params {
 	uint64_t seed;
 	int64_t start_utc_ms;	/* simulated time the store's day starts from */
 	uint32_t kiosks;	/* 1..TABLET_KIOSKS_MAX */
 	uint64_t fail_every;	/* fail after every N events; 0 = never */
+	/* Canary session ids (the test key tablet.canary), NUL-terminated:
+	 * the first sessions started (kiosk 1, 2, ... at create, then in the
+	 * order sessions end) use them in turn instead of random ids. Borrowed
+	 * for the create call only (copied); NULL when ncanaries is 0. */
+	const char (*canaries)[VITRINE_SESSION_MAX];
+	uint32_t ncanaries;	/* 0..TABLET_SIM_CANARIES_MAX */
 };
 
 /* Creates a simulated source; *out is freed with (*out)->ops->destroy.

@@ -9,7 +9,9 @@
  * half each; on a product screen the customer looks up one of 20 products
  * of the catalogue below (valid GTIN-14s); the session ends when the customer
  * taps "done" or after the kiosk's 60 s idle timeout. Session ids are 128
- * random bits in hex.
+ * random bits in hex, except for the first sessions when canary ids (the
+ * test key tablet.canary) are given: a privacy test seeds them and then
+ * looks for them in everything the agent writes or sends.
  *
  * Each kiosk has its own PRNG stream and computes its next event ahead;
  * next_event hands out the oldest across kiosks. Everything is a function of
@@ -78,7 +80,7 @@ struct sim_kiosk {
 	int64_t session_ms;	/* session start */
 	int64_t view_start_ms;
 	int64_t end_ms;
-	char session[33];
+	char session[VITRINE_SESSION_MAX];
 	struct tablet_event next;
 };
 
@@ -86,6 +88,8 @@ struct tablet_sim {
 	struct tablet_source base;
 	struct tablet_sim_params p;
 	struct vp_sim_link link;
+	char canaries[TABLET_SIM_CANARIES_MAX][VITRINE_SESSION_MAX];
+	uint32_t canaries_used;	/* by the sessions planned so far */
 	struct sim_kiosk kiosks[];
 };
 
@@ -122,14 +126,21 @@ static int64_t sim_next_session(struct sim_kiosk *k, int64_t t)
 
 /* ---- one kiosk --------------------------------------------------------- */
 
-static void sim_new_session(struct sim_kiosk *k, int64_t idle_since)
+static void sim_new_session(struct tablet_sim *s, struct sim_kiosk *k,
+			    int64_t idle_since)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint64_t bits[2] = { vp_rng_next(&k->rng), vp_rng_next(&k->rng) };
 
-	for (int i = 0; i < 32; i++)
-		k->session[i] = hex[(bits[i / 16] >> (4 * (i % 16))) & 0xf];
-	k->session[32] = '\0';
+	/* A canary id replaces the random one, which is still drawn: the
+	 * sessions are the same with or without canaries, but for their ids. */
+	if (s->canaries_used < s->p.ncanaries) {
+		memcpy(k->session, s->canaries[s->canaries_used++], sizeof(k->session));
+	} else {
+		for (int i = 0; i < 32; i++)
+			k->session[i] = hex[(bits[i / 16] >> (4 * (i % 16))) & 0xf];
+		k->session[32] = '\0';
+	}
 	k->session_ms = sim_next_session(k, idle_since);
 	k->phase = SIM_START;
 }
@@ -195,7 +206,7 @@ static void sim_emit_view(struct sim_kiosk *k)
 }
 
 /* Computes the kiosk's next event into k->next. */
-static void sim_kiosk_advance(struct sim_kiosk *k)
+static void sim_kiosk_advance(struct tablet_sim *s, struct sim_kiosk *k)
 {
 	switch (k->phase) {
 	case SIM_START:
@@ -213,7 +224,7 @@ static void sim_kiosk_advance(struct sim_kiosk *k)
 	default:
 		sim_event(k, VITRINE_TABLET_SESSION_END, k->end_ms,
 			  (uint32_t)(k->end_ms - k->session_ms));
-		sim_new_session(k, k->end_ms + vp_rng_range(&k->rng, 5000, 60000));
+		sim_new_session(s, k, k->end_ms + vp_rng_range(&k->rng, 5000, 60000));
 	}
 }
 
@@ -243,7 +254,7 @@ static int sim_next_event(struct tablet_source *src, int64_t horizon_ms,
 	if (k->next.ts_ms > horizon_ms)
 		return 0;
 	*ev = k->next;
-	sim_kiosk_advance(k);
+	sim_kiosk_advance(s, k);
 	s->link.since_fail++;
 	return 1;
 }
@@ -285,21 +296,28 @@ int tablet_sim_create(const struct tablet_sim_params *p,
 {
 	struct tablet_sim *s;
 
-	if (p->kiosks < 1 || p->kiosks > TABLET_KIOSKS_MAX || p->start_utc_ms < 0)
+	if (p->kiosks < 1 || p->kiosks > TABLET_KIOSKS_MAX || p->start_utc_ms < 0 ||
+	    p->ncanaries > TABLET_SIM_CANARIES_MAX || (p->ncanaries && !p->canaries))
 		return -EINVAL;
+	for (uint32_t i = 0; i < p->ncanaries; i++)
+		if (!p->canaries[i][0] || !memchr(p->canaries[i], 0, VITRINE_SESSION_MAX))
+			return -EINVAL;
 	s = calloc(1, sizeof(*s) + p->kiosks * sizeof(s->kiosks[0]));
 	if (!s)
 		return -ENOMEM;
 	s->base.ops = &sim_ops;
 	s->p = *p;
+	s->p.canaries = NULL;	/* borrowed for this call only */
+	for (uint32_t i = 0; i < p->ncanaries; i++)
+		memcpy(s->canaries[i], p->canaries[i], VITRINE_SESSION_MAX);
 	s->link.fail_every = p->fail_every;
 	for (uint32_t i = 0; i < p->kiosks; i++) {
 		struct sim_kiosk *k = &s->kiosks[i];
 
 		k->rng = vp_rng_stream(p->seed, i);
 		k->number = i + 1;
-		sim_new_session(k, p->start_utc_ms);
-		sim_kiosk_advance(k);
+		sim_new_session(s, k, p->start_utc_ms);
+		sim_kiosk_advance(s, k);
 	}
 	*out = &s->base;
 	return 0;

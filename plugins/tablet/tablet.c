@@ -35,6 +35,8 @@ struct tablet {
 	/* configuration */
 	struct vp_sim_conf sim;	/* seed, limit, burst, fail_every */
 	uint64_t kiosks;
+	char canaries[TABLET_SIM_CANARIES_MAX][VITRINE_SESSION_MAX];
+	uint32_t ncanaries;	/* tablet.canary: test ids of the first sessions */
 	struct vp_sim_clock clock;
 	int64_t last_time_ms;
 	/* counters */
@@ -47,10 +49,76 @@ static const struct vp_num_key tablet_num_keys[] = {
 };
 
 static const char *const tablet_config_keys[] = {
-	VP_SIM_CONFIG_KEYS, "kiosks", NULL,
+	VP_SIM_CONFIG_KEYS, "kiosks", "canary", NULL,
 };
 
 /* ---- configuration ----------------------------------------------------- */
+
+/* Shortest canary id: a shorter one could turn up by chance in what a
+ * privacy test searches. */
+#define TABLET_CANARY_MIN 8
+
+static int tablet_canary_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_' || ch == '.' ||
+	       ch == ':';
+}
+
+/* One session id of tablet.canary, blanks around it dropped, into out.
+ * Returns 0, or -EINVAL when it is not 8..63 id characters. */
+static int tablet_parse_canary(const char *s, size_t len,
+			       char out[VITRINE_SESSION_MAX])
+{
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len < TABLET_CANARY_MIN || len >= VITRINE_SESSION_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if (!tablet_canary_char(s[i]))
+			return -EINVAL;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* tablet.canary (test and demo key): a comma-separated list of session ids
+ * that the simulation gives its first sessions. The message names the
+ * entry, not its value: a canary stands for a session id, which is never
+ * logged. */
+static int tablet_conf_canaries(struct tablet *tb, const struct vp_conf *c)
+{
+	const char *val = c->host->config(c->ctx, "canary");
+
+	tb->ncanaries = 0;
+	if (!val)
+		return 0;
+	for (const char *p = val;; p++) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (tb->ncanaries == TABLET_SIM_CANARIES_MAX ||
+		    tablet_parse_canary(p, len, tb->canaries[tb->ncanaries])) {
+			c->host->log(c->ctx, VITRINE_LOG_ERROR,
+				     "%s.canary entry %u is invalid: expected session ids of %d to %d characters (letters, digits, - _ . :), e.g. 32 hex digits; comma-separated, at most %d (test key; the value is not logged)",
+				     c->plugin, tb->ncanaries + 1, TABLET_CANARY_MIN,
+				     VITRINE_SESSION_MAX - 1, TABLET_SIM_CANARIES_MAX);
+			return -EINVAL;
+		}
+		tb->ncanaries++;
+		if (!end)
+			break;
+		p = end;
+	}
+	c->host->log(c->ctx, VITRINE_LOG_INFO,
+		     "test key %s.canary: the first %u sessions use canary ids",
+		     c->plugin, tb->ncanaries);
+	return 0;
+}
 
 static int tablet_configure(struct tablet *tb)
 {
@@ -62,6 +130,8 @@ static int tablet_configure(struct tablet *tb)
 	if (!rc)
 		rc = vp_conf_numbers(&c, tablet_num_keys,
 				     VP_ARRAY_SIZE(tablet_num_keys), tb);
+	if (!rc)
+		rc = tablet_conf_canaries(tb, &c);
 	if (!rc)
 		rc = vp_sim_clock_config(&tb->clock, &c);
 	return rc;
@@ -76,6 +146,8 @@ static int tablet_start(struct tablet *tb)
 		.start_utc_ms = tb->clock.start_ms,
 		.kiosks = (uint32_t)tb->kiosks,
 		.fail_every = tb->sim.fail_every,
+		.canaries = tb->ncanaries ? tb->canaries : NULL,
+		.ncanaries = tb->ncanaries,
 	};
 	int rc = tablet_sim_create(&p, &tb->src);
 

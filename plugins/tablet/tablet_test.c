@@ -203,13 +203,112 @@ VT_TEST(tablet_rejects_bad_config)
 		CHECK(vp_rejects_config(&vitrine_plugin, bad[i][0], bad[i][1]));
 }
 
+/* ---- canary session ids (test key tablet.canary) --------------------------- */
+
+static const char *const canaries[] = {
+	"c0ffee00c0ffee01c0ffee02c0ffee03",
+	"c0ffee10c0ffee11c0ffee12c0ffee13",
+	"c0ffee20c0ffee21c0ffee22c0ffee23",
+};
+#define CANARY_LIST "c0ffee00c0ffee01c0ffee02c0ffee03, c0ffee10c0ffee11c0ffee12c0ffee13,c0ffee20c0ffee21c0ffee22c0ffee23"
+
+VT_TEST(tablet_canary_ids_replace_the_first_session_ids_only)
+{
+	struct vitrine_ctx *plain = vp_fake_new(1500), *seeded = vp_fake_new(1500);
+	struct kiosk_check kiosks[2] = { 0 };
+	size_t starts[3] = { 0 }, ends[3] = { 0 }, sessions[2] = { 0 };
+	/* Which session of its kiosk each canary is: kiosk 1's and kiosk 2's
+	 * first, then the second of the kiosk whose first ends first. */
+	static const size_t nth[3] = { 1, 1, 2 };
+
+	vp_fake_set(plain, "limit", "1500");
+	vp_fake_set(seeded, "limit", "1500");
+	vp_fake_set(seeded, "canary", CANARY_LIST);
+	CHECK(vp_run_plugin(&vitrine_plugin, plain, 1000, 50).finished);
+	CHECK(vp_run_plugin(&vitrine_plugin, seeded, 1000, 50).finished);
+	CHECK_EQ_INT(seeded->errors, 0);
+	CHECK(strstr(seeded->log, "first 3 sessions use canary ids"));
+	CHECK_EQ_INT(seeded->n, plain->n);
+	for (size_t i = 0; i < seeded->n; i++) {
+		struct vitrine_reading a = plain->readings[i], b = seeded->readings[i];
+		const char *id = b.u.tablet.session;
+
+		CHECK(session_step_ok(&kiosks[b.u.tablet.kiosk - 1], &b));
+		sessions[b.u.tablet.kiosk - 1] += b.u.tablet.event == VITRINE_TABLET_SESSION_START;
+		for (size_t c = 0; c < 3; c++) {
+			if (strcmp(id, canaries[c]))
+				continue;
+			CHECK(c == 2 || b.u.tablet.kiosk == c + 1);
+			CHECK_EQ_INT(sessions[b.u.tablet.kiosk - 1], nth[c]);
+			starts[c] += b.u.tablet.event == VITRINE_TABLET_SESSION_START;
+			ends[c] += b.u.tablet.event == VITRINE_TABLET_SESSION_END;
+		}
+		/* The same events, but for the session id. */
+		memset(a.u.tablet.session, 0, sizeof(a.u.tablet.session));
+		memset(b.u.tablet.session, 0, sizeof(b.u.tablet.session));
+		CHECK(!memcmp(&a, &b, sizeof(a)));
+	}
+	for (size_t c = 0; c < 3; c++) {
+		CHECK_EQ_INT(starts[c], 1);
+		CHECK_EQ_INT(ends[c], 1);
+	}
+	vp_fake_free(plain);
+	vp_fake_free(seeded);
+}
+
+VT_TEST(tablet_canary_keeps_the_simulation_deterministic)
+{
+	struct vitrine_ctx *a = vp_fake_new(1000), *b = vp_fake_new(1000);
+
+	vp_fake_set(a, "limit", "1000");
+	vp_fake_set(b, "limit", "1000");
+	vp_fake_set(a, "canary", CANARY_LIST);
+	vp_fake_set(b, "canary", CANARY_LIST);
+	CHECK(vp_run_plugin(&vitrine_plugin, a, 1000, 50).finished);
+	CHECK(vp_run_plugin(&vitrine_plugin, b, 1000, 50).finished);
+	CHECK(vp_same_readings(a, b));
+	vp_fake_free(a);
+	vp_fake_free(b);
+}
+
+VT_TEST(tablet_rejects_bad_canary)
+{
+	static const char *const bad[] = {
+		"c0ffee0",					/* 7 characters */
+		"c0ffee00 c0ffee01",				/* blank inside */
+		"c0ffee00/c0ffee01",				/* not an id character */
+		"c0ffee00c0ffee01,",				/* empty entry */
+		"",
+		"0123456789012345678901234567890123456789012345678901234567890123", /* 64 */
+		"c0ffee00c0ffee01,c0ffee00c0ffee02,c0ffee00c0ffee03,c0ffee00c0ffee04,"
+		"c0ffee00c0ffee05,c0ffee00c0ffee06,c0ffee00c0ffee07,c0ffee00c0ffee08,"
+		"c0ffee00c0ffee09,c0ffee00c0ffee10,c0ffee00c0ffee11,c0ffee00c0ffee12,"
+		"c0ffee00c0ffee13,c0ffee00c0ffee14,c0ffee00c0ffee15,c0ffee00c0ffee16,"
+		"c0ffee00c0ffee17",				/* 17 */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(vp_rejects_config(&vitrine_plugin, "canary", bad[i]));
+}
+
+VT_TEST(tablet_canary_error_names_the_entry_not_the_id)
+{
+	struct vitrine_ctx *ctx = vp_fake_new(1);
+
+	vp_fake_set(ctx, "canary", "c0ffee00c0ffee01,c0ffee00 c0ffee02");
+	CHECK_EQ_INT(vp_run_plugin(&vitrine_plugin, ctx, 1, 50).init_rc, -EINVAL);
+	CHECK(strstr(ctx->log, "tablet.canary entry 2 is invalid"));
+	CHECK(!strstr(ctx->log, "c0ffee0"));
+	vp_fake_free(ctx);
+}
+
 VT_TEST(tablet_declares_its_config_keys)
 {
 	int n = 0;
 
 	for (const char *const *k = vitrine_plugin.config_keys; *k; k++)
 		n++;
-	CHECK_EQ_INT(n, 8);
+	CHECK_EQ_INT(n, 9);
 	CHECK_STR(vitrine_plugin.name, "tablet");
 }
 

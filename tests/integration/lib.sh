@@ -241,3 +241,11 @@ check_stored_in_order() {
 	db_lines_by_seq >"$T/stored.csv"
 	check stored_in_the_order_accepted cmp -s "$T/tap.csv" "$T/stored.csv"
 }
+
+# hex_stream FILE...: the bytes of the files as one line of " xx" per byte
+# (lowercase hex, no line breaks), so that grep -F finds a byte string
+# written the same way wherever it lies, and only on a byte boundary.
+hex_stream() {
+	[ "$#" -gt 0 ] || return 0
+	od -An -v -tx1 "$@" | tr -d '\n'
+}
