@@ -20,6 +20,7 @@
 
 #include "ack.h"
 #include "agent.h"
+#include "egress.h"
 #include "err.h"
 #include "frame.h"
 #include "host.h"
@@ -37,6 +38,7 @@ struct vt_agent {
 	const struct vt_agent_opts *opts;
 	struct vt_spool *spool;
 	struct vt_privacy *privacy;
+	struct vt_egress *egress;
 	struct vt_pipeline *pipeline;
 	struct vt_pub *pub;
 	uint8_t ack_key[VT_KEY_LEN];
@@ -185,7 +187,45 @@ static struct vt_privacy_conf vt_agent_privacy_conf(const struct vt_agent_config
 		.rotation_s = cfg->privacy_key_rotation_s,
 		.rssi_floor_cdbm = cfg->privacy_rssi_floor_cdbm,
 		.optout_path = cfg->privacy_optout,
+		.window_s = cfg->privacy_window_s,
+		.k = cfg->privacy_k,
+		.epsilon_milli = cfg->privacy_epsilon_milli,
+		.budget_milli = cfg->privacy_epsilon_hour_milli,
 	};
+}
+
+/* A plugin's privacy mode: "<name>.privacy_mode", else the agent's. */
+static int vt_agent_plugin_mode(const struct vt_agent_config *cfg, const char *plugin,
+				int *mode, char *err, size_t errlen)
+{
+	struct vt_conf_entry *e;
+	char key[64];
+
+	*mode = cfg->privacy_mode;
+	snprintf(key, sizeof(key), "%.40s.privacy_mode", plugin);
+	e = vt_conf_find(cfg->raw, key);
+	if (!e)
+		return 0;
+	e->used = 1;
+	*mode = vt_privacy_mode_parse(e->value);
+	if (*mode)
+		return 0;
+	snprintf(err, errlen, "%s:%d: invalid value for '%s' (expected anonymous or pseudonymous)",
+		 cfg->raw->path, e->line, key);
+	return -VT_ECONFIG;
+}
+
+/* Register a loaded plugin with the privacy stage (R9) in its mode. */
+static int vt_agent_privacy_source(const struct vt_agent_config *cfg, struct vt_privacy *p,
+				   const struct vitrine_plugin *desc,
+				   struct vt_privacy_source **src, char *err, size_t errlen)
+{
+	int mode, rc;
+
+	rc = vt_agent_plugin_mode(cfg, desc->name, &mode, err, errlen);
+	if (rc == 0)
+		rc = vt_privacy_source_add(p, desc->name, mode, desc->fields, src, err, errlen);
+	return rc;
 }
 
 static int vt_agent_privacy(struct vt_agent *a)
@@ -247,6 +287,7 @@ static int vt_agent_pipeline(struct vt_agent *a)
 		.device_key = dev,
 		.aggregator_key = cfg->aggregator_key,
 		.privacy = a->privacy,
+		.egress = a->egress,
 		.tap = a->tap,
 	};
 	int rc;
@@ -283,8 +324,8 @@ static void vt_agent_load_plugins(struct vt_agent *a, int64_t now)
 		for (int f = 0; f < VT_HOST_MAX_FDS; f++)
 			ctx->fds[f].fd = -1;
 		if (vt_host_check_keys(ctx, err, sizeof(err)) < 0 ||
-		    vt_privacy_source_add(a->privacy, ctx->lp.desc.name, ctx->lp.desc.fields,
-					  &ctx->privacy, err, sizeof(err)) < 0) {
+		    vt_agent_privacy_source(a->cfg, a->privacy, &ctx->lp.desc, &ctx->privacy, err,
+					    sizeof(err)) < 0) {
 			VT_ERROR("%s; plugin %s not started", err, ctx->lp.desc.name);
 			vt_loader_close(&ctx->lp);
 			continue;
@@ -321,6 +362,23 @@ static size_t vt_agent_status_spool(struct vt_agent *a, char *json, size_t cap, 
 	return n < cap ? n : cap - 1;
 }
 
+/* The egress log's head, which the aggregator keeps: a log cut or
+ * rewritten on the device no longer contains it (egress.h). */
+static size_t vt_agent_status_egress(struct vt_agent *a, char *json, size_t cap)
+{
+	uint8_t hash[32];
+	char hex[65];
+	uint64_t seq;
+	int n;
+
+	vt_egress_head(a->egress, hash, &seq);
+	vt_egress_hex(hash, hex);
+	n = snprintf(json, cap, ",\"egress\":{\"seq\":%llu,\"head\":\"%s\",\"breaks\":%llu}",
+		     (unsigned long long)seq, hex,
+		     (unsigned long long)vt_egress_opened(a->egress)->breaks);
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
+}
+
 static void vt_agent_status(struct vt_agent *a, int64_t now)
 {
 	const struct vt_pipeline_stats *ps = vt_pipeline_stats(a->pipeline);
@@ -336,6 +394,7 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked);
 	n += vt_agent_status_spool(a, json + n, sizeof(json) - n, now);
 	n += vt_privacy_status_json(a->privacy, json + n, sizeof(json) - n);
+	n += vt_agent_status_egress(a, json + n, sizeof(json) - n);
 	if (n < sizeof(json) - 64)
 		n += (size_t)snprintf(json + n, sizeof(json) - n, ",\"plugins\":{");
 	for (int i = 0; i < a->n_plugins && n < sizeof(json) - 64; i++) {
@@ -347,8 +406,10 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 	}
 	if (n < sizeof(json) - 3)
 		snprintf(json + n, sizeof(json) - n, "}}");
-	if (vt_pub_status(a->pub, json) == 0)
+	if (vt_pub_status(a->pub, json) == 0) {
 		a->status_sent = 1;
+		vt_egress_add(a->egress, "status", 1, 1, strlen(json), vt_os_now_ms());
+	}
 }
 
 static int vt_agent_done(struct vt_agent *a)
@@ -429,7 +490,9 @@ static int vt_agent_turn(struct vt_agent *a)
 		vt_host_collect(&a->plugins[i], now);
 		wait = vt_min_wait(wait, vt_host_ms_left(&a->plugins[i], now));
 	}
-	vt_privacy_tick(a->privacy, now);
+	vt_privacy_tick(a->privacy, vt_os_now_ms(), now, 0);
+	vt_egress_tick(a->egress, vt_os_now_ms());
+	wait = vt_min_wait(wait, vt_egress_ms_left(a->egress, vt_os_now_ms()));
 	vt_pipeline_flush(a->pipeline, now, 0);
 	wait = vt_min_wait(wait, vt_pipeline_ms_left(a->pipeline, now));
 	vt_agent_chain(a, now);
@@ -450,6 +513,7 @@ static int vt_agent_turn(struct vt_agent *a)
 		for (int i = 0; i < a->n_plugins; i++)
 			all_finished &= a->plugins[i].finished;
 		if (all_finished) {
+			vt_privacy_tick(a->privacy, vt_os_now_ms(), now, 1);
 			vt_pipeline_flush(a->pipeline, now, 1);
 			vt_spool_sync(a->spool, now, 1);
 		}
@@ -467,6 +531,9 @@ static void vt_agent_drain(struct vt_agent *a)
 	int64_t until = vt_os_mono_ms() + VT_AGENT_DRAIN_MS;
 	const struct vt_spool_stats *st;
 
+	/* Open windows are released as they stand (the aggregator adds up
+	 * the parts of a window sent across a restart). */
+	vt_privacy_tick(a->privacy, vt_os_now_ms(), vt_os_mono_ms(), 1);
 	vt_pipeline_flush(a->pipeline, vt_os_mono_ms(), 1);
 	vt_spool_sync(a->spool, 0, 1);
 	while (vt_spool_stats(a->spool)->frames > 0 && vt_pub_connected(a->pub) &&
@@ -488,6 +555,14 @@ static void vt_agent_summary_privacy(struct vt_agent *a)
 	size_t n = vt_privacy_sources(a->privacy, &src);
 
 	for (size_t i = 0; i < n; i++) {
+		if (src[i].window) {
+			const struct vt_window_stats *w = vt_window_stats(src[i].window);
+
+			VT_INFO("privacy: plugin %s (anonymous): %llu windows released as %llu counts; %llu counts below k merged, %llu withheld below k, %llu withheld for lack of noise budget",
+				src[i].name, (unsigned long long)w->windows,
+				(unsigned long long)w->cells, (unsigned long long)w->merged,
+				(unsigned long long)w->suppressed, (unsigned long long)w->refused);
+		}
 		if (!src[i].optout && !src[i].below_rssi && !src[i].undeclared)
 			continue;
 		VT_INFO("privacy: plugin %s: %llu reads withheld (%llu on the opt-out list, %llu below the RSSI floor), %llu undeclared fields dropped",
@@ -555,6 +630,12 @@ static int vt_agent_start(struct vt_agent *a)
 	rc = vt_agent_privacy(a);
 	if (rc < 0)
 		return rc;
+	rc = vt_egress_open(&a->egress, &(struct vt_egress_conf){ .dir = cfg->state_dir });
+	if (rc < 0) {
+		VT_ERROR("cannot keep the egress log in %s: %s (docs/PRIVACY.md R14); not starting",
+			 cfg->state_dir, vt_strerror(rc));
+		return rc;
+	}
 	rc = vt_agent_pipeline(a);
 	if (rc < 0)
 		return rc;
@@ -593,8 +674,7 @@ int vt_agent_check_plugins(struct vt_agent_config *cfg)
 		ctx.conf = cfg->raw;
 		snprintf(ctx.prefix, sizeof(ctx.prefix), "%.30s.", ctx.lp.desc.name);
 		if (vt_host_check_keys(&ctx, err, sizeof(err)) < 0 ||
-		    vt_privacy_source_add(privacy, ctx.lp.desc.name, ctx.lp.desc.fields, &src, err,
-					  sizeof(err)) < 0) {
+		    vt_agent_privacy_source(cfg, privacy, &ctx.lp.desc, &src, err, sizeof(err)) < 0) {
 			fprintf(stderr, "vitrine-agent: %s\n", err);
 			bad++;
 		}
@@ -649,6 +729,7 @@ out:
 		vt_loader_close(&a->plugins[i].lp);
 	vt_pub_free(a->pub);
 	vt_pipeline_free(a->pipeline);
+	vt_egress_close(a->egress);	/* writes what is pending */
 	vt_privacy_free(a->privacy);
 	vt_spool_close(a->spool);
 	vt_keys_wipe(a->ack_key, sizeof(a->ack_key));

@@ -22,6 +22,7 @@ struct vt_batch_slot {
 		Vitrine__V1__Footfall footfall;
 		Vitrine__V1__TabletEvent tablet;
 		Vitrine__V1__RfidRead rfid;
+		Vitrine__V1__WindowCount window;
 	} kind;
 };
 
@@ -32,6 +33,7 @@ struct vt_batch {
 	size_t n;
 	size_t est_bytes;
 	int64_t opened_mono;
+	uint32_t cats[VT_BATCH_CATS];
 	struct vt_batch_slot *slots;
 	Vitrine__V1__Reading **ptrs;
 };
@@ -113,6 +115,60 @@ static void vt_batch_fill_rfid(struct vt_batch_slot *s)
 	s->reading.rfid = m;
 }
 
+static void vt_batch_fill_window(struct vt_batch_slot *s)
+{
+	Vitrine__V1__WindowCount *m = &s->kind.window;
+	const struct vt_window_cell *w = &s->src.u.window;
+
+	vitrine__v1__window_count__init(m);
+	m->length_s = w->length_s;
+	m->metric = (Vitrine__V1__Metric)w->metric;
+	m->dim1 = w->dim1;
+	m->dim2 = w->dim2;
+	m->label = s->src.u.window.label;
+	m->other = w->other != 0;
+	m->count = w->count;
+	m->k = w->k;
+	m->epsilon_milli = w->epsilon_milli;
+	s->reading.kind_case = VITRINE__V1__READING__KIND_WINDOW;
+	s->reading.window = m;
+}
+
+const char *vt_batch_cat_name(int cat)
+{
+	static const char *const names[VT_BATCH_CATS] = {
+		"footfall.events", "tablet.events", "rfid.events",
+		"footfall.windows", "kiosk.windows", "rfid.windows",
+	};
+
+	return cat >= 0 && cat < VT_BATCH_CATS ? names[cat] : "";
+}
+
+static int vt_batch_cat_of(const struct vt_reading *r)
+{
+	switch (r->kind) {
+	case VITRINE_KIND_FOOTFALL:
+		return VT_BATCH_FOOTFALL_EVENTS;
+	case VITRINE_KIND_TABLET:
+		return VT_BATCH_TABLET_EVENTS;
+	case VITRINE_KIND_RFID:
+		return VT_BATCH_RFID_EVENTS;
+	}
+	switch (r->u.window.metric) {
+	case VT_METRIC_FOOTFALL_PASSES:
+		return VT_BATCH_FOOTFALL_WINDOWS;
+	case VT_METRIC_RFID_PRESENCE:
+		return VT_BATCH_RFID_WINDOWS;
+	default:
+		return VT_BATCH_KIOSK_WINDOWS;
+	}
+}
+
+const uint32_t *vt_batch_cats(const struct vt_batch *b)
+{
+	return b->cats;
+}
+
 /* Cheap size estimate: fixed part plus the strings actually present. */
 static size_t vt_batch_estimate(const struct vt_reading *r)
 {
@@ -121,6 +177,8 @@ static size_t vt_batch_estimate(const struct vt_reading *r)
 		return 40 + strlen(r->u.tablet.screen) + strlen(r->u.tablet.gtin);
 	case VITRINE_KIND_RFID:
 		return 48 + strlen(r->u.rfid.gtin);
+	case VT_KIND_WINDOW:
+		return 48 + strlen(r->u.window.label);
 	default:
 		return 20;
 	}
@@ -145,12 +203,16 @@ int vt_batch_add(struct vt_batch *b, const struct vt_reading *r, int64_t mono_ms
 	case VITRINE_KIND_RFID:
 		vt_batch_fill_rfid(s);
 		break;
+	case VT_KIND_WINDOW:
+		vt_batch_fill_window(s);
+		break;
 	default:
 		return -VT_EINVAL_READING;
 	}
 	if (b->n == 0)
 		b->opened_mono = mono_ms;
 	b->n++;
+	b->cats[vt_batch_cat_of(r)]++;
 	b->est_bytes += vt_batch_estimate(r);
 	return 0;
 }
@@ -159,6 +221,7 @@ void vt_batch_clear(struct vt_batch *b)
 {
 	b->n = 0;
 	b->est_bytes = 0;
+	memset(b->cats, 0, sizeof(b->cats));
 }
 
 size_t vt_batch_count(const struct vt_batch *b)

@@ -16,6 +16,21 @@
 
 struct vt_batch;
 
+/* What a batch holds, by category of data, for the egress log
+ * (docs/PRIVACY.md R14). */
+enum vt_batch_cat {
+	VT_BATCH_FOOTFALL_EVENTS,
+	VT_BATCH_TABLET_EVENTS,
+	VT_BATCH_RFID_EVENTS,
+	VT_BATCH_FOOTFALL_WINDOWS,
+	VT_BATCH_KIOSK_WINDOWS,
+	VT_BATCH_RFID_WINDOWS,
+	VT_BATCH_CATS
+};
+
+/* "footfall.events", ..., "rfid.windows". */
+const char *vt_batch_cat_name(int cat);
+
 struct vt_batch_limits {
 	uint32_t max_readings;
 	uint32_t max_bytes;
@@ -32,6 +47,10 @@ void vt_batch_free(struct vt_batch *b);
 int vt_batch_add(struct vt_batch *b, const struct vt_reading *r, int64_t mono_ms);
 
 size_t vt_batch_count(const struct vt_batch *b);
+
+/* Readings of the open batch per enum vt_batch_cat (VT_BATCH_CATS entries;
+ * borrowed, valid until the batch is packed or cleared). */
+const uint32_t *vt_batch_cats(const struct vt_batch *b);
 
 /* Is the batch due at mono_ms? (count, bytes or age). Empty: never. */
 int vt_batch_due(const struct vt_batch *b, int64_t mono_ms);

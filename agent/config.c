@@ -98,6 +98,51 @@ static int vt_config_rssi_floor(void *target, const char *value, char *err, size
 	return 0;
 }
 
+static int vt_config_mode(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+
+	cfg->privacy_mode = vt_privacy_mode_parse(value);
+	if (!cfg->privacy_mode) {
+		snprintf(err, errlen, "anonymous (counts per window) or pseudonymous (events with rotating digests)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* R8, R15: windows of at least 15 minutes, made of 5-minute key slots. */
+static int vt_config_window(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+	long v;
+
+	if (vt_config_int(value, VT_PRIVACY_WINDOW_MIN_S, VT_PRIVACY_WINDOW_MAX_S, &v) < 0 ||
+	    v % VT_PRIVACY_ANON_ROTATION_S) {
+		snprintf(err, errlen,
+			 "seconds from %d to %d, a multiple of %d: windows are at least 15 minutes, a floor compiled into the agent (docs/PRIVACY.md R8, R15)",
+			 VT_PRIVACY_WINDOW_MIN_S, VT_PRIVACY_WINDOW_MAX_S, VT_PRIVACY_ANON_ROTATION_S);
+		return -EINVAL;
+	}
+	cfg->privacy_window_s = (uint32_t)v;
+	return 0;
+}
+
+/* R6, R15: no count below k = 5 ever leaves. */
+static int vt_config_k(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+	long v;
+
+	if (vt_config_int(value, VT_PRIVACY_K_MIN, 1000000, &v) < 0) {
+		snprintf(err, errlen,
+			 "an integer of at least %d: counts below k are never sent, a floor compiled into the agent (docs/PRIVACY.md R6, R15)",
+			 VT_PRIVACY_K_MIN);
+		return -EINVAL;
+	}
+	cfg->privacy_k = (uint32_t)v;
+	return 0;
+}
+
 static const struct vt_conf_key vt_agent_keys[] = {
 	{ "site", VT_CONF_ID, OFF(site), 0, 0, VT_CONF_REQUIRED, NULL },
 	{ "device", VT_CONF_ID, OFF(device), 0, 0, VT_CONF_REQUIRED, NULL },
@@ -126,6 +171,12 @@ static const struct vt_conf_key vt_agent_keys[] = {
 	{ "tls_ca", VT_CONF_STR, OFF(tls_ca), 0, 0, 0, NULL },
 	{ "tls_cert", VT_CONF_STR, OFF(tls_cert), 0, 0, 0, NULL },
 	{ "tls_key", VT_CONF_STR, OFF(tls_key), 0, 0, 0, NULL },
+	{ "privacy_mode", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_mode },
+	{ "privacy_window_s", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_window },
+	{ "privacy_k", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_k },
+	{ "privacy_epsilon_milli", VT_CONF_U32, OFF(privacy_epsilon_milli), 0, 20000, 0, NULL },
+	{ "privacy_epsilon_hour_milli", VT_CONF_U32, OFF(privacy_epsilon_hour_milli), 1, 1000000, 0,
+	  NULL },
 	{ "privacy_key_rotation_s", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_rotation },
 	{ "privacy_rssi_floor_cdbm", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_rssi_floor },
 	{ "privacy_optout", VT_CONF_STR, OFF(privacy_optout), 0, 0, 0, NULL },
@@ -153,6 +204,9 @@ static int vt_config_defaults(struct vt_agent_config *cfg)
 	cfg->status_interval_s = 60;
 	cfg->aead = VT_FRAME_AEAD_CHACHAPOLY;
 	cfg->log_level = VT_LOG_INFO;
+	cfg->privacy_mode = VT_PRIVACY_ANONYMOUS;
+	cfg->privacy_window_s = VT_PRIVACY_WINDOW_MIN_S;
+	cfg->privacy_k = VT_PRIVACY_K_DEFAULT;
 	cfg->privacy_key_rotation_s = VT_PRIVACY_ROTATION_MAX_S;
 	cfg->privacy_rssi_floor_cdbm = VT_PRIVACY_RSSI_FLOOR_DEFAULT;
 	return cfg->state_dir && cfg->plugin_dir ? 0 : -ENOMEM;
@@ -175,6 +229,21 @@ static int vt_config_check(struct vt_agent_config *cfg, char *err, size_t errlen
 		snprintf(err, errlen, "%s: site and device together longer than 120 characters",
 			 cfg->raw->path);
 		return -VT_ECONFIG;
+	}
+	if (cfg->privacy_epsilon_milli) {
+		if (!cfg->privacy_epsilon_hour_milli) {
+			snprintf(err, errlen,
+				 "%s: privacy_epsilon_milli needs privacy_epsilon_hour_milli, the budget per hour (expected both)",
+				 cfg->raw->path);
+			return -VT_ECONFIG;
+		}
+		if (cfg->privacy_epsilon_hour_milli < cfg->privacy_epsilon_milli) {
+			snprintf(err, errlen,
+				 "%s: privacy_epsilon_hour_milli (%u) below privacy_epsilon_milli (%u): no count could ever be released",
+				 cfg->raw->path, cfg->privacy_epsilon_hour_milli,
+				 cfg->privacy_epsilon_milli);
+			return -VT_ECONFIG;
+		}
 	}
 	if (!cfg->spool_dir) {
 		char dir[4096];
@@ -264,6 +333,15 @@ void vt_agent_config_help(FILE *f)
 	      "  tls_ca FILE           enable TLS to the broker, trusting this CA\n"
 	      "  tls_cert FILE         client certificate (with tls_key)\n"
 	      "  tls_key FILE          client private key\n"
+	      "  privacy_mode MODE     anonymous: only counts per window leave the device;\n"
+	      "                        pseudonymous: events with rotating 64-bit digests\n"
+	      "                        [anonymous]; NAME.privacy_mode sets one plugin's mode\n"
+	      "  privacy_window_s N    anonymous windows, 900..86400, a multiple of 300 [900]\n"
+	      "  privacy_k N           counts below N are merged or not sent, >= 5 [10]\n"
+	      "  privacy_epsilon_milli N  discrete Laplace noise on counts, epsilon in\n"
+	      "                        thousandths; 0 for none [0]\n"
+	      "  privacy_epsilon_hour_milli N  epsilon budget per hour (each released count\n"
+	      "                        spends privacy_epsilon_milli); counts beyond it are withheld\n"
 	      "  privacy_key_rotation_s N  pseudonym key lifetime, 60..86400 [86400]; keys also\n"
 	      "                        change at each multiple of N on the UTC clock\n"
 	      "  privacy_rssi_floor_cdbm N  RFID reads weaker than N centi-dBm are ignored as\n"

@@ -46,6 +46,11 @@ struct vt_agent_config {
 	char *tls_ca;
 	char *tls_cert;
 	char *tls_key;
+	int privacy_mode;		/* enum vt_privacy_mode, for every plugin */
+	uint32_t privacy_window_s;
+	uint32_t privacy_k;
+	uint32_t privacy_epsilon_milli;
+	uint32_t privacy_epsilon_hour_milli;
 	uint32_t privacy_key_rotation_s;
 	int32_t privacy_rssi_floor_cdbm;
 	char *privacy_optout;

@@ -141,6 +141,8 @@ int vt_host_check_keys(struct vitrine_ctx *ctx, char *err, size_t errlen)
 
 		if (strncmp(e->key, ctx->prefix, plen) != 0)
 			continue;
+		if (strcmp(e->key + plen, "privacy_mode") == 0)
+			continue;	/* the agent's, not the plugin's (privacy.h) */
 		for (size_t k = 0; keys && keys[k]; k++)
 			known |= strcmp(e->key + plen, keys[k]) == 0;
 		if (!known)

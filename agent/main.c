@@ -14,6 +14,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "egress.h"
 #include "spool.h"
 #include "vt_os.h"
 #include "vitrine/plugin.h"
@@ -36,7 +37,7 @@ static void vt_usage(FILE *f)
 	      "SYNOPSIS\n"
 	      "  vitrine-agent [-c FILE] [--tap FILE] [--exit-when-done] [-v]\n"
 	      "  vitrine-agent [-c FILE] --keygen [--force] | --pubkey | --check-config\n"
-	      "  vitrine-agent [-c FILE] --spool [--records]\n"
+	      "  vitrine-agent [-c FILE] --spool [--records] | --egress\n"
 	      "  vitrine-agent --help | --version\n"
 	      "\n"
 	      "DESCRIPTION\n"
@@ -62,14 +63,18 @@ static void vt_usage(FILE *f)
 	      "                      print the 'device' line to add to the aggregator's configuration\n"
 	      "      --force         with --keygen: replace existing keys\n"
 	      "      --pubkey        print the device's public key line\n"
-	      "      --tap FILE      also write each reading, after anonymization, as a CSV line\n"
-	      "                      (the format of 'vitrine-aggregator export'); for tests\n"
+	      "      --tap FILE      also write what may leave the device, as CSV lines in the format\n"
+	      "                      of 'vitrine-aggregator export': each event (pseudonymous mode)\n"
+	      "                      or window count (anonymous mode); for tests and audits\n"
 	      "      --exit-when-done  exit once every plugin's source has finished and the aggregator\n"
 	      "                      acknowledged every frame (simulations with a limit)\n"
 	      "      --spool         print what the spool holds (frames, readings, bytes, oldest,\n"
 	      "                      damage) and exit; read-only, so safe while the agent runs\n"
 	      "      --records       with --spool: one line per intact frame: seq, readings, bytes,\n"
 	      "                      time it was spooled (UTC ms)\n"
+	      "      --egress        check the egress log (what left the device, when, how much;\n"
+	      "                      hash-chained) and print its summary; exit 0 if intact, 1 if\n"
+	      "                      broken, 2 if it cannot be read; read-only\n"
 	      "  -v, --verbose       log at debug level (overrides log_level)\n"
 	      "  -h, --help          this text\n"
 	      "  -V, --version       version and plugin ABI\n"
@@ -83,6 +88,8 @@ static void vt_usage(FILE *f)
 	      "  <privacy_optout>           items never to count; keep it 0600 (docs/PRIVACY.md)\n"
 	      "  <state_dir>/seq, epoch     sequence reservation and key epoch counters\n"
 	      "  <spool_dir>/*.vts          spooled frames awaiting the aggregator's ack\n"
+	      "  <state_dir>/egress.log     what left the device, one hash-chained line a minute\n"
+	      "                             at most (and egress.log.1, the previous file)\n"
 	      "\n"
 	      "SIGNALS\n"
 	      "  SIGINT, SIGTERM  stop collecting, seal and spool the open batch, fsync, wait up to\n"
@@ -91,7 +98,8 @@ static void vt_usage(FILE *f)
 	      "                   not yet fsynced (spool_sync_ms)\n"
 	      "\n"
 	      "EXIT STATUS\n"
-	      "  0 success, 1 run-time failure, 2 usage or configuration error\n"
+	      "  0 success, 1 run-time failure (--egress: the log is broken), 2 usage or\n"
+	      "  configuration error (--egress: no log could be read)\n"
 	      "\n"
 	      "EXAMPLE\n"
 	      "  vitrine-agent -c /etc/vitrine/agent.conf --keygen >> aggregator-devices.conf\n"
@@ -102,7 +110,7 @@ static void vt_usage(FILE *f)
 struct vt_cli {
 	const char *config;
 	const char *tap;
-	int check, keygen, force, pubkey, exit_when_done, verbose, spool, records;
+	int check, keygen, force, pubkey, exit_when_done, verbose, spool, records, egress;
 };
 
 static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
@@ -117,6 +125,7 @@ static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
 		{ "exit-when-done", no_argument, NULL, 'x' },
 		{ "spool", no_argument, NULL, 's' },
 		{ "records", no_argument, NULL, 'r' },
+		{ "egress", no_argument, NULL, 'e' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -136,6 +145,7 @@ static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
 		case 'x': cli->exit_when_done = 1; break;
 		case 's': cli->spool = 1; break;
 		case 'r': cli->records = 1; break;
+		case 'e': cli->egress = 1; break;
 		case 'v': cli->verbose = 1; break;
 		case 'h': vt_usage(stdout); exit(0);
 		case 'V':
@@ -230,6 +240,10 @@ int main(int argc, char **argv)
 		rc = vt_agent_pubkey(&cfg);
 	} else if (cli.spool) {
 		rc = vt_spool_report(&cfg, cli.records);
+	} else if (cli.egress) {
+		rc = vt_egress_verify(cfg.state_dir, stdout, NULL);
+		vt_agent_config_free(&cfg);
+		return rc < 0 ? 2 : rc;
 	} else {
 		struct vt_agent_opts opts = { cli.tap, cli.exit_when_done, &vt_stop };
 

@@ -65,6 +65,8 @@ static int vt_pipeline_new_epoch(struct vt_pipeline *p)
 	return 0;
 }
 
+static void vt_pipeline_cell(void *arg, const struct vt_reading *cell);
+
 static size_t vt_pipeline_max_frame(size_t compressed_cap, const char *device)
 {
 	return compressed_cap + VT_FRAME_OVERHEAD(strlen(device));
@@ -118,6 +120,7 @@ int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *con
 	memcpy(p->device_key, conf->device_key, VT_KEY_LEN);
 	memcpy(p->aggregator_key, conf->aggregator_key, VT_KEY_LEN);
 	p->conf.device_key = p->conf.aggregator_key = NULL;
+	vt_privacy_set_sink(conf->privacy, vt_pipeline_cell, p);
 	rc = vt_batch_new(&p->batch, &conf->batch, conf->site, conf->device);
 	if (rc < 0)
 		goto out_free;
@@ -154,10 +157,22 @@ void vt_pipeline_free(struct vt_pipeline *p)
 	free(p);
 }
 
+/* A spooled frame is data that will leave: count it in the egress log by
+ * category, its bytes shared in proportion to the readings. */
+static void vt_pipeline_egress(struct vt_pipeline *p, const uint32_t *cats, uint32_t readings,
+			       size_t frame_len)
+{
+	for (int c = 0; c < VT_BATCH_CATS && p->conf.egress && readings; c++)
+		if (cats[c])
+			vt_egress_add(p->conf.egress, vt_batch_cat_name(c), 1, cats[c],
+				      (uint64_t)frame_len * cats[c] / readings, vt_os_now_ms());
+}
+
 /* Pack, compress and seal the open batch into a frame, and spool it. */
 static int vt_pipeline_seal(struct vt_pipeline *p)
 {
 	uint32_t readings = (uint32_t)vt_batch_count(p->batch);
+	uint32_t cats[VT_BATCH_CATS];
 	struct vt_batch_chain chain;
 	size_t packed_len, frame_len, zlen;
 	uint64_t seq;
@@ -173,6 +188,7 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 		return rc;
 	chain.prev_seq = vt_spool_last_seq(p->conf.spool);
 	chain.floor_seq = vt_spool_floor(p->conf.spool, seq);
+	memcpy(cats, vt_batch_cats(p->batch), sizeof(cats));
 	rc = vt_batch_pack(p->batch, &chain, p->packed, p->packed_cap, &packed_len);
 	if (rc < 0)
 		return rc;
@@ -191,8 +207,11 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 	 * logged; one it stored tells the aggregator its floor. */
 	vt_spool_append(p->conf.spool, seq, readings, vt_os_now_ms(), p->frame, frame_len,
 			vt_os_mono_ms());
-	if (vt_spool_last_seq(p->conf.spool) == seq && chain.floor_seq > p->floor_sealed)
+	if (vt_spool_last_seq(p->conf.spool) != seq)
+		return 0;
+	if (chain.floor_seq > p->floor_sealed)
 		p->floor_sealed = chain.floor_seq;
+	vt_pipeline_egress(p, cats, readings, frame_len);
 	return 0;
 }
 
@@ -238,6 +257,29 @@ uint64_t vt_pipeline_floor_sealed(const struct vt_pipeline *p)
 	return p->floor_sealed;
 }
 
+/* Batch one reading that may leave the device; flush when due. */
+static void vt_pipeline_batch(struct vt_pipeline *p, const struct vt_reading *clean,
+			      int64_t mono_ms)
+{
+	if (vt_batch_add(p->batch, clean, mono_ms) == -VT_EFULL) {
+		vt_pipeline_flush(p, mono_ms, 1);
+		vt_batch_add(p->batch, clean, mono_ms);
+	}
+	if (p->conf.tap)
+		vt_reading_write_csv(p->conf.tap, p->site, p->device, clean);
+	if (vt_batch_due(p->batch, mono_ms))
+		vt_pipeline_flush(p, mono_ms, 0);
+}
+
+/* The privacy stage's sink: one cell of a released window. */
+static void vt_pipeline_cell(void *arg, const struct vt_reading *cell)
+{
+	struct vt_pipeline *p = arg;
+
+	p->stats.cells_in++;
+	vt_pipeline_batch(p, cell, vt_os_mono_ms());
+}
+
 int vt_pipeline_push(struct vt_pipeline *p, struct vt_privacy_source *src,
 		     const struct vitrine_reading *r, int64_t mono_ms, const char **why)
 {
@@ -258,15 +300,9 @@ int vt_pipeline_push(struct vt_pipeline *p, struct vt_privacy_source *src,
 			*why = vt_strerror(rc);
 		return -VT_EINVAL_READING;
 	}
-	if (vt_batch_add(p->batch, &clean, mono_ms) == -VT_EFULL) {
-		vt_pipeline_flush(p, mono_ms, 1);
-		vt_batch_add(p->batch, &clean, mono_ms);
-	}
 	p->stats.readings_in++;
-	if (p->conf.tap)
-		vt_reading_write_csv(p->conf.tap, p->site, p->device, &clean);
-	if (vt_batch_due(p->batch, mono_ms))
-		vt_pipeline_flush(p, mono_ms, 0);
+	if (rc == 0)
+		vt_pipeline_batch(p, &clean, mono_ms);
 	return 0;
 }
 

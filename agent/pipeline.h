@@ -2,6 +2,7 @@
  * pipeline.h - one reading's way from a plugin to the spool.
  *
  *   validate -> privacy -> batch -> protobuf -> zstd -> seal -> spool
+ *                      \-> window (anonymous mode) -> cells -> batch
  *
  * The pipeline owns every stage and their buffers (allocated once in
  * vt_pipeline_new); the spool is borrowed. It does no network I/O: the
@@ -14,6 +15,7 @@
 #include <stdio.h>
 
 #include "batch.h"
+#include "egress.h"
 #include "keys.h"
 #include "privacy.h"
 #include "spool.h"
@@ -31,12 +33,14 @@ struct vt_pipeline_conf {
 	const uint8_t *device_key;	/* private, borrowed for new() only */
 	const uint8_t *aggregator_key;	/* public */
 	struct vt_privacy *privacy;	/* borrowed, must outlive the pipeline */
+	struct vt_egress *egress;	/* borrowed, optional: what is sealed to leave (R14) */
 	FILE *tap;		/* optional: every reading as CSV (borrowed) */
 };
 
 struct vt_pipeline_stats {
 	uint64_t readings_in;		/* accepted from plugins */
 	uint64_t readings_withheld;	/* dropped by a privacy rule (R10, R12) */
+	uint64_t cells_in;		/* window cells released (anonymous mode) */
 	uint64_t readings_invalid;	/* refused by validation */
 	uint64_t readings_sealed;
 	uint64_t frames_sealed;

@@ -10,6 +10,7 @@
 #include "be.h"
 #include "err.h"
 #include "log.h"
+#include "noise.h"
 #include "optout.h"
 #include "privacy.h"
 #include "pseudonym.h"
@@ -51,10 +52,53 @@ struct vt_privacy {
 	struct vt_privacy_conf conf;
 	struct vt_pseudonym *session_key;	/* tablet session ids */
 	struct vt_pseudonym *tag_key;		/* RFID items */
+	struct vt_pseudonym *anon_tag_key;	/* RFID items, anonymous mode: 5 min */
+	int64_t anon_slot;			/* its slot of reading time */
 	struct vt_optout *optout;
+	struct vt_noise *noise;			/* NULL: no noise */
+	vt_window_sink sink;
+	void *sink_arg;
 	struct vt_privacy_source sources[VT_PRIVACY_MAX_SOURCES];
 	size_t n_sources;
 };
+
+/* Cells released before a sink is set (no pipeline: --check-config). */
+static void vt_privacy_discard(void *arg, const struct vt_reading *cell)
+{
+	(void)arg, (void)cell;
+}
+
+/* R15: the floors are checked here too, whatever the caller validated. */
+static int vt_privacy_check_floors(const struct vt_privacy_conf *c, char *err, size_t errlen)
+{
+	if (c->rotation_s < VT_PRIVACY_ROTATION_MIN_S || c->rotation_s > VT_PRIVACY_ROTATION_MAX_S)
+		snprintf(err, errlen, "key rotation %u s outside %d..%d s (R4, R15)", c->rotation_s,
+			 VT_PRIVACY_ROTATION_MIN_S, VT_PRIVACY_ROTATION_MAX_S);
+	else if (c->window_s < VT_PRIVACY_WINDOW_MIN_S || c->window_s > VT_PRIVACY_WINDOW_MAX_S ||
+		 c->window_s % VT_PRIVACY_ANON_ROTATION_S)
+		snprintf(err, errlen, "window %u s not a multiple of %d s within %d..%d s (R8, R15)",
+			 c->window_s, VT_PRIVACY_ANON_ROTATION_S, VT_PRIVACY_WINDOW_MIN_S,
+			 VT_PRIVACY_WINDOW_MAX_S);
+	else if (c->k < VT_PRIVACY_K_MIN)
+		snprintf(err, errlen, "k = %u below %d (R6, R15)", c->k, VT_PRIVACY_K_MIN);
+	else
+		return 0;
+	return -VT_ECONFIG;
+}
+
+int vt_privacy_mode_parse(const char *name)
+{
+	if (strcmp(name, "anonymous") == 0)
+		return VT_PRIVACY_ANONYMOUS;
+	if (strcmp(name, "pseudonymous") == 0)
+		return VT_PRIVACY_PSEUDONYMOUS;
+	return 0;
+}
+
+const char *vt_privacy_mode_name(int mode)
+{
+	return mode == VT_PRIVACY_PSEUDONYMOUS ? "pseudonymous" : "anonymous";
+}
 
 int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, char *err,
 		   size_t errlen)
@@ -63,23 +107,33 @@ int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, 
 	int64_t lifetime_ms = (int64_t)conf->rotation_s * 1000;
 	int rc;
 
-	if (conf->rotation_s < VT_PRIVACY_ROTATION_MIN_S ||
-	    conf->rotation_s > VT_PRIVACY_ROTATION_MAX_S) {
-		snprintf(err, errlen, "key rotation %u s outside %d..%d s (R4, R15)",
-			 conf->rotation_s, VT_PRIVACY_ROTATION_MIN_S, VT_PRIVACY_ROTATION_MAX_S);
-		return -VT_ECONFIG;
-	}
+	rc = vt_privacy_check_floors(conf, err, errlen);
+	if (rc < 0)
+		return rc;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->conf = *conf;
 	p->conf.optout_path = NULL;
+	p->sink = vt_privacy_discard;
 	rc = vt_pseudonym_new(&p->session_key, lifetime_ms);
 	if (rc == 0)
 		rc = vt_pseudonym_new(&p->tag_key, lifetime_ms);
+	if (rc == 0)
+		rc = vt_pseudonym_new(&p->anon_tag_key, VT_PRIVACY_ANON_ROTATION_S * 1000LL);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot allocate key memory: %s", strerror(-rc));
 		goto out_free;
+	}
+	if (conf->epsilon_milli) {
+		struct vt_noise_conf nc = { conf->epsilon_milli, conf->budget_milli };
+
+		rc = vt_noise_new(&p->noise, &nc);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot start the noise generator: %s",
+				 vt_strerror(rc));
+			goto out_free;
+		}
 	}
 	rc = vt_optout_load(&p->optout, conf->optout_path, err, errlen);
 	if (rc < 0)
@@ -97,9 +151,13 @@ void vt_privacy_free(struct vt_privacy *p)
 {
 	if (!p)
 		return;
+	for (size_t i = 0; i < p->n_sources; i++)
+		vt_window_free(p->sources[i].window);
 	vt_pseudonym_free(p->session_key);
 	vt_pseudonym_free(p->tag_key);
+	vt_pseudonym_free(p->anon_tag_key);
 	vt_optout_free(p->optout);
+	vt_noise_free(p->noise);
 	free(p);
 }
 
@@ -144,7 +202,26 @@ static int vt_privacy_declare(struct vt_privacy_source *s, const char *plugin,
 	return 0;
 }
 
-int vt_privacy_source_add(struct vt_privacy *p, const char *plugin,
+static int vt_privacy_window(struct vt_privacy *p, struct vt_privacy_source *s, char *err,
+			     size_t errlen)
+{
+	struct vt_window_conf wc = {
+		.length_s = p->conf.window_s,
+		.k = p->conf.k,
+		.slot_s = VT_PRIVACY_ANON_ROTATION_S,
+		.noise = p->noise,
+		.epsilon_milli = p->conf.epsilon_milli,
+		.dedup = s->declared[VITRINE_KIND_RFID] != 0,
+	};
+	int rc = vt_window_new(&s->window, &wc);
+
+	if (rc < 0)
+		snprintf(err, errlen, "plugin %s: cannot allocate its window: %s", s->name,
+			 strerror(-rc));
+	return rc;
+}
+
+int vt_privacy_source_add(struct vt_privacy *p, const char *plugin, int mode,
 			  const struct vitrine_field *fields, struct vt_privacy_source **src,
 			  char *err, size_t errlen)
 {
@@ -163,11 +240,14 @@ int vt_privacy_source_add(struct vt_privacy *p, const char *plugin,
 	}
 	memset(&s, 0, sizeof(s));
 	snprintf(s.name, sizeof(s.name), "%s", plugin);
+	s.mode = mode == VT_PRIVACY_PSEUDONYMOUS ? mode : VT_PRIVACY_ANONYMOUS;
 	for (const struct vitrine_field *f = fields; f->name; f++) {
 		rc = vt_privacy_declare(&s, plugin, f, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
+	if (s.mode == VT_PRIVACY_ANONYMOUS && (rc = vt_privacy_window(p, &s, err, errlen)) < 0)
+		return rc;
 	p->sources[p->n_sources] = s;
 	*src = &p->sources[p->n_sources++];
 	return 0;
@@ -230,8 +310,10 @@ static int vt_privacy_digest(struct vt_pseudonym *k, int64_t wall_ms, int64_t mo
 }
 #endif
 
-static int vt_privacy_tablet(struct vt_privacy *p, const struct vitrine_tablet *in,
-			     struct vt_reading *out, int64_t wall_ms, int64_t mono_ms)
+/* Anonymous mode needs no session digest: no window counts sessions by id. */
+static int vt_privacy_tablet(struct vt_privacy *p, struct vt_privacy_source *src,
+			     const struct vitrine_tablet *in, struct vt_reading *out,
+			     int64_t wall_ms, int64_t mono_ms)
 {
 	size_t slen = strnlen(in->session, sizeof(in->session));
 
@@ -240,10 +322,23 @@ static int vt_privacy_tablet(struct vt_privacy *p, const struct vitrine_tablet *
 	memcpy(out->u.tablet.screen, in->screen, sizeof(in->screen));
 	memcpy(out->u.tablet.gtin, in->gtin, sizeof(in->gtin));
 	out->u.tablet.duration_ms = in->duration_ms;
-	if (slen == 0)
-		return 0;	/* no session: nothing to digest, digest stays zero */
+	if (slen == 0 || src->mode == VT_PRIVACY_ANONYMOUS)
+		return 0;	/* nothing to digest: the digest stays zero */
 	return vt_privacy_digest(p->session_key, wall_ms, mono_ms, "tablet.session",
 				 in->session, slen, NULL, 0, out->u.tablet.session_digest);
+}
+
+/* Anonymous mode: the key that de-duplicates items lives for one 5-minute
+ * slot of the readings' time (window.h counts per slot), and at most 5
+ * minutes on the monotonic clock (pseudonym.h). Tying it to the slot keeps
+ * an item from counting twice in a slot because a key changed mid-slot. */
+static void vt_privacy_anon_slot(struct vt_privacy *p, int64_t time_ms)
+{
+	int64_t slot = vt_window_index(time_ms, VT_PRIVACY_ANON_ROTATION_S * 1000LL);
+
+	if (slot != p->anon_slot)
+		vt_pseudonym_expire(p->anon_tag_key, INT64_MAX);
+	p->anon_slot = slot;
 }
 
 /* RFID: opt-out first (R12), then the RSSI floor (R10), then the digest of
@@ -272,9 +367,32 @@ static int vt_privacy_rfid(struct vt_privacy *p, struct vt_privacy_source *src,
 	memcpy(out->u.rfid.gtin, in->gtin, sizeof(in->gtin));
 	out->u.rfid.filter = in->filter;
 	vt_put_be64(serial_be, in->serial);
-	return vt_privacy_digest(p->tag_key, wall_ms, mono_ms, "rfid.sgtin", in->gtin,
+	if (src->mode == VT_PRIVACY_ANONYMOUS)
+		vt_privacy_anon_slot(p, out->time_ms);
+	return vt_privacy_digest(src->mode == VT_PRIVACY_ANONYMOUS ? p->anon_tag_key : p->tag_key,
+				 wall_ms, mono_ms, "rfid.sgtin", in->gtin,
 				 strlen(in->gtin), serial_be, sizeof(serial_be),
 				 out->u.rfid.tag_digest);
+}
+
+/* The reading as it may leave this stage, or a rule's verdict. */
+static int vt_privacy_clean(struct vt_privacy *p, struct vt_privacy_source *src,
+			    struct vitrine_reading *r, struct vt_reading *out, int64_t wall_ms,
+			    int64_t mono_ms)
+{
+	vt_privacy_allow(src, r);
+	memset(out, 0, sizeof(*out));
+	out->kind = r->kind;
+	out->time_ms = r->time_ms;
+	switch (r->kind) {
+	case VITRINE_KIND_FOOTFALL:
+		out->u.footfall = r->u.footfall;
+		return 0;
+	case VITRINE_KIND_TABLET:
+		return vt_privacy_tablet(p, src, &r->u.tablet, out, wall_ms, mono_ms);
+	default:
+		return vt_privacy_rfid(p, src, &r->u.rfid, out, wall_ms, mono_ms);
+	}
 }
 
 int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
@@ -282,6 +400,7 @@ int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
 		     int64_t mono_ms, const char **why)
 {
 	struct vitrine_reading r;
+	int rc;
 
 	if (in->kind < VITRINE_KIND_FOOTFALL || in->kind > VITRINE_KIND_RFID ||
 	    !src->declared[in->kind]) {
@@ -289,45 +408,87 @@ int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
 		return -VT_EINVAL_READING;
 	}
 	r = *in;
-	vt_privacy_allow(src, &r);
-	memset(out, 0, sizeof(*out));
-	out->kind = r.kind;
-	out->time_ms = r.time_ms;
-	switch (r.kind) {
-	case VITRINE_KIND_FOOTFALL:
-		out->u.footfall = r.u.footfall;
-		return 0;
-	case VITRINE_KIND_TABLET:
-		return vt_privacy_tablet(p, &r.u.tablet, out, wall_ms, mono_ms);
-	default:
-		return vt_privacy_rfid(p, src, &r.u.rfid, out, wall_ms, mono_ms);
-	}
+	rc = vt_privacy_clean(p, src, &r, out, wall_ms, mono_ms);
+	if (rc != 0 || src->mode != VT_PRIVACY_ANONYMOUS)
+		return rc;
+	vt_window_add(src->window, out, wall_ms, mono_ms, p->sink, p->sink_arg);
+	memset(out, 0, sizeof(*out));	/* its digest was for counting only */
+	return VT_PRIVACY_WINDOWED;
 }
 
-void vt_privacy_tick(struct vt_privacy *p, int64_t mono_ms)
+void vt_privacy_tick(struct vt_privacy *p, int64_t wall_ms, int64_t mono_ms, int force)
 {
 	vt_pseudonym_expire(p->session_key, mono_ms);
 	vt_pseudonym_expire(p->tag_key, mono_ms);
+	vt_pseudonym_expire(p->anon_tag_key, mono_ms);
+	for (size_t i = 0; i < p->n_sources; i++)
+		if (p->sources[i].window)
+			vt_window_tick(p->sources[i].window, wall_ms, mono_ms, force, p->sink,
+				       p->sink_arg);
+}
+
+void vt_privacy_set_sink(struct vt_privacy *p, vt_window_sink sink, void *arg)
+{
+	p->sink = sink;
+	p->sink_arg = arg;
+}
+
+static size_t vt_privacy_json_windows(const struct vt_privacy *p, char *json, size_t cap)
+{
+	struct vt_window_stats t = { 0 };
+
+	for (size_t i = 0; i < p->n_sources; i++) {
+		const struct vt_window_stats *w;
+
+		if (!p->sources[i].window)
+			continue;
+		w = vt_window_stats(p->sources[i].window);
+		t.windows += w->windows;
+		t.cells += w->cells;
+		t.merged += w->merged;
+		t.suppressed += w->suppressed;
+		t.refused += w->refused;
+	}
+	return (size_t)snprintf(json, cap,
+		"\"windows\":{\"released\":%llu,\"cells\":%llu,\"merged_below_k\":%llu,"
+		"\"suppressed_below_k\":%llu,\"refused_no_budget\":%llu}",
+		(unsigned long long)t.windows, (unsigned long long)t.cells,
+		(unsigned long long)t.merged, (unsigned long long)t.suppressed,
+		(unsigned long long)t.refused);
 }
 
 size_t vt_privacy_status_json(const struct vt_privacy *p, char *json, size_t cap)
 {
 	uint64_t optout = 0, rssi = 0, undeclared = 0;
+	size_t n;
 
 	for (size_t i = 0; i < p->n_sources; i++) {
 		optout += p->sources[i].optout;
 		rssi += p->sources[i].below_rssi;
 		undeclared += p->sources[i].undeclared;
 	}
-	return (size_t)snprintf(json, cap,
-		"\"privacy\":{\"mode\":\"pseudonymous\",\"digest_bits\":%d,\"key_rotation_s\":%u,"
-		"\"keys_drawn\":%u,\"keys_locked\":%s,\"optout_items\":%zu,"
-		"\"dropped\":{\"optout\":%llu,\"below_rssi_floor\":%llu,\"undeclared_fields\":%llu}}",
-		VT_DIGEST_LEN * 8, p->conf.rotation_s,
-		vt_pseudonym_generation(p->session_key) + vt_pseudonym_generation(p->tag_key),
-		vt_pseudonym_locked(p->tag_key) ? "true" : "false", vt_optout_count(p->optout),
-		(unsigned long long)optout, (unsigned long long)rssi,
-		(unsigned long long)undeclared);
+	n = (size_t)snprintf(json, cap, "\"privacy\":{\"modes\":{");
+	for (size_t i = 0; i < p->n_sources && n < cap; i++)
+		n += (size_t)snprintf(json + n, cap - n, "%s\"%s\":\"%s\"", i ? "," : "",
+				      p->sources[i].name, vt_privacy_mode_name(p->sources[i].mode));
+	if (n < cap)
+		n += (size_t)snprintf(json + n, cap - n,
+			"},\"window_s\":%u,\"k\":%u,\"epsilon_milli\":%u,\"digest_bits\":%d,"
+			"\"key_rotation_s\":%u,\"keys_drawn\":%u,\"keys_locked\":%s,"
+			"\"optout_items\":%zu,\"dropped\":{\"optout\":%llu,\"below_rssi_floor\":%llu,"
+			"\"undeclared_fields\":%llu},",
+			p->conf.window_s, p->conf.k, p->conf.epsilon_milli, VT_DIGEST_LEN * 8,
+			p->conf.rotation_s,
+			vt_pseudonym_generation(p->session_key) + vt_pseudonym_generation(p->tag_key) +
+				vt_pseudonym_generation(p->anon_tag_key),
+			vt_pseudonym_locked(p->tag_key) ? "true" : "false", vt_optout_count(p->optout),
+			(unsigned long long)optout, (unsigned long long)rssi,
+			(unsigned long long)undeclared);
+	if (n < cap)
+		n += vt_privacy_json_windows(p, json + n, cap - n);
+	if (n < cap)
+		n += (size_t)snprintf(json + n, cap - n, "}");
+	return n < cap ? n : (cap ? cap - 1 : 0);
 }
 
 size_t vt_privacy_sources(const struct vt_privacy *p, const struct vt_privacy_source **list)

@@ -12,7 +12,11 @@
  *  - R2-R5 identifiers become HMAC-SHA256 digests truncated to 64 bits under
  *        a per-device key that is drawn at random, kept in locked RAM only and
  *        rotated (pseudonym.h); one key per kind of identifier;
- *  - R13 there is no field for a loyalty or customer id: none can pass.
+ *  - R13 there is no field for a loyalty or customer id: none can pass;
+ *  - R6-R8 a plugin in anonymous mode (the default) sends no events: its
+ *        readings become counts per window (window.h), released under the
+ *        k threshold and optional noise (noise.h); its digests, used only to
+ *        count distinct items, come from a key that lives 5 minutes.
  * struct vt_reading (reading.h), the only thing that leaves this stage, has
  * no field that can hold a raw identifier.
  */
@@ -23,27 +27,44 @@
 #include <stdint.h>
 
 #include "reading.h"
+#include "window.h"
 
 /* Compiled-in floors (R15): no configuration or remote update can go past
  * them; config.c refuses such a value with a message naming the rule. */
 #define VT_PRIVACY_ROTATION_MAX_S 86400	/* pseudonymous keys live <= 24 h */
 #define VT_PRIVACY_ROTATION_MIN_S 60
+#define VT_PRIVACY_ANON_ROTATION_S 300	/* anonymous mode's keys: 5 min */
+#define VT_PRIVACY_K_MIN 5
+#define VT_PRIVACY_K_DEFAULT 10
+#define VT_PRIVACY_WINDOW_MIN_S 900	/* anonymous windows >= 15 min */
+#define VT_PRIVACY_WINDOW_MAX_S 86400
 
 #define VT_PRIVACY_RSSI_FLOOR_DEFAULT (-7000)	/* centi-dBm: -70 dBm */
 
 enum vt_privacy_mode {
-	VT_PRIVACY_PSEUDONYMOUS = 1,	/* events with rotating digests */
+	VT_PRIVACY_ANONYMOUS = 1,	/* counts per window only (default) */
+	VT_PRIVACY_PSEUDONYMOUS = 2,	/* events with rotating digests */
 };
 
 struct vt_privacy_conf {
-	uint32_t rotation_s;		/* key lifetime, <= VT_PRIVACY_ROTATION_MAX_S */
+	uint32_t rotation_s;		/* pseudonymous key lifetime, <= 24 h */
 	int32_t rssi_floor_cdbm;	/* RFID reads below are dropped */
 	const char *optout_path;	/* NULL: no opt-out list */
+	uint32_t window_s;		/* anonymous windows, >= 15 min */
+	uint32_t k;			/* >= VT_PRIVACY_K_MIN */
+	uint32_t epsilon_milli;		/* noise per released count; 0: none */
+	uint32_t budget_milli;		/* epsilon per hour, with noise */
 };
+
+/* "anonymous" / "pseudonymous" to a mode; 0 when neither. */
+int vt_privacy_mode_parse(const char *name);
+const char *vt_privacy_mode_name(int mode);
 
 /* Per plugin; the counters are shown in the status message. */
 struct vt_privacy_source {
 	char name[32];
+	int mode;		/* enum vt_privacy_mode */
+	struct vt_window *window;	/* anonymous mode */
 	uint32_t declared[4];	/* per kind: bit i = field i of that kind */
 	uint32_t warned[4];	/* undeclared fields already logged */
 	uint64_t optout;	/* reads dropped: item on the opt-out list */
@@ -59,26 +80,32 @@ int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, 
 		   size_t errlen);
 void vt_privacy_free(struct vt_privacy *p);
 
-/* Check a plugin's field declaration (R9) and register it. Returns 0 with
- * *src (owned by p), or VT_EABI with the reason in err. */
-int vt_privacy_source_add(struct vt_privacy *p, const char *plugin,
+/* Check a plugin's field declaration (R9) and register it in mode. Returns
+ * 0 with *src (owned by p), or VT_EABI with the reason in err. */
+int vt_privacy_source_add(struct vt_privacy *p, const char *plugin, int mode,
 			  const struct vitrine_field *fields, struct vt_privacy_source **src,
 			  char *err, size_t errlen);
 
+/* Where the cells of released windows go (the pipeline's batcher). */
+void vt_privacy_set_sink(struct vt_privacy *p, vt_window_sink sink, void *arg);
+
 /* Dropped on purpose by a rule (counted in src): not an error. */
 #define VT_PRIVACY_DROPPED 1
+/* Counted into the plugin's window (anonymous mode): nothing to batch. */
+#define VT_PRIVACY_WINDOWED 2
 
 /* A validated plugin reading in; the reading that may go on out. Returns 0,
- * VT_PRIVACY_DROPPED, or a negative code (why set: the reading is invalid,
+ * VT_PRIVACY_DROPPED, VT_PRIVACY_WINDOWED, or a negative code (why set: the reading is invalid,
  * e.g. a kind the plugin did not declare). wall_ms and mono_ms are now. No
  * allocation. */
 int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
 		     const struct vitrine_reading *in, struct vt_reading *out, int64_t wall_ms,
 		     int64_t mono_ms, const char **why);
 
-/* Wipe keys whose time is up even when no reading needs them; call from the
- * loop at least once a second. */
-void vt_privacy_tick(struct vt_privacy *p, int64_t mono_ms);
+/* Wipe keys whose time is up even when no reading needs them, and release
+ * windows that ended and went idle (all open windows when force: at stop or
+ * when every source finished); call from the loop at least once a second. */
+void vt_privacy_tick(struct vt_privacy *p, int64_t wall_ms, int64_t mono_ms, int force);
 
 /* The privacy object of the status message ("privacy":{...}), without the
  * key; returns the length written (truncated at cap like snprintf). */

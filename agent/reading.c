@@ -92,6 +92,16 @@ const char *vt_reading_tablet_event_name(uint32_t event)
 	return event < sizeof(names) / sizeof(names[0]) ? names[event] : "";
 }
 
+const char *vt_reading_metric_name(uint32_t metric)
+{
+	static const char *const names[] = {
+		"", "footfall_passes", "kiosk_sessions", "kiosk_screen_views", "kiosk_lookups",
+		"kiosk_session_length", "rfid_presence",
+	};
+
+	return metric < sizeof(names) / sizeof(names[0]) ? names[metric] : "";
+}
+
 static void vt_reading_hex(FILE *f, const uint8_t *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -122,6 +132,15 @@ int vt_reading_write_csv(FILE *f, const char *site, const char *device,
 		vt_reading_hex(f, r->u.rfid.tag_digest, VT_DIGEST_LEN);
 		fputc('\n', f);
 		break;
+	case VT_KIND_WINDOW: {
+		const struct vt_window_cell *w = &r->u.window;
+
+		fprintf(f, "window,%s,%s,%lld,%u,%s,%u,%u,%s,%u,%llu,%u,%u\n", site, device,
+			(long long)r->time_ms, w->length_s, vt_reading_metric_name(w->metric),
+			w->dim1, w->dim2, w->label, w->other, (unsigned long long)w->count, w->k,
+			w->epsilon_milli);
+		break;
+	}
 	default:
 		return -EINVAL;
 	}

@@ -17,8 +17,36 @@
 
 #define VT_DIGEST_LEN 8	/* truncated HMAC-SHA256: 64 bits (R5) */
 
+/* An internal kind, never a plugin's: one cell of an aggregate window
+ * (anonymous mode, window.h). Its time_ms is the window's start. */
+#define VT_KIND_WINDOW 16
+
+/* What a window cell counts (readings.proto, enum Metric). */
+enum vt_metric {
+	VT_METRIC_FOOTFALL_PASSES = 1,		/* dim1 door, dim2 direction */
+	VT_METRIC_KIOSK_SESSIONS = 2,		/* dim1 kiosk */
+	VT_METRIC_KIOSK_SCREEN_VIEWS = 3,	/* dim1 kiosk, label screen */
+	VT_METRIC_KIOSK_LOOKUPS = 4,		/* dim1 kiosk, label GTIN */
+	VT_METRIC_KIOSK_SESSION_LENGTH = 5,	/* dim1 kiosk, dim2 bucket */
+	VT_METRIC_RFID_PRESENCE = 6,		/* dim1 reader, label GTIN */
+	VT_METRIC_COUNT
+};
+
+#define VT_WINDOW_LABEL_MAX VITRINE_SCREEN_MAX
+
+struct vt_window_cell {
+	uint32_t length_s;
+	uint32_t metric;	/* enum vt_metric */
+	uint32_t dim1, dim2;
+	char label[VT_WINDOW_LABEL_MAX];
+	uint32_t other;		/* 1: cells below k merged (dim1 0, label "") */
+	uint64_t count;
+	uint32_t k;
+	uint32_t epsilon_milli;	/* 0: no noise */
+};
+
 struct vt_reading {
-	uint32_t kind;		/* enum vitrine_kind */
+	uint32_t kind;		/* enum vitrine_kind, or VT_KIND_WINDOW */
 	int64_t time_ms;
 	union {
 		struct vitrine_footfall footfall;
@@ -38,6 +66,7 @@ struct vt_reading {
 			uint32_t filter;
 			uint8_t tag_digest[VT_DIGEST_LEN];
 		} rfid;
+		struct vt_window_cell window;
 	} u;
 };
 
@@ -49,6 +78,7 @@ int vt_reading_validate(const struct vitrine_reading *r, const char **why);
 /* Names used on the wire-side CSV (export/tap) and in reports. */
 const char *vt_reading_direction_name(uint32_t direction);
 const char *vt_reading_tablet_event_name(uint32_t event);
+const char *vt_reading_metric_name(uint32_t metric);
 
 /* One CSV line (docs/AGGREGATOR.md "export"), newline included. */
 int vt_reading_write_csv(FILE *f, const char *site, const char *device,

@@ -15,6 +15,8 @@
 #include "err.h"
 #include "frame.h"
 #include "gaps.h"
+#include "json.h"
+#include "query.h"
 #include "store.h"
 
 struct vt_gaps_dev {
@@ -24,12 +26,6 @@ struct vt_gaps_dev {
 	struct vt_gap *gaps;	/* descending while collected */
 	size_t n, cap;
 };
-
-static int vt_gaps_db_error(sqlite3 *db, const char *what)
-{
-	fprintf(stderr, "vitrine-aggregator: gaps: %s: %s\n", what, sqlite3_errmsg(db));
-	return -VT_EDB;
-}
 
 int vt_gaps_classify(uint64_t a, uint64_t b, uint64_t b_prev, uint64_t later_floor,
 		     struct vt_gap out[3])
@@ -99,17 +95,15 @@ static int vt_gaps_scan(sqlite3 *db, struct vt_gaps_dev *d)
 	int rc;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return vt_gaps_db_error(db, "query");
+		return vt_query_db_error(db, "gaps: query");
 	sqlite3_bind_text(s, 1, d->device, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		uint64_t seq = (uint64_t)sqlite3_column_int64(s, 0);
 		sqlite3_int64 f = sqlite3_column_int64(s, 2);
 
 		if (d->stored == 0) {
-			const unsigned char *site = sqlite3_column_text(s, 3);
-
 			d->last = seq;
-			snprintf(d->site, sizeof(d->site), "%s", site ? (const char *)site : "");
+			snprintf(d->site, sizeof(d->site), "%s", vt_query_text(s, 3));
 		} else if (vt_gaps_between(d, seq, b, b_prev, floor) < 0) {
 			sqlite3_finalize(s);
 			return -ENOMEM;
@@ -122,7 +116,7 @@ static int vt_gaps_scan(sqlite3 *db, struct vt_gaps_dev *d)
 		d->stored++;
 	}
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : vt_gaps_db_error(db, "frames");
+	return rc == SQLITE_DONE ? 0 : vt_query_db_error(db, "gaps: frames");
 }
 
 static void vt_gaps_acked(sqlite3 *db, struct vt_gaps_dev *d)
@@ -144,30 +138,12 @@ static const char *vt_gaps_kind(enum vt_gap_kind k)
 	return k == VT_GAP_MISSING ? "missing" : "skipped";
 }
 
-/* Ids are checked on the way in ([A-Za-z0-9._-]); escape anyway, in case
- * the database was edited by hand. */
-static void vt_gaps_json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 static void vt_gaps_print_json(FILE *out, const struct vt_gaps_dev *d)
 {
 	fputs("{\"device\":", out);
-	vt_gaps_json_str(out, d->device);
+	vt_json_str(out, d->device);
 	fputs(",\"site\":", out);
-	vt_gaps_json_str(out, d->site);
+	vt_json_str(out, d->site);
 	fprintf(out,
 		",\"first\":%" PRIu64 ",\"last\":%" PRIu64 ",\"stored\":%" PRIu64
 		",\"acked\":%" PRIu64 ",\"missing\":%" PRIu64 ",\"gaps\":[",
@@ -225,7 +201,7 @@ static int vt_gaps_schema_ok(sqlite3 *db)
 	    sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
-	if (version >= VT_STORE_SCHEMA_VERSION)
+	if (version >= VT_STORE_SCHEMA_CHAIN)
 		return 0;
 	fprintf(stderr,
 		"vitrine-aggregator: gaps: the database has schema version %d, without prev_seq and floor_seq; start 'vitrine-aggregator run' once to upgrade it\n",
@@ -248,14 +224,14 @@ int vt_gaps_report(sqlite3 *db, FILE *out, const char *device, int json)
 		rc = vt_gaps_one(db, out, device, json);
 	} else if (sqlite3_prepare_v2(db, "SELECT DISTINCT device FROM frames ORDER BY device",
 				      -1, &s, NULL) != SQLITE_OK) {
-		rc = vt_gaps_db_error(db, "query");
+		rc = vt_query_db_error(db, "gaps: query");
 	} else {
 		while (rc == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
 			rc = vt_gaps_one(db, out, (const char *)sqlite3_column_text(s, 0), json);
 		if (rc == SQLITE_DONE)
 			rc = 0;
 		else if (rc > 0)
-			rc = vt_gaps_db_error(db, "devices");
+			rc = vt_query_db_error(db, "gaps: devices");
 		sqlite3_finalize(s);
 	}
 	if (rc == 0 && (fflush(out) != 0 || ferror(out)))

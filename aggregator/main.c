@@ -2,9 +2,10 @@
  * main.c - the vitrine-aggregator command line.
  *
  * Parses options, loads the configuration and dispatches to a command:
- * run (run.c), keygen/pubkey (here: a few lines over keys.h), report, watch,
- * export and stats (report.c), gaps (gaps.c). Exit status: 0 success, 1
- * failure at run time, 2 usage or configuration error.
+ * run (run.c), keygen/pubkey (here: a few lines over keys.h), report,
+ * export and stats (report.c), watch (watch.c; the refresh loop is here),
+ * gaps (gaps.c), windows (windows.c). Exit
+ * status: 0 success, 1 failure at run time, 2 usage or configuration error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +27,8 @@
 #include "run.h"
 #include "store.h"
 #include "vt_os.h"
+#include "watch.h"
+#include "windows.h"
 
 #define VT_AGG_PROG "vitrine-aggregator"
 #define VT_AGG_EXIT_FAIL 1
@@ -40,8 +43,8 @@ struct vt_agg_cli {
 	const char *until;
 	unsigned interval_s;
 	unsigned count;		/* watch: refreshes, 0 = until a signal */
-	const char *device;	/* gaps: only this device */
-	int json;		/* gaps: one JSON object per line */
+	const char *device;	/* gaps, windows: only this device */
+	int json;		/* gaps, windows: one JSON object per line */
 };
 
 static volatile sig_atomic_t vt_agg_stop;
@@ -77,6 +80,7 @@ static void vt_agg_help(FILE *f)
 	      "  " VT_AGG_PROG " [-c FILE] report [--since DATE] [--until DATE]\n"
 	      "  " VT_AGG_PROG " [-c FILE] watch [--interval S] [--count N]\n"
 	      "  " VT_AGG_PROG " [-c FILE] gaps [--device ID] [--json]\n"
+	      "  " VT_AGG_PROG " [-c FILE] windows [--device ID] [--json]\n"
 	      "  " VT_AGG_PROG " [-c FILE] export | stats\n"
 	      "  " VT_AGG_PROG " [-c FILE] --check-config\n"
 	      "  " VT_AGG_PROG " --help | --version\n"
@@ -108,16 +112,27 @@ static void vt_agg_help(FILE *f)
 	      "  pubkey    print the public key of key_file\n"
 	      "  report    per site and hour (UTC): footfall in and out, tablet events,\n"
 	      "            sessions started, RFID reads, distinct tags, top product by reads\n"
-	      "  watch     live view: per site and minute of the 10 minutes up to the newest\n"
-	      "            stored reading (not the wall clock, so simulations and replays\n"
-	      "            show), footfall, tablet events, RFID reads, the top 5 products by RFID\n"
-	      "            reads and the accepted/rejected/duplicate frame counters, refreshed\n"
-	      "            every --interval seconds until SIGINT or SIGTERM\n"
+	      "            (events only: the counts of anonymous devices are in 'windows')\n"
+	      "  watch     live view, refreshed every --interval seconds until SIGINT or\n"
+	      "            SIGTERM: the accepted/rejected/duplicate frame counters, then\n"
+	      "            - counts per window (anonymous mode): per site and window among\n"
+	      "              the 6 newest window starts stored (within a day of the\n"
+	      "              newest), footfall in and out, kiosk sessions, screens viewed,\n"
+	      "              product lookups, RFID items present and the top product (by\n"
+	      "              lookups, else presence); parts and 'other' cells added up;\n"
+	      "              counts below k are merged into 'other' or withheld\n"
+	      "            - events (pseudonymous mode), if any: per site and minute of the\n"
+	      "              10 minutes up to the newest event, footfall, tablet events, RFID\n"
+	      "              reads, and the top 5 products by RFID reads\n"
+	      "            Each part ends at its newest data, not at the wall clock, so\n"
+	      "            simulations and replays show.\n"
 	      "  export    every stored reading as a CSV line, sorted in byte order (LC_ALL=C):\n"
 	      "              footfall,SITE,DEVICE,TIME_MS,DOOR,in|out,COUNT\n"
 	      "              tablet,SITE,DEVICE,TIME_MS,KIOSK,EVENT,SESSION_DIGEST,SCREEN,GTIN,DURATION_MS\n"
 	      "              rfid,SITE,DEVICE,TIME_MS,READER,ANTENNA,RSSI_CDBM,GTIN,FILTER,TAG_DIGEST\n"
-	      "            digests in lowercase hex; no header line\n"
+	      "              window,SITE,DEVICE,START_MS,LENGTH_S,METRIC,DIM1,DIM2,LABEL,OTHER,\n"
+	      "                COUNT,K,EPSILON_MILLI   (one line per stored part)\n"
+	      "            digests in lowercase hex; OTHER 0 or 1; no header line\n"
 	      "  gaps      per device: the site of its latest frame, the first and last\n"
 	      "            sequence numbers stored, how many frames are stored, its\n"
 	      "            watermark (acked) and how many numbers are missing; then each\n"
@@ -133,6 +148,20 @@ static void vt_agg_help(FILE *f)
 	      "               \"acked\":N,\"missing\":N,\"gaps\":[{\"from\":N,\"to\":N,\n"
 	      "               \"count\":N,\"kind\":\"skipped\"|\"missing\"},...]}\n"
 	      "            Exit status 1 when --device names a device with no stored frame.\n"
+	      "  windows   the counts per time window of devices in anonymous mode: per\n"
+	      "            site, device, window start (UTC), length (s), metric, dim1,\n"
+	      "            dim2, label and other (yes: the cell into which values seen\n"
+	      "            fewer than k times were merged), the SUM of the counts stored\n"
+	      "            (a device restarted mid-window sends it in parts, which add\n"
+	      "            up), how many parts, and the weakest protection among them:\n"
+	      "            the smallest k and the largest epsilon ('-': no noise).\n"
+	      "            Metrics: footfall_passes, kiosk_sessions, kiosk_screen_views,\n"
+	      "            kiosk_lookups, kiosk_session_length, rfid_presence. With\n"
+	      "            --json, one object per cell and line:\n"
+	      "              {\"site\":SITE,\"device\":ID,\"start_ms\":N,\"start\":ISO,\n"
+	      "               \"length_s\":N,\"metric\":NAME,\"dim1\":N,\"dim2\":N,\n"
+	      "               \"label\":TEXT,\"other\":BOOL,\"count\":N,\"parts\":N,\"k\":N,\n"
+	      "               \"epsilon_milli\":N}\n"
 	      "  stats     the counters: frames_ok, readings_ok, readings_skipped and\n"
 	      "            rejected_<reason> for topic_mismatch, bad_frame, unknown_device,\n"
 	      "            bad_key, bad_tag, decode and duplicate; then each device's\n"
@@ -147,8 +176,8 @@ static void vt_agg_help(FILE *f)
 	      "                      that whole day\n"
 	      "      --interval S    watch: refresh period in seconds [1]\n"
 	      "      --count N       watch: stop after N refreshes [0 = until a signal]\n"
-	      "      --device ID     gaps: only the device ID\n"
-	      "      --json          gaps: one JSON object per device and line\n"
+	      "      --device ID     gaps, windows: only the device ID\n"
+	      "      --json          gaps, windows: one JSON object per line\n"
 	      "  -h, --help          this help\n"
 	      "  -V, --version       print the version\n"
 	      "\n",
@@ -174,6 +203,7 @@ static void vt_agg_help(FILE *f)
 	      "  " VT_AGG_PROG " -c agg.conf export > readings.csv\n"
 	      "  " VT_AGG_PROG " -c agg.conf gaps --device pi-door-1\n"
 	      "  " VT_AGG_PROG " -c agg.conf gaps --json | jq 'select(.missing > 0)'\n"
+	      "  " VT_AGG_PROG " -c agg.conf windows --device pi-door-1\n"
 	      "\n"
 	      "  A minimal agg.conf:\n"
 	      "    database  /var/lib/vitrine/aggregator.db\n"
@@ -293,21 +323,23 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 static int vt_agg_check_args(const struct vt_agg_cli *cli)
 {
 	static const char *const commands[] = {
-		"run", "keygen", "pubkey", "report", "watch", "export", "stats", "gaps", NULL,
+		"run", "keygen", "pubkey", "report", "watch", "export", "stats", "gaps", "windows",
+		NULL,
 	};
 	int known = 0;
 
 	for (int i = 0; commands[i]; i++)
 		known |= strcmp(cli->command, commands[i]) == 0;
 	if (!known)
-		return vt_agg_usage("unknown command '%s' (expected run, keygen, pubkey, report, watch, export, stats or gaps)",
+		return vt_agg_usage("unknown command '%s' (expected run, keygen, pubkey, report, watch, export, stats, gaps or windows)",
 				    cli->command);
 	if (cli->force && strcmp(cli->command, "keygen") != 0)
 		return vt_agg_usage("%s", "--force only applies to keygen");
 	if ((cli->since || cli->until) && strcmp(cli->command, "report") != 0)
 		return vt_agg_usage("%s", "--since and --until only apply to report");
-	if ((cli->device || cli->json) && strcmp(cli->command, "gaps") != 0)
-		return vt_agg_usage("%s", "--device and --json only apply to gaps");
+	if ((cli->device || cli->json) && strcmp(cli->command, "gaps") != 0 &&
+	    strcmp(cli->command, "windows") != 0)
+		return vt_agg_usage("%s", "--device and --json only apply to gaps and windows");
 	return -1;
 }
 
@@ -389,13 +421,13 @@ static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
 
 	vt_agg_signals();
 	while (!vt_agg_stop) {
-		/* The window ends at the newest reading, not at the wall clock,
-		 * so a simulation running ahead of time or a replay of old
-		 * data is shown too. */
-		int64_t latest = vt_report_latest_ms(db);
+		/* The events shown end at the newest event, not at the wall
+		 * clock, so a simulation running ahead of time or a replay of
+		 * old data is shown too (window counts: watch.c anchors them
+		 * on the newest window start). */
+		int64_t latest = vt_watch_latest_ms(db);
 
-		if (vt_report_watch_once(db, stdout, latest > 0 ? latest : vt_os_now_ms(),
-					 clear) < 0)
+		if (vt_watch_once(db, stdout, latest > 0 ? latest : vt_os_now_ms(), clear) < 0)
 			return VT_AGG_EXIT_FAIL;
 		if (cli->count && ++shown >= cli->count)
 			break;
@@ -419,7 +451,7 @@ static int vt_agg_cmd_report(const struct vt_agg_cli *cli, sqlite3 *db)
 	return vt_report_hourly(db, stdout, since, until) < 0 ? VT_AGG_EXIT_FAIL : 0;
 }
 
-/* report, watch, export, stats, gaps: read-only on the database. */
+/* report, watch, export, stats, gaps, windows: read-only on the database. */
 static int vt_agg_cmd_read(const struct vt_agg_cli *cli, const struct vt_agg_config *cfg)
 {
 	struct vt_store *st = NULL;
@@ -440,6 +472,8 @@ static int vt_agg_cmd_read(const struct vt_agg_cli *cli, const struct vt_agg_con
 		rc = vt_report_export(db, stdout) < 0 ? VT_AGG_EXIT_FAIL : 0;
 	else if (strcmp(cli->command, "gaps") == 0)
 		rc = vt_gaps_report(db, stdout, cli->device, cli->json) < 0 ? VT_AGG_EXIT_FAIL : 0;
+	else if (strcmp(cli->command, "windows") == 0)
+		rc = vt_windows_report(db, stdout, cli->device, cli->json) < 0 ? VT_AGG_EXIT_FAIL : 0;
 	else
 		rc = vt_report_stats(db, stdout) < 0 ? VT_AGG_EXIT_FAIL : 0;
 	vt_store_close(st);

@@ -223,8 +223,9 @@ int vt_agg_topic_parse(const char *topic, char site[VT_FRAME_DEVICE_MAX + 1],
 
 /* ---- plaintext checks ----------------------------------------------------------- */
 
-/* Strings end up in CSV fields and reports: printable ASCII, no comma. */
-static int vt_agg_field_ok(const char *s)
+/* Strings end up in CSV fields and reports: printable ASCII, no comma, at
+ * most max bytes. */
+static int vt_agg_str_ok(const char *s, size_t max)
 {
 	size_t n = 0;
 
@@ -233,15 +234,32 @@ static int vt_agg_field_ok(const char *s)
 	for (; s[n]; n++) {
 		unsigned char c = (unsigned char)s[n];
 
-		if (n >= VT_AGG_MAX_FIELD || c < 0x21 || c > 0x7e || c == ',')
+		if (n >= max || c < 0x21 || c > 0x7e || c == ',')
 			return 0;
 	}
 	return 1;
 }
 
+static int vt_agg_field_ok(const char *s)
+{
+	return vt_agg_str_ok(s, VT_AGG_MAX_FIELD);
+}
+
 static int vt_agg_digest_ok(const ProtobufCBinaryData *d)
 {
 	return d->len <= VT_AGG_MAX_DIGEST;
+}
+
+/* A window cell: a metric this build can name, a window length an agent
+ * can be configured with, a threshold (k = 0 would mean none: not a cell an
+ * anonymous agent sends) and a count that fits SQLite's signed integers. */
+static int vt_agg_window_ok(const Vitrine__V1__WindowCount *w)
+{
+	return w->metric >= VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES &&
+	       w->metric <= VITRINE__V1__METRIC__METRIC_RFID_PRESENCE &&
+	       w->length_s >= VT_AGG_WINDOW_MIN_S && w->length_s <= VT_AGG_WINDOW_MAX_S &&
+	       w->k >= 1 && w->count <= (uint64_t)INT64_MAX &&
+	       vt_agg_str_ok(w->label, VT_AGG_MAX_LABEL);
 }
 
 static int vt_agg_reading_ok(const Vitrine__V1__Batch *b, const Vitrine__V1__Reading *r)
@@ -261,6 +279,8 @@ static int vt_agg_reading_ok(const Vitrine__V1__Batch *b, const Vitrine__V1__Rea
 		       vt_agg_digest_ok(&r->tablet->session_digest);
 	case VITRINE__V1__READING__KIND_RFID:
 		return vt_agg_field_ok(r->rfid->gtin) && vt_agg_digest_ok(&r->rfid->tag_digest);
+	case VITRINE__V1__READING__KIND_WINDOW:
+		return vt_agg_window_ok(r->window);
 	default:
 		/* A kind from a newer agent: kept in the batch, skipped by the store. */
 		return 1;

@@ -26,6 +26,12 @@
 /* Largest string field (screen, gtin) and digest we store. */
 #define VT_AGG_MAX_FIELD 128
 #define VT_AGG_MAX_DIGEST 32
+/* A window cell (anonymous mode): its label (a screen name or a GTIN, the
+ * agent's VT_WINDOW_LABEL_MAX less the NUL) and the window lengths an agent
+ * may configure, in seconds. */
+#define VT_AGG_MAX_LABEL 31
+#define VT_AGG_WINDOW_MIN_S 60
+#define VT_AGG_WINDOW_MAX_S 86400
 
 /* Why a message was refused. The names are the counter suffixes
  * ("rejected_<name>") and appear in logs. */

@@ -1,52 +1,20 @@
 /*
- * report.c - read-only views of the aggregator's database (report.h).
+ * report.c - the operator's read-only views of the aggregator's database
+ * (report.h): the hourly report, the CSV export and the counters, and the
+ * parsing of the dates they take.
  *
- * The SQL does the grouping (indexes on (site, time_ms) keep the hourly and
- * per-minute queries cheap); C only lays the numbers out. Nothing here
- * writes to the database.
+ * The SQL does the grouping (indexes on (site, time_ms) keep the hourly
+ * query cheap); C only lays the numbers out. Nothing here writes to the
+ * database. The live view is watch.c's, the window counts windows.c's.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "err.h"
+#include "query.h"
 #include "report.h"
 #include "store.h"
-
-#define VT_REPORT_HOUR_MS 3600000LL
-#define VT_REPORT_MINUTE_MS 60000LL
-#define VT_REPORT_WATCH_MINUTES 10
-#define VT_REPORT_WATCH_SITES 32
-#define VT_REPORT_TOP 5
-
-static int vt_report_db_error(sqlite3 *db, const char *what)
-{
-	fprintf(stderr, "vitrine-aggregator: %s: %s\n", what, sqlite3_errmsg(db));
-	return -VT_EDB;
-}
-
-/* Prepare sql and bind ?1 and ?2 to a and b. */
-static int vt_report_prepare(sqlite3 *db, const char *sql, int64_t a, int64_t b,
-			     sqlite3_stmt **s)
-{
-	if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK)
-		return vt_report_db_error(db, "query");
-	if (sqlite3_bind_parameter_count(*s) >= 2) {
-		sqlite3_bind_int64(*s, 1, a);
-		sqlite3_bind_int64(*s, 2, b);
-	}
-	return 0;
-}
-
-static const char *vt_report_text(sqlite3_stmt *s, int col)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	return t ? (const char *)t : "";
-}
 
 /* ---- hourly report ------------------------------------------------------------ */
 
@@ -73,62 +41,95 @@ static const char vt_report_hourly_sql[] =
 	"  AND r.gtin <> '' GROUP BY r.gtin ORDER BY count(*) DESC, r.gtin LIMIT 1)"
 	" FROM h ORDER BY h.site, h.hr";
 
+/* The hourly report counts events; anonymous devices send window counts
+ * instead, which do not split into hours. Say that they exist rather than
+ * let a site look empty. */
+static void vt_report_windows_note(sqlite3 *db, FILE *out, int64_t since_ms, int64_t until_ms)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t cells = 0;
+
+	if (!vt_query_has_table(db, "windows") ||
+	    vt_query_prepare(db, "SELECT count(*) FROM windows WHERE time_ms >= ?1 AND time_ms < ?2",
+			      since_ms, until_ms, &s) < 0)
+		return;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		cells = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (cells > 0)
+		fprintf(out, "(window counts of devices in anonymous mode in this period: %lld cells, shown by 'windows')\n",
+			(long long)cells);
+}
+
 int vt_report_hourly(sqlite3 *db, FILE *out, int64_t since_ms, int64_t until_ms)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, rows = 0;
 
-	rc = vt_report_prepare(db, vt_report_hourly_sql, since_ms, until_ms, &s);
+	rc = vt_query_prepare(db, vt_report_hourly_sql, since_ms, until_ms, &s);
 	if (rc < 0)
 		return rc;
 	fprintf(out, "%-24s %-16s %7s %7s %7s %8s %7s %7s  %s\n", "site", "hour (UTC)", "in",
 		"out", "tablet", "sessions", "rfid", "tags", "top product (rfid reads)");
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		fprintf(out, "%-24s %-16s %7lld %7lld %7lld %8lld %7lld %7lld  %s\n",
-			vt_report_text(s, 0), vt_report_text(s, 1),
+			vt_query_text(s, 0), vt_query_text(s, 1),
 			(long long)sqlite3_column_int64(s, 2), (long long)sqlite3_column_int64(s, 3),
 			(long long)sqlite3_column_int64(s, 4), (long long)sqlite3_column_int64(s, 5),
 			(long long)sqlite3_column_int64(s, 6), (long long)sqlite3_column_int64(s, 7),
-			sqlite3_column_type(s, 8) == SQLITE_NULL ? "-" : vt_report_text(s, 8));
+			sqlite3_column_type(s, 8) == SQLITE_NULL ? "-" : vt_query_text(s, 8));
 		rows++;
 	}
 	if (rc != SQLITE_DONE)
-		rc = vt_report_db_error(db, "report");
+		rc = vt_query_db_error(db, "report");
 	else
 		rc = 0;
 	if (rc == 0 && rows == 0)
-		fprintf(out, "(no readings in this period)\n");
+		fprintf(out, "(no events in this period)\n");
 	sqlite3_finalize(s);
+	if (rc == 0)
+		vt_report_windows_note(db, out, since_ms, until_ms);
 	return rc;
 }
 
 /* ---- export ----------------------------------------------------------------------- */
 
-static const char vt_report_export_sql[] =
-	"SELECT 'footfall,' || site || ',' || device || ',' || time_ms || ',' || door || ','"
-	" || direction || ',' || count FROM footfall"
-	" UNION ALL SELECT 'tablet,' || site || ',' || device || ',' || time_ms || ',' || kiosk"
-	" || ',' || event || ',' || lower(hex(session_digest)) || ',' || screen || ',' || gtin"
-	" || ',' || duration_ms FROM tablet"
-	" UNION ALL SELECT 'rfid,' || site || ',' || device || ',' || time_ms || ',' || reader"
-	" || ',' || antenna || ',' || rssi_cdbm || ',' || gtin || ',' || filter || ','"
+#define VT_REPORT_EXPORT_EVENTS \
+	"SELECT 'footfall,' || site || ',' || device || ',' || time_ms || ',' || door || ','" \
+	" || direction || ',' || count FROM footfall" \
+	" UNION ALL SELECT 'tablet,' || site || ',' || device || ',' || time_ms || ',' || kiosk" \
+	" || ',' || event || ',' || lower(hex(session_digest)) || ',' || screen || ',' || gtin" \
+	" || ',' || duration_ms FROM tablet" \
+	" UNION ALL SELECT 'rfid,' || site || ',' || device || ',' || time_ms || ',' || reader" \
+	" || ',' || antenna || ',' || rssi_cdbm || ',' || gtin || ',' || filter || ','" \
 	" || lower(hex(tag_digest)) FROM rfid"
-	/* BINARY collation compares bytes: the same order as LC_ALL=C sort. */
-	" ORDER BY 1";
+/* The same line as the agent's tap (vt_reading_write_csv()). */
+#define VT_REPORT_EXPORT_WINDOWS \
+	" UNION ALL SELECT 'window,' || site || ',' || device || ',' || time_ms || ','" \
+	" || length_s || ',' || metric || ',' || dim1 || ',' || dim2 || ',' || label || ','" \
+	" || other || ',' || count || ',' || k || ',' || epsilon_milli FROM windows"
+/* BINARY collation compares bytes: the same order as LC_ALL=C sort, with
+ * the lines of every kind mixed. */
+#define VT_REPORT_EXPORT_ORDER " ORDER BY 1"
 
 int vt_report_export(sqlite3 *db, FILE *out)
 {
+	/* A version 2 database that 'run' has not upgraded yet has no
+	 * windows table, and so no window cells. */
+	const char *sql = vt_query_has_table(db, "windows")
+				  ? VT_REPORT_EXPORT_EVENTS VT_REPORT_EXPORT_WINDOWS VT_REPORT_EXPORT_ORDER
+				  : VT_REPORT_EXPORT_EVENTS VT_REPORT_EXPORT_ORDER;
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	rc = vt_report_prepare(db, vt_report_export_sql, 0, 0, &s);
+	rc = vt_query_prepare(db, sql, 0, 0, &s);
 	if (rc < 0)
 		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		fputs(vt_report_text(s, 0), out);
+		fputs(vt_query_text(s, 0), out);
 		fputc('\n', out);
 	}
-	rc = rc == SQLITE_DONE ? 0 : vt_report_db_error(db, "export");
+	rc = rc == SQLITE_DONE ? 0 : vt_query_db_error(db, "export");
 	sqlite3_finalize(s);
 	if (rc == 0 && (fflush(out) != 0 || ferror(out)))
 		rc = -EIO;
@@ -137,51 +138,22 @@ int vt_report_export(sqlite3 *db, FILE *out)
 
 /* ---- counters ---------------------------------------------------------------------- */
 
-static int64_t vt_report_counter(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT value FROM counters WHERE name = ?", -1, &s,
-			       NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-static int vt_report_has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *s = NULL;
-	int found = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-			       -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-		found = sqlite3_step(s) == SQLITE_ROW;
-	}
-	sqlite3_finalize(s);
-	return found;
-}
-
 /* Each device's acknowledgment watermark (none before schema version 2). */
 static int vt_report_acks(sqlite3 *db, FILE *out)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if (!vt_report_has_table(db, "acks"))
+	if (!vt_query_has_table(db, "acks"))
 		return 0;
-	rc = vt_report_prepare(db, "SELECT device, seq, site FROM acks ORDER BY device", 0, 0, &s);
+	rc = vt_query_prepare(db, "SELECT device, seq, site FROM acks ORDER BY device", 0, 0, &s);
 	if (rc < 0)
 		return rc;
 	fprintf(out, "\n%-28s %14s  %s\n", "device", "acked up to", "site");
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fprintf(out, "%-28s %14lld  %s\n", vt_report_text(s, 0),
-			(long long)sqlite3_column_int64(s, 1), vt_report_text(s, 2));
-	rc = rc == SQLITE_DONE ? 0 : vt_report_db_error(db, "stats");
+		fprintf(out, "%-28s %14lld  %s\n", vt_query_text(s, 0),
+			(long long)sqlite3_column_int64(s, 1), vt_query_text(s, 2));
+	rc = rc == SQLITE_DONE ? 0 : vt_query_db_error(db, "stats");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -196,14 +168,14 @@ int vt_report_stats(sqlite3 *db, FILE *out)
 		if (i == VT_STORE_REJECTED)
 			continue;	/* "rejected_ok" is not a counter */
 		fprintf(out, "%-28s %14lld\n", vt_store_counter_name(i),
-			(long long)vt_report_counter(db, vt_store_counter_name(i)));
+			(long long)vt_query_counter(db, vt_store_counter_name(i)));
 	}
 	/* Counters written by a newer aggregator, if any. */
-	rc = vt_report_prepare(db, "SELECT name, value FROM counters ORDER BY name", 0, 0, &s);
+	rc = vt_query_prepare(db, "SELECT name, value FROM counters ORDER BY name", 0, 0, &s);
 	if (rc < 0)
 		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *name = vt_report_text(s, 0);
+		const char *name = vt_query_text(s, 0);
 		int known = 0;
 
 		for (int i = 0; i < VT_STORE_COUNTERS && !known; i++)
@@ -211,214 +183,10 @@ int vt_report_stats(sqlite3 *db, FILE *out)
 		if (!known)
 			fprintf(out, "%-28s %14lld\n", name, (long long)sqlite3_column_int64(s, 1));
 	}
-	rc = rc == SQLITE_DONE ? 0 : vt_report_db_error(db, "stats");
+	rc = rc == SQLITE_DONE ? 0 : vt_query_db_error(db, "stats");
 	sqlite3_finalize(s);
 	if (rc == 0)
 		rc = vt_report_acks(db, out);
-	return rc;
-}
-
-/* ---- watch --------------------------------------------------------------------------- */
-
-struct vt_watch_site {
-	char site[VT_FRAME_DEVICE_MAX + 1];
-	int64_t in[VT_REPORT_WATCH_MINUTES], out[VT_REPORT_WATCH_MINUTES];
-	int64_t tablet[VT_REPORT_WATCH_MINUTES], rfid[VT_REPORT_WATCH_MINUTES];
-	char top[VT_REPORT_TOP][VT_AGG_MAX_FIELD + 1];
-	int64_t top_reads[VT_REPORT_TOP];
-	int n_top;
-};
-
-struct vt_watch {
-	struct vt_watch_site sites[VT_REPORT_WATCH_SITES];
-	int n_sites;
-	int more_sites;
-	int64_t start_ms, end_ms;
-};
-
-static struct vt_watch_site *vt_watch_site(struct vt_watch *w, const char *site)
-{
-	for (int i = 0; i < w->n_sites; i++)
-		if (strcmp(w->sites[i].site, site) == 0)
-			return &w->sites[i];
-	if (w->n_sites == VT_REPORT_WATCH_SITES) {
-		w->more_sites = 1;
-		return NULL;
-	}
-	snprintf(w->sites[w->n_sites].site, sizeof(w->sites[0].site), "%s", site);
-	return &w->sites[w->n_sites++];
-}
-
-/* Rows of (site, minute index, a, b): add into the per-minute arrays. */
-static int vt_watch_fill(sqlite3 *db, struct vt_watch *w, const char *sql, size_t off_a,
-			 size_t off_b)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = vt_report_prepare(db, sql, w->start_ms, w->end_ms, &s);
-
-	if (rc < 0)
-		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct vt_watch_site *ws = vt_watch_site(w, vt_report_text(s, 0));
-		int64_t m = sqlite3_column_int64(s, 1);
-
-		if (!ws || m < 0 || m >= VT_REPORT_WATCH_MINUTES)
-			continue;
-		((int64_t *)((char *)ws + off_a))[m] += sqlite3_column_int64(s, 2);
-		if (off_b)
-			((int64_t *)((char *)ws + off_b))[m] += sqlite3_column_int64(s, 3);
-	}
-	rc = rc == SQLITE_DONE ? 0 : vt_report_db_error(db, "watch");
-	sqlite3_finalize(s);
-	return rc;
-}
-
-static int vt_watch_top(sqlite3 *db, struct vt_watch *w)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = vt_report_prepare(db,
-				   "SELECT site, gtin, count(*) AS n FROM rfid WHERE time_ms >= ?1"
-				   " AND time_ms < ?2 AND gtin <> '' GROUP BY site, gtin"
-				   " ORDER BY site, n DESC, gtin",
-				   w->start_ms, w->end_ms, &s);
-
-	if (rc < 0)
-		return rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct vt_watch_site *ws = vt_watch_site(w, vt_report_text(s, 0));
-
-		if (!ws || ws->n_top == VT_REPORT_TOP)
-			continue;
-		snprintf(ws->top[ws->n_top], sizeof(ws->top[0]), "%s", vt_report_text(s, 1));
-		ws->top_reads[ws->n_top++] = sqlite3_column_int64(s, 2);
-	}
-	rc = rc == SQLITE_DONE ? 0 : vt_report_db_error(db, "watch");
-	sqlite3_finalize(s);
-	return rc;
-}
-
-static int vt_watch_collect(sqlite3 *db, struct vt_watch *w)
-{
-	int rc;
-
-	rc = vt_watch_fill(db, w,
-			   "SELECT site, (time_ms - ?1) / 60000,"
-			   " sum(CASE direction WHEN 'in' THEN count ELSE 0 END),"
-			   " sum(CASE direction WHEN 'out' THEN count ELSE 0 END)"
-			   " FROM footfall WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY 1, 2",
-			   offsetof(struct vt_watch_site, in), offsetof(struct vt_watch_site, out));
-	if (rc == 0)
-		rc = vt_watch_fill(db, w,
-				   "SELECT site, (time_ms - ?1) / 60000, count(*) FROM tablet"
-				   " WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY 1, 2",
-				   offsetof(struct vt_watch_site, tablet), 0);
-	if (rc == 0)
-		rc = vt_watch_fill(db, w,
-				   "SELECT site, (time_ms - ?1) / 60000, count(*) FROM rfid"
-				   " WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY 1, 2",
-				   offsetof(struct vt_watch_site, rfid), 0);
-	if (rc == 0)
-		rc = vt_watch_top(db, w);
-	return rc;
-}
-
-static void vt_watch_counters(sqlite3 *db, FILE *out)
-{
-	const int dup = VT_STORE_REJECTED + VT_AGG_DUPLICATE;
-	int64_t rejected = 0;
-	char detail[512] = "";
-	size_t used = 0;
-
-	for (int i = VT_STORE_REJECTED + 1; i < VT_STORE_COUNTERS; i++) {
-		const char *name = vt_store_counter_name(i);
-		int64_t v = vt_report_counter(db, name);
-
-		if (i == dup)
-			continue;	/* normal after a resend: shown on its own */
-		rejected += v;
-		if (!v || used > sizeof(detail) - 48)
-			continue;
-		used += (size_t)snprintf(detail + used, sizeof(detail) - used, "%s%s %lld",
-					 used ? ", " : " (", name + strlen("rejected_"),
-					 (long long)v);
-	}
-	if (used)
-		snprintf(detail + used, sizeof(detail) - used, ")");
-	fprintf(out, "frames accepted %lld, rejected %lld%s, duplicates %lld; readings stored %lld\n",
-		(long long)vt_report_counter(db, "frames_ok"), (long long)rejected, detail,
-		(long long)vt_report_counter(db, vt_store_counter_name(dup)),
-		(long long)vt_report_counter(db, "readings_ok"));
-}
-
-static void vt_watch_print_site(FILE *out, const struct vt_watch *w, const struct vt_watch_site *ws)
-{
-	fprintf(out, "\nsite %s\n  %-12s %6s %6s %8s %8s\n", ws->site, "minute (UTC)", "in", "out",
-		"tablet", "rfid");
-	for (int m = 0; m < VT_REPORT_WATCH_MINUTES; m++) {
-		time_t t = (time_t)((w->start_ms + m * VT_REPORT_MINUTE_MS) / 1000);
-		struct tm tm;
-		char label[16];
-
-		gmtime_r(&t, &tm);
-		strftime(label, sizeof(label), "%H:%M", &tm);
-		fprintf(out, "  %-12s %6lld %6lld %8lld %8lld\n", label, (long long)ws->in[m],
-			(long long)ws->out[m], (long long)ws->tablet[m], (long long)ws->rfid[m]);
-	}
-	fprintf(out, "  top products by RFID reads, last %d min:", VT_REPORT_WATCH_MINUTES);
-	if (!ws->n_top)
-		fprintf(out, " -");
-	for (int i = 0; i < ws->n_top; i++)
-		fprintf(out, "%s %s %lld", i ? "," : "", ws->top[i], (long long)ws->top_reads[i]);
-	fputc('\n', out);
-}
-
-int64_t vt_report_latest_ms(sqlite3 *db)
-{
-	static const char sql[] =
-		"SELECT max(t) FROM (SELECT max(time_ms) AS t FROM footfall"
-		" UNION ALL SELECT max(time_ms) FROM tablet UNION ALL SELECT max(time_ms) FROM rfid)";
-	sqlite3_stmt *s;
-	int64_t latest = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		latest = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return latest;
-}
-
-int vt_report_watch_once(sqlite3 *db, FILE *out, int64_t now_ms, int clear)
-{
-	struct vt_watch *w = calloc(1, sizeof(*w));
-	char stamp[32];
-	time_t t = (time_t)(now_ms / 1000);
-	struct tm tm;
-	int rc;
-
-	if (!w)
-		return -ENOMEM;
-	w->end_ms = (now_ms / VT_REPORT_MINUTE_MS + 1) * VT_REPORT_MINUTE_MS;
-	w->start_ms = w->end_ms - VT_REPORT_WATCH_MINUTES * VT_REPORT_MINUTE_MS;
-	rc = vt_watch_collect(db, w);
-	if (rc < 0)
-		goto out_free;
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-	if (clear)
-		fputs("\033[H\033[2J", out);
-	fprintf(out, "vitrine-aggregator watch: data up to %s UTC\n", stamp);
-	vt_watch_counters(db, out);
-	if (!w->n_sites)
-		fprintf(out, "\n(no readings in the last %d minutes)\n", VT_REPORT_WATCH_MINUTES);
-	for (int i = 0; i < w->n_sites; i++)
-		vt_watch_print_site(out, w, &w->sites[i]);
-	if (w->more_sites)
-		fprintf(out, "\n(more than %d sites: the others are not shown)\n",
-			VT_REPORT_WATCH_SITES);
-	fflush(out);
-out_free:
-	free(w);
 	return rc;
 }
 

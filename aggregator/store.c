@@ -2,13 +2,14 @@
  * store.c - SQLite storage of opened frames, with group commit (store.h).
  *
  * Every frame is a row in frames(device, seq) and its readings rows in the
- * table of their kind. The primary key on (device, seq) is the duplicate
- * check: an insert that changes nothing means the frame was stored before,
- * in an earlier transaction or earlier in this one. Each frame sits in a
- * savepoint so that a failure halfway through leaves none of its rows
- * behind. Counter changes are kept in memory and written in the same
- * transaction as the frames they describe; so are the acknowledgment
- * watermarks (acks.c), which only become publishable once COMMIT returned.
+ * table of their kind (the window cells of anonymous mode in windows). The
+ * primary key on (device, seq) is the duplicate check: an insert that
+ * changes nothing means the frame was stored before, in an earlier
+ * transaction or earlier in this one. Each frame sits in a savepoint so that
+ * a failure halfway through leaves none of its rows behind. Counter changes
+ * are kept in memory and written in the same transaction as the frames they
+ * describe; so are the acknowledgment watermarks (acks.c), which only become
+ * publishable once COMMIT returned.
  *
  * synchronous=FULL: an acknowledgment lets a device delete its copy, so a
  * commit must survive a power cut, not only a crash of this process. In WAL
@@ -22,6 +23,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "reading.h"
 #include "store.h"
 #include "vt_os.h"
 
@@ -38,6 +40,7 @@ enum vt_store_stmt {
 	VT_STMT_FOOTFALL,
 	VT_STMT_TABLET,
 	VT_STMT_RFID,
+	VT_STMT_WINDOW,
 	VT_STMT_COUNTER,
 	VT_STMT_COUNT
 };
@@ -60,6 +63,9 @@ static const char *const vt_store_sql[VT_STMT_COUNT] = {
 	[VT_STMT_RFID] = "INSERT INTO rfid(device, seq, idx, site, time_ms, reader, antenna,"
 			 " rssi_cdbm, gtin, filter, tag_digest)"
 			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[VT_STMT_WINDOW] = "INSERT INTO windows(device, seq, idx, site, time_ms, length_s, metric,"
+			   " dim1, dim2, label, other, count, k, epsilon_milli)"
+			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[VT_STMT_COUNTER] = "INSERT INTO counters(name, value) VALUES (?, ?)"
 			    " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
 };
@@ -80,12 +86,19 @@ static const char vt_store_schema[] =
 	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
 	" reader INTEGER NOT NULL, antenna INTEGER NOT NULL, rssi_cdbm INTEGER NOT NULL,"
 	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL);"
+	/* Since version 3; time_ms is the window's start. */
+	"CREATE TABLE IF NOT EXISTS windows(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+	" length_s INTEGER NOT NULL, metric TEXT NOT NULL, dim1 INTEGER NOT NULL,"
+	" dim2 INTEGER NOT NULL, label TEXT NOT NULL, other INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, k INTEGER NOT NULL, epsilon_milli INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS acks(device TEXT PRIMARY KEY, site TEXT NOT NULL,"
 	" seq INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS footfall_site_time ON footfall(site, time_ms);"
 	"CREATE INDEX IF NOT EXISTS tablet_site_time ON tablet(site, time_ms);"
-	"CREATE INDEX IF NOT EXISTS rfid_site_time ON rfid(site, time_ms);";
+	"CREATE INDEX IF NOT EXISTS rfid_site_time ON rfid(site, time_ms);"
+	"CREATE INDEX IF NOT EXISTS windows_site_time ON windows(site, time_ms);";
 
 /* Columns added since version 1, to frames. */
 #define VT_STORE_NEW_COLUMNS 2
@@ -195,7 +208,8 @@ static long long vt_store_query_int(struct vt_store *st, const char *sql)
 /* Add what version 1 lacks and rename its replay counter. Columns are
  * looked up rather than trusted to the version number, so a database that
  * an older aggregator opened again (and labelled version 1) upgrades as
- * well. */
+ * well. What version 2 lacks (the windows table and its index) is made by
+ * the CREATE ... IF NOT EXISTS of the schema itself, before this runs. */
 static int vt_store_upgrade(struct vt_store *st, char *err, size_t errlen)
 {
 	char sql[160];
@@ -260,8 +274,10 @@ static int vt_store_init_schema(struct vt_store *st, char *err, size_t errlen)
 		return rc;
 	}
 	if (was > 0 && was < VT_STORE_SCHEMA_VERSION)
-		VT_INFO("database %s: schema upgraded from version %d to %d (frames.prev_seq, frames.floor_seq, acks)",
-			st->path, was, VT_STORE_SCHEMA_VERSION);
+		VT_INFO("database %s: schema upgraded from version %d to %d (%s)", st->path, was,
+			VT_STORE_SCHEMA_VERSION,
+			was < VT_STORE_SCHEMA_CHAIN ? "frames.prev_seq, frames.floor_seq, acks, windows"
+						    : "windows");
 	rc = vt_store_prepare(st, err, errlen);
 	if (rc == 0)
 		rc = vt_acks_open(st->db, &st->acks);
@@ -409,6 +425,27 @@ static const char *vt_store_tablet_event(int type)
 	return type >= 0 && type < 5 ? names[type] : "";
 }
 
+/* A window cell; the metric is stored by name (checked 1..6 by receive),
+ * as the export and the agent's tap write it. */
+static int vt_store_window(struct vt_store *st, const struct vt_frame_header *h,
+			   const Vitrine__V1__Batch *b, size_t idx, int64_t t)
+{
+	const Vitrine__V1__WindowCount *w = b->readings[idx]->window;
+	sqlite3_stmt *s = st->stmt[VT_STMT_WINDOW];
+
+	vt_store_bind_head(s, h, b, idx, t);
+	sqlite3_bind_int64(s, 6, w->length_s);
+	sqlite3_bind_text(s, 7, vt_reading_metric_name((uint32_t)w->metric), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, w->dim1);
+	sqlite3_bind_int64(s, 9, w->dim2);
+	sqlite3_bind_text(s, 10, w->label ? w->label : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 11, w->other ? 1 : 0);
+	sqlite3_bind_int64(s, 12, (sqlite3_int64)w->count);	/* <= INT64_MAX: receive */
+	sqlite3_bind_int64(s, 13, w->k);
+	sqlite3_bind_int64(s, 14, w->epsilon_milli);
+	return vt_store_step(st, VT_STMT_WINDOW);
+}
+
 static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h,
 			    const Vitrine__V1__Batch *b, size_t idx)
 {
@@ -446,6 +483,8 @@ static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h
 		sqlite3_bind_int64(s, 10, r->rfid->filter);
 		vt_store_bind_blob(s, 11, &r->rfid->tag_digest);
 		return vt_store_step(st, VT_STMT_RFID);
+	case VITRINE__V1__READING__KIND_WINDOW:
+		return vt_store_window(st, h, b, idx, t);
 	default:
 		return 1;	/* unknown kind: skipped */
 	}
@@ -455,7 +494,8 @@ static int vt_store_known(const Vitrine__V1__Reading *r)
 {
 	return r->kind_case == VITRINE__V1__READING__KIND_FOOTFALL ||
 	       r->kind_case == VITRINE__V1__READING__KIND_TABLET ||
-	       r->kind_case == VITRINE__V1__READING__KIND_RFID;
+	       r->kind_case == VITRINE__V1__READING__KIND_RFID ||
+	       r->kind_case == VITRINE__V1__READING__KIND_WINDOW;
 }
 
 /* Insert the frame row; 1 if it was new, 0 if a duplicate, or -VT_EDB. */

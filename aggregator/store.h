@@ -4,8 +4,9 @@
  * One writer (vitrine-aggregator run) stores opened frames in group-commit
  * transactions: the first change opens a transaction, vt_store_commit()
  * closes it, and the run loop calls that every commit_interval_ms. Readers
- * (report, watch, export, stats) open the same file read-only; WAL mode lets
- * them run while the writer works. Schema: docs/AGGREGATOR.md.
+ * (report, watch, export, stats, gaps, windows) open the same file
+ * read-only; WAL mode lets them run while the writer works. Schema:
+ * docs/AGGREGATOR.md.
  *
  * The writer also keeps each device's acknowledgment watermark (acks.h) in
  * the same transactions as the frames, so that what it may acknowledge and
@@ -45,8 +46,13 @@ struct vt_store;
 
 /* PRAGMA user_version of the schema this build writes. A read-write open
  * upgrades an older database in place (version 1: frames without prev_seq
- * and floor_seq, no acks table) and refuses a newer one. */
-#define VT_STORE_SCHEMA_VERSION 2
+ * and floor_seq, no acks table; version 2: no windows table) and refuses a
+ * newer one. Read-only opens leave the version alone: readers of the
+ * windows table treat its absence as "no window counts stored". */
+#define VT_STORE_SCHEMA_VERSION 3
+/* The first version with frames.prev_seq and floor_seq and the acks table
+ * (what gaps needs). */
+#define VT_STORE_SCHEMA_CHAIN 2
 
 /* Open (read-write: create file and schema if missing or upgrade it, WAL
  * mode, load the watermarks) path. Returns 0 or VT_EDB / -errno; a message
@@ -84,7 +90,7 @@ int vt_store_commit(struct vt_store *st);
 /* Counts since this process opened the store (not the table's totals). */
 uint64_t vt_store_session_count(const struct vt_store *st, int counter);
 
-/* The connection, for read-only queries (report.c). Borrowed. */
+/* The connection, for read-only queries (report.c, watch.c). Borrowed. */
 sqlite3 *vt_store_db(struct vt_store *st);
 
 /* The watermarks (acks.h) of a read-write store; NULL when read-only.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tools/demo.sh - the local demo behind `make run`: a real mosquitto on a
 # free 127.0.0.1 port, vitrine-aggregator, one vitrine-agent with the three
-# simulated plugins (one simulated minute per second), and the aggregator's
-# live view. Ctrl-C stops everything; no process is left behind.
+# simulated plugins (one simulated minute per second) in its default,
+# anonymous mode, and the aggregator's live view of the counts per window.
+# Ctrl-C stops everything; no process is left behind.
 #
 # Environment: O (build dir), VT_DEMO_DIR (keep state there instead of a
 # temporary directory), VT_DEMO_SPEED (simulated seconds per second, 60).
@@ -70,7 +71,11 @@ CONF
 	for p in footfall tablet rfid; do
 		printf 'plugin %s\n%s.seed %s\n%s.speed %s\n' "$p" "$p" "$RANDOM" "$p" "$SPEED"
 	done
-	# Start before the lunchtime peak so the minutes fill up at once.
+	# The agent runs with its default privacy settings (anonymous mode:
+	# counts per 15-minute window, k=10), what ships. Start ten simulated
+	# minutes before a window boundary, ahead of the lunchtime peak: the
+	# first window closes about 10 s in, then one every 15 s, and watch
+	# shows each as it arrives.
 	for p in footfall tablet rfid; do printf '%s.start %sT11:50:00Z\n' "$p" "$(date -u +%F)"; done
 } >"$dir/agent.conf"
 if [ ! -f "$dir/state/device.key" ]; then

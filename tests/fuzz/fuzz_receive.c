@@ -193,6 +193,45 @@ static size_t gen_batch(const char *site, const char *device, uint8_t *buf)
 	return vitrine__v1__batch__pack(&b, buf);
 }
 
+/* A Batch of window cells (anonymous mode), one per metric, packed into
+ * buf; bad_metric puts an unknown metric in the last one. */
+static size_t gen_window_batch(const char *site, const char *device, int bad_metric,
+			       uint8_t *buf)
+{
+	Vitrine__V1__Batch b = VITRINE__V1__BATCH__INIT;
+	Vitrine__V1__Reading r[6];
+	Vitrine__V1__Reading *rp[6];
+	Vitrine__V1__WindowCount w[6];
+
+	for (int i = 0; i < 6; i++) {
+		vitrine__v1__reading__init(&r[i]);
+		vitrine__v1__window_count__init(&w[i]);
+		w[i].length_s = 3600;
+		w[i].metric = (Vitrine__V1__Metric)(i + 1);
+		w[i].dim1 = (uint32_t)i;
+		w[i].dim2 = i == 0 ? 1 : 0;
+		w[i].count = 10 + (uint64_t)i;
+		w[i].k = 5;
+		w[i].epsilon_milli = i & 1 ? 500 : 0;
+		r[i].kind_case = VITRINE__V1__READING__KIND_WINDOW;
+		r[i].window = &w[i];
+		r[i].time_offset_ms = -3600000;
+		rp[i] = &r[i];
+	}
+	w[2].label = "home";
+	w[3].label = "03012345678901";
+	w[4].other = 1;
+	w[5].label = "03012345678918";
+	if (bad_metric)
+		w[5].metric = (Vitrine__V1__Metric)7;
+	b.site = (char *)site;
+	b.device = (char *)device;
+	b.base_time_ms = 1714557600000LL;
+	b.n_readings = 6;
+	b.readings = rp;
+	return vitrine__v1__batch__pack(&b, buf);
+}
+
 static void gen_sealed(struct vt_sealer *s, uint64_t seq, int codec, const uint8_t *p,
 		       size_t n, const char *name, const char *topic, int flip_last,
 		       enum vt_agg_reason want)
@@ -214,8 +253,8 @@ int main(int argc, char **argv)
 {
 	struct vt_sealer *s = NULL, *other = NULL;
 	static uint8_t zeros[5 << 20];
-	uint8_t packed[1024], z[2048], bomb[8192];
-	size_t plen, zlen, blen;
+	uint8_t packed[1024], z[2048], bomb[8192], wpacked[1024];
+	size_t plen, zlen, blen, wlen;
 	uint64_t seq = 1;
 
 	if (argc != 2) {
@@ -251,6 +290,11 @@ int main(int argc, char **argv)
 	gen_sealed(s, seq++, VT_FRAME_CODEC_ZSTD, packed, plen, "not_zstd", NULL, 0, VT_AGG_DECODE);
 	gen_sealed(other, 1, VT_FRAME_CODEC_ZSTD, z, zlen, "unknown_device",
 		   "vitrine/v1/site-1/dev-2/data", 0, VT_AGG_UNKNOWN_DEVICE);
+	wlen = gen_window_batch("site-1", "dev-1", 0, wpacked);
+	gen_sealed(s, seq++, 0, wpacked, wlen, "valid_windows", NULL, 0, VT_AGG_OK);
+	gen_plain("opened_windows", 0xff, wpacked, wlen);
+	wlen = gen_window_batch("site-1", "dev-1", 1, wpacked);
+	gen_sealed(s, seq++, 0, wpacked, wlen, "windows_bad_metric", NULL, 0, VT_AGG_DECODE);
 	gen_plain("opened_zstd", 0xfe, z, zlen);
 	gen_plain("opened_none", 0xff, packed, plen);
 	gen_plain("opened_bomb", 0xfe, bomb, blen);

@@ -12,6 +12,8 @@
 #   database  the aggregator's SQLite files and their `sqlite3 .dump`
 #   export    `vitrine-aggregator export`
 #   tap       the agent's --tap files (readings after the privacy stage)
+# in pseudonymous mode (events with digests) and again in the default,
+# anonymous mode (counts per window).
 #
 # Negative control: the same run and search with
 # $O/canary-control/vitrine-agent, whose privacy stage is built with
@@ -262,6 +264,20 @@ canary_search() {
 	done
 }
 
+# check_no_canary DIR SUFFIX: search DIR's captures; one PASS or FAIL line
+# no_canary_in_<place><SUFFIX> per place.
+check_no_canary() {
+	local p
+	canary_search "$1"
+	for p in $PLACES; do
+		if [ -s "$1/found.$p" ]; then
+			fail "no_canary_in_$p$2" "found $(found_summary "$1/found.$p")"
+		else
+			pass "no_canary_in_$p$2"
+		fi
+	done
+}
+
 found_summary() { # FILE: up to 6 form names on one line
 	head -n 6 "$1" | tr '\n' ' '
 	[ "$(wc -l <"$1")" -le 6 ] || echo "... ($(wc -l <"$1") forms)"
@@ -300,14 +316,15 @@ else
 	fail canary_sessions_used "$starts sessions started; plugin log: $(grep -c 'canary ids' "$C/agent-offline.log") lines"
 fi
 
-canary_search "$C"
-for p in $PLACES; do
-	if [ -s "$C/found.$p" ]; then
-		fail "no_canary_in_$p" "found $(found_summary "$C/found.$p")"
-	else
-		pass "no_canary_in_$p"
-	fi
-done
+check_no_canary "$C" ""
+
+# ---- the default mode (anonymous): only counts leave; nothing found either ---
+PRIVACY_MODE=anonymous canary_run anonymous "$O/vitrine-agent" || exit 1
+C=$CAPTURE
+check canary_anonymous_agent_delivered_everything [ "$DELIVER_RC" = 0 ]
+check canary_anonymous_sends_only_window_counts \
+	[ "$(grep -c '^window,' "$C/tap.csv")" -ge 1 -a "$(grep -vc '^window,' "$C/tap.csv")" = 0 ]
+check_no_canary "$C" _anonymous
 
 # ---- the negative control: the same search must find the canaries ------------
 if [ ! -x "$CONTROL_AGENT" ]; then

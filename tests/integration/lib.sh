@@ -88,6 +88,9 @@ CONF
 }
 
 # write_agent_conf FILE STATE_DIR DEVICE [extra lines on stdin appended]
+# The delivery tests compare readings one by one, so they run the
+# pseudonymous mode unless PRIVACY_MODE says otherwise; the default mode
+# (anonymous) has anonymous_end_to_end.sh.
 write_agent_conf() {
 	cat >"$1" <<CONF
 site ${SITE:-cannes-croisette}
@@ -98,6 +101,7 @@ state_dir $2
 plugin_dir $PLUGIN_DIR
 batch_max_readings ${BATCH:-100}
 batch_max_age_ms 200
+privacy_mode ${PRIVACY_MODE:-pseudonymous}
 CONF
 }
 
@@ -123,10 +127,10 @@ start_aggregator() {
 	wait_for 100 'grep -q "subscribed to" "$T/aggregator.log"'
 }
 
-# db_count: readings stored, all kinds.
+# db_count: readings stored, all kinds (a window cell counts as one).
 db_count() {
 	sqlite3 "$T/agg/vitrine.db" \
-		"select (select count(*) from footfall)+(select count(*) from tablet)+(select count(*) from rfid)" 2>/dev/null || echo 0
+		"select (select count(*) from footfall)+(select count(*) from tablet)+(select count(*) from rfid)+(select count(*) from windows)" 2>/dev/null || echo 0
 }
 
 counter() { # name
@@ -152,7 +156,8 @@ dup_rows() {
 	sqlite3 "$T/agg/vitrine.db" "select
 		(select count(*) from (select 1 from footfall group by device, seq, idx having count(*) > 1)) +
 		(select count(*) from (select 1 from tablet group by device, seq, idx having count(*) > 1)) +
-		(select count(*) from (select 1 from rfid group by device, seq, idx having count(*) > 1))"
+		(select count(*) from (select 1 from rfid group by device, seq, idx having count(*) > 1)) +
+		(select count(*) from (select 1 from windows group by device, seq, idx having count(*) > 1))"
 }
 
 # frame_readings: readings the stored frames say they hold (= db_count when
@@ -186,7 +191,10 @@ db_lines_by_seq() {
 			',' || gtin || ',' || duration_ms from tablet
 		union all select seq, idx, 'rfid,' || site || ',' || device || ',' || time_ms || ',' ||
 			reader || ',' || antenna || ',' || rssi_cdbm || ',' || gtin || ',' || filter ||
-			',' || lower(hex(tag_digest)) from rfid)
+			',' || lower(hex(tag_digest)) from rfid
+		union all select seq, idx, 'window,' || site || ',' || device || ',' || time_ms || ',' ||
+			length_s || ',' || metric || ',' || dim1 || ',' || dim2 || ',' || label || ',' ||
+			other || ',' || count || ',' || k || ',' || epsilon_milli from windows)
 		order by seq, idx"
 }
 

@@ -26,7 +26,8 @@ check status_has_counters grep -q '"readings":[0-9]*,"invalid":0' <<<"$s"
 check status_has_spool_depth grep -qE '"spool":\{"frames":[0-9]+,"readings":[0-9]+,"bytes":[0-9]+,"oldest_age_s":-?[0-9]+\}' <<<"$s"
 check status_has_drops_by_reason grep -q '"dropped":{"full":0,"too_old":0,"corrupt":0,"write_error":0,"seal":0}' <<<"$s"
 check status_has_last_ack grep -qE '"last_ack":\{"seq":[0-9]+,"age_s":-?[0-9]+\}' <<<"$s"
-check status_has_privacy grep -qE '"privacy":\{"mode":"pseudonymous","digest_bits":64,"key_rotation_s":86400,"keys_drawn":[0-9]+,"keys_locked":(true|false),"optout_items":0,"dropped":\{"optout":0,"below_rssi_floor":[0-9]+,"undeclared_fields":0\}\}' <<<"$s"
+check status_has_privacy grep -qE '"privacy":\{"modes":\{"footfall":"pseudonymous","tablet":"pseudonymous","rfid":"pseudonymous"\},"window_s":900,"k":10,"epsilon_milli":0,"digest_bits":64,"key_rotation_s":86400,"keys_drawn":[0-9]+,"keys_locked":(true|false),"optout_items":0,"dropped":\{"optout":0,"below_rssi_floor":[0-9]+,"undeclared_fields":0\},"windows":\{"released":0,"cells":0,"merged_below_k":0,"suppressed_below_k":0,"refused_no_budget":0\}\}' <<<"$s"
+check status_has_egress_head grep -qE '"egress":\{"seq":[0-9]+,"head":"[0-9a-f]{64}","breaks":0\}' <<<"$s"
 
 kill -9 "$pid"
 wait "$pid" 2>/dev/null

@@ -6,7 +6,8 @@
  * keys. They then go through vt_agg_handle() (receive + store) into a
  * SQLite database in a temporary directory, which the tests query. The
  * acknowledgments the context publishes are checked the way a device
- * checks them, with the key it derives on its side.
+ * checks them, with the key it derives on its side. Window cells (anonymous
+ * mode) go the same way, next to events in one frame.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include "store.h"
 #include "vitrine/v1/batch.pb-c.h"
 #include "vt_test.h"
+#include "watch.h"
 
 #define SITE "cannes-croisette"
 #define DEVICE "pi-door-1"
@@ -101,6 +103,18 @@ struct readings {
 	uint8_t tag_digest[16];
 };
 
+/* r: count passes in at door 2, 1.5 s after the Batch's base time. */
+static void footfall_fill(Vitrine__V1__Reading *r, Vitrine__V1__Footfall *f, uint32_t count)
+{
+	vitrine__v1__footfall__init(f);
+	f->door = 2;
+	f->direction = VITRINE__V1__DIRECTION__DIRECTION_IN;
+	f->count = count;
+	r->time_offset_ms = 1500;
+	r->kind_case = VITRINE__V1__READING__KIND_FOOTFALL;
+	r->footfall = f;
+}
+
 /* One reading of each kind, with values that are easy to check. */
 static void readings_fill(struct readings *rd, Vitrine__V1__Batch *b, const char *site,
 			  const char *device)
@@ -114,13 +128,7 @@ static void readings_fill(struct readings *rd, Vitrine__V1__Batch *b, const char
 		rd->session_digest[i] = (uint8_t)(0xa0 + i);
 		rd->tag_digest[i] = (uint8_t)(0x01 + i);
 	}
-	vitrine__v1__footfall__init(&rd->footfall);
-	rd->footfall.door = 2;
-	rd->footfall.direction = VITRINE__V1__DIRECTION__DIRECTION_IN;
-	rd->footfall.count = 3;
-	rd->r[0].time_offset_ms = 1500;
-	rd->r[0].kind_case = VITRINE__V1__READING__KIND_FOOTFALL;
-	rd->r[0].footfall = &rd->footfall;
+	footfall_fill(&rd->r[0], &rd->footfall, 3);
 
 	vitrine__v1__tablet_event__init(&rd->tablet);
 	rd->tablet.kiosk = 4;
@@ -586,7 +594,7 @@ static int do_report_empty(struct fixture *fx, FILE *f)
 
 static int do_watch(struct fixture *fx, FILE *f)
 {
-	return vt_report_watch_once(vt_store_db(fx->st), f, BASE_MS + 5000, 0);
+	return vt_watch_once(vt_store_db(fx->st), f, BASE_MS + 5000, 0);
 }
 
 static int do_stats(struct fixture *fx, FILE *f)
@@ -622,7 +630,8 @@ VT_TEST(report_watch_and_stats_run_on_a_database)
 	CHECK(strstr(out, "09:00") < strstr(out, "10:00"));
 	free(out);
 	out = capture(do_report_empty, &fx);
-	CHECK(out && strstr(out, "no readings") != NULL);
+	CHECK(out && strstr(out, "no events") != NULL);
+	CHECK(strstr(out, "window counts") == NULL);
 	free(out);
 
 	out = capture(do_watch, &fx);
@@ -667,6 +676,137 @@ VT_TEST(report_dates_parse_as_utc)
 	CHECK(vt_report_parse_time("2024-05-01T25:00", 0, &ms) < 0);
 	CHECK(vt_report_parse_time("yesterday", 0, &ms) < 0);
 	CHECK(vt_report_parse_time("2024-05-01x", 0, &ms) < 0);
+}
+
+/* ---- window cells (anonymous mode) ------------------------------------------------------ */
+
+/* One footfall event and two window cells in one Batch: a frame sealed by
+ * an agent with one plugin in each mode. */
+struct window_readings {
+	Vitrine__V1__Reading r[3];
+	Vitrine__V1__Reading *p[3];
+	Vitrine__V1__Footfall footfall;
+	Vitrine__V1__WindowCount w[2];
+};
+
+static void window_readings_fill(struct window_readings *wr, Vitrine__V1__Batch *b)
+{
+	memset(wr, 0, sizeof(*wr));
+	for (int i = 0; i < 3; i++) {
+		vitrine__v1__reading__init(&wr->r[i]);
+		wr->p[i] = &wr->r[i];
+	}
+	footfall_fill(&wr->r[0], &wr->footfall, 1);
+	for (int i = 0; i < 2; i++) {
+		vitrine__v1__window_count__init(&wr->w[i]);
+		wr->w[i].length_s = 900;
+		wr->w[i].k = 5;
+		wr->r[1 + i].kind_case = VITRINE__V1__READING__KIND_WINDOW;
+		wr->r[1 + i].window = &wr->w[i];
+		wr->r[1 + i].time_offset_ms = -900000;	/* the window 09:45..10:00 */
+	}
+	wr->w[0].metric = VITRINE__V1__METRIC__METRIC_KIOSK_SCREEN_VIEWS;
+	wr->w[0].dim1 = 4;
+	wr->w[0].label = "catalogue";
+	wr->w[0].count = 17;
+	wr->w[0].epsilon_milli = 250;
+	wr->w[1].metric = VITRINE__V1__METRIC__METRIC_KIOSK_SESSION_LENGTH;
+	wr->w[1].dim2 = 3;
+	wr->w[1].other = 1;
+	wr->w[1].count = 6;
+	vitrine__v1__batch__init(b);
+	b->site = SITE;
+	b->device = DEVICE;
+	b->base_time_ms = BASE_MS;
+	b->n_readings = 3;
+	b->readings = wr->p;
+}
+
+VT_TEST(window_cells_are_accepted_stored_and_exported_like_the_tap)
+{
+	struct fixture fx;
+	Vitrine__V1__Batch b;
+	struct window_readings wr;
+	char *out;
+
+	CHECK(fx_init(&fx) == 0);
+	window_readings_fill(&wr, &b);
+	CHECK(fx_seal_batch(&fx, &b, 42, 1) == 0);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_DUPLICATE);
+	CHECK(vt_store_commit(fx.st) == 0);
+	/* A window cell is a reading of its frame, like an event. */
+	CHECK_EQ_INT(db_int(&fx, "SELECT readings FROM frames"), 3);
+	CHECK_EQ_INT(counter(&fx, "readings_ok"), 3);
+	CHECK_EQ_INT(counter(&fx, "readings_skipped"), 0);
+	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM windows"), 2);
+	CHECK_STR(db_text(&fx, "SELECT device || '|' || seq || '|' || idx || '|' || site || '|' || time_ms || '|' || length_s || '|' || metric || '|' || dim1 || '|' || dim2 || '|' || label || '|' || other || '|' || count || '|' || k || '|' || epsilon_milli FROM windows WHERE idx = 1"),
+		  DEVICE "|42|1|" SITE "|1714556700000|900|kiosk_screen_views|4|0|catalogue|0|17|5|250");
+	out = capture(do_export, &fx);
+	CHECK(out != NULL);
+	CHECK_STR(out,
+		  "footfall," SITE "," DEVICE ",1714557601500,2,in,1\n"
+		  "window," SITE "," DEVICE ",1714556700000,900,kiosk_screen_views,4,0,catalogue,0,17,5,250\n"
+		  "window," SITE "," DEVICE ",1714556700000,900,kiosk_session_length,0,3,,1,6,5,0\n");
+	free(out);
+	/* The hourly report counts the event and says the cells exist. */
+	out = capture(do_report, &fx);
+	CHECK(out != NULL);
+	CHECK(strstr(out, "\n(window counts of devices in anonymous mode in this period: 2 cells, shown by 'windows')\n") != NULL);
+	free(out);
+	fx_fini(&fx);
+}
+
+VT_TEST(window_cell_out_of_bounds_is_rejected_decode)
+{
+	static const char label_31[] = "abcdefghijklmnopqrstuvwxyz01234";
+	static const char label_32[] = "abcdefghijklmnopqrstuvwxyz012345";
+	struct fixture fx;
+	Vitrine__V1__Batch b;
+	struct window_readings wr;
+	uint64_t seq = 1;
+
+	CHECK(fx_init(&fx) == 0);
+	/* Each change alone makes the frame undecodable. */
+	for (int bad = 0; bad < 11; bad++) {
+		Vitrine__V1__WindowCount *w = &wr.w[0];
+
+		window_readings_fill(&wr, &b);
+		switch (bad) {
+		case 0: w->metric = VITRINE__V1__METRIC__METRIC_UNSPECIFIED; break;
+		case 1: w->metric = (Vitrine__V1__Metric)7; break;
+		case 2: w->metric = (Vitrine__V1__Metric)-1; break;
+		case 3: w->length_s = 59; break;
+		case 4: w->length_s = 86401; break;
+		case 5: w->k = 0; break;
+		case 6: w->label = (char *)label_32; break;
+		case 7: w->label = "a,b"; break;		/* would break the CSV */
+		case 8: w->label = "home page"; break;
+		case 9: w->label = "caf\xc3\xa9"; break;
+		case 10: w->count = (uint64_t)INT64_MAX + 1; break;
+		}
+		CHECK(fx_seal_batch(&fx, &b, seq++, 1) == 0);
+		if (fx_handle(&fx, TOPIC) != VT_AGG_DECODE) {
+			printf("# case %d accepted\n", bad);
+			CHECK(0);
+		}
+	}
+	/* The bounds themselves are fine. */
+	window_readings_fill(&wr, &b);
+	wr.w[0].length_s = 60;
+	wr.w[0].k = 1;
+	wr.w[0].label = (char *)label_31;
+	wr.w[0].count = INT64_MAX;
+	wr.w[1].length_s = 86400;
+	wr.w[1].metric = VITRINE__V1__METRIC__METRIC_RFID_PRESENCE;
+	CHECK(fx_seal_batch(&fx, &b, seq++, 1) == 0);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+	CHECK(vt_store_commit(fx.st) == 0);
+	CHECK_EQ_INT(counter(&fx, "rejected_decode"), 11);
+	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM frames"), 1);
+	CHECK_STR(db_text(&fx, "SELECT label || '|' || count FROM windows WHERE idx = 1"),
+		  "abcdefghijklmnopqrstuvwxyz01234|9223372036854775807");
+	fx_fini(&fx);
 }
 
 /* Count lines of the log file that contain needle. */

@@ -39,13 +39,15 @@ static struct vt_privacy *rfid_privacy(struct vt_privacy_source **src)
 		{ VITRINE_KIND_RFID, "serial", VITRINE_FIELD_IDENTIFIER },
 		{ 0, NULL, 0 },
 	};
-	struct vt_privacy_conf conf = { 86400, -9000, NULL };
+	struct vt_privacy_conf conf = { .rotation_s = 86400, .rssi_floor_cdbm = -9000,
+					.window_s = 900, .k = 10 };
 	struct vt_privacy *p;
 	char err[256];
 
 	if (vt_privacy_new(&p, &conf, err, sizeof(err)) < 0)
 		return NULL;
-	if (vt_privacy_source_add(p, "rfid", fields, src, err, sizeof(err)) < 0) {
+	if (vt_privacy_source_add(p, "rfid", VT_PRIVACY_PSEUDONYMOUS, fields, src, err,
+				  sizeof(err)) < 0) {
 		vt_privacy_free(p);
 		return NULL;
 	}

@@ -18,6 +18,7 @@
 #include "vt_os.h"
 #include "vt_test.h"
 
+#define PSEUDO VT_PRIVACY_PSEUDONYMOUS
 #define WALL_SET 1764000000000LL	/* 2025-11-24T16:00:00Z: a set clock */
 
 static const struct vitrine_field rfid_fields[] = {
@@ -45,13 +46,15 @@ static struct vitrine_reading rfid_read(uint64_t serial, int32_t rssi)
 
 static struct vt_privacy *new_privacy(const char *optout, struct vt_privacy_source **src)
 {
-	struct vt_privacy_conf conf = { 86400, -7000, optout };
+	struct vt_privacy_conf conf = { .rotation_s = 86400, .rssi_floor_cdbm = -7000,
+					.optout_path = optout, .window_s = 900, .k = 10 };
 	struct vt_privacy *p;
 	char err[256];
 
 	if (vt_privacy_new(&p, &conf, err, sizeof(err)) < 0)
 		return NULL;
-	if (src && vt_privacy_source_add(p, "rfid", rfid_fields, src, err, sizeof(err)) < 0) {
+	if (src &&
+	    vt_privacy_source_add(p, "rfid", PSEUDO, rfid_fields, src, err, sizeof(err)) < 0) {
 		vt_privacy_free(p);
 		return NULL;
 	}
@@ -211,9 +214,9 @@ VT_TEST(plugin_without_field_declarations_is_refused)
 	char err[256] = "";
 
 	CHECK(p != NULL);
-	CHECK_EQ_INT(vt_privacy_source_add(p, "old", NULL, &src, err, sizeof(err)), -VT_EABI);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "old", PSEUDO, NULL, &src, err, sizeof(err)), -VT_EABI);
 	CHECK(strstr(err, "plugin old declares no fields") != NULL);
-	CHECK_EQ_INT(vt_privacy_source_add(p, "old", none, &src, err, sizeof(err)), -VT_EABI);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "old", PSEUDO, none, &src, err, sizeof(err)), -VT_EABI);
 	vt_privacy_free(p);
 }
 
@@ -237,11 +240,11 @@ VT_TEST(identifier_declared_as_plain_field_is_refused)
 	char err[256] = "";
 
 	CHECK(p != NULL);
-	CHECK_EQ_INT(vt_privacy_source_add(p, "x", sneaky, &src, err, sizeof(err)), -VT_EABI);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "x", PSEUDO, sneaky, &src, err, sizeof(err)), -VT_EABI);
 	CHECK(strstr(err, "'serial' not as an identifier, but it is one") != NULL);
-	CHECK_EQ_INT(vt_privacy_source_add(p, "x", unknown, &src, err, sizeof(err)), -VT_EABI);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "x", PSEUDO, unknown, &src, err, sizeof(err)), -VT_EABI);
 	CHECK(strstr(err, "'mac_address', which kind 3 does not have") != NULL);
-	CHECK_EQ_INT(vt_privacy_source_add(p, "x", plain_as_id, &src, err, sizeof(err)), -VT_EABI);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "x", PSEUDO, plain_as_id, &src, err, sizeof(err)), -VT_EABI);
 	vt_privacy_free(p);
 }
 
@@ -260,7 +263,7 @@ VT_TEST(undeclared_field_is_dropped_and_counted)
 	char err[256];
 
 	CHECK(p != NULL);
-	CHECK_EQ_INT(vt_privacy_source_add(p, "kiosk", no_screen, &src, err, sizeof(err)), 0);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "kiosk", PSEUDO, no_screen, &src, err, sizeof(err)), 0);
 	in.u.tablet.kiosk = 4;
 	in.u.tablet.event = VITRINE_TABLET_SCREEN_VIEW;
 	strcpy(in.u.tablet.screen, "secret-screen");
@@ -299,14 +302,15 @@ VT_TEST(items_on_the_optout_list_are_dropped_first)
 	char path[512];
 	struct vt_privacy_source *src;
 	struct vt_privacy *p;
-	struct vitrine_reading listed = rfid_read(123456789, -9000), other = rfid_read(123456788,
-											-5000);
+	struct vitrine_reading listed = rfid_read(123456789, -9000);
+	struct vitrine_reading other = rfid_read(123456788, -5000);
 	struct vt_reading out;
 	const char *why = NULL;
 
 	snprintf(path, sizeof(path), "%s/optout", vt_test_tmpdir());
-	CHECK_EQ_INT(write_text(path, "# customers who asked\n\n  (01)80614141123458(21)123456789  # a ring\n"
-			       "(01)80614141123458(21)5\n"), 0);
+	CHECK_EQ_INT(write_text(path, "# customers who asked\n\n"
+				"  (01)80614141123458(21)123456789  # a ring\n"
+				"(01)80614141123458(21)5\n"), 0);
 	p = new_privacy(path, &src);
 	CHECK(p != NULL);
 	/* Listed and weak: counted as opt-out, the first rule. */
@@ -337,6 +341,87 @@ VT_TEST(optout_list_errors_name_file_line_and_expectation)
 	CHECK_EQ_INT(vt_optout_load(&o, path, err, sizeof(err)), -VT_ECONFIG);
 	CHECK(strstr(err, "one item per line") != NULL);
 	CHECK_EQ_INT(vt_optout_gtin_check_digit("8061414112345"), '8');
+}
+
+/* ---- anonymous mode ---- */
+
+struct cells {
+	struct vt_reading cell[16];
+	int n;
+};
+
+static void keep_cell(void *arg, const struct vt_reading *cell)
+{
+	struct cells *c = arg;
+
+	if (c->n < 16)
+		c->cell[c->n++] = *cell;
+}
+
+VT_TEST(anonymous_mode_sends_counts_per_window_and_no_event)
+{
+	struct vt_privacy *p = new_privacy(NULL, NULL);
+	struct vt_privacy_source *src;
+	struct cells got = { .n = 0 };
+	struct vt_reading out;
+	const char *why = NULL;
+	char err[256];
+
+	CHECK(p != NULL);
+	vt_privacy_set_sink(p, keep_cell, &got);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", VT_PRIVACY_ANONYMOUS, rfid_fields, &src, err,
+					   sizeof(err)), 0);
+	/* 12 items, each read 3 times in the first 5 minutes of a window. */
+	for (int rep = 0; rep < 3; rep++)
+		for (uint64_t item = 1; item <= 12; item++) {
+			struct vitrine_reading in = rfid_read(item, -5000);
+
+			in.time_ms = 1764000000000LL + rep * 1000;
+			CHECK_EQ_INT(vt_privacy_apply(p, src, &in, &out, WALL_SET, 0, &why),
+				     VT_PRIVACY_WINDOWED);
+			CHECK(all_zero(&out, sizeof(out)));
+		}
+	CHECK_EQ_INT(got.n, 0);
+	vt_privacy_tick(p, WALL_SET, 0, 1);
+	CHECK_EQ_INT(got.n, 1);
+	CHECK_EQ_INT(got.cell[0].kind, VT_KIND_WINDOW);
+	CHECK_EQ_INT(got.cell[0].u.window.metric, VT_METRIC_RFID_PRESENCE);
+	CHECK_EQ_INT(got.cell[0].u.window.count, 12);
+	CHECK_STR(got.cell[0].u.window.label, "80614141123458");
+	CHECK_EQ_INT(got.cell[0].u.window.k, 10);
+	vt_privacy_free(p);
+}
+
+VT_TEST(anonymous_key_changes_with_each_five_minute_slot)
+{
+	struct vt_privacy *p = new_privacy(NULL, NULL);
+	struct vt_privacy_source *src;
+	struct cells got = { .n = 0 };
+	struct vt_reading out;
+	const char *why = NULL;
+	char err[256], json[1024];
+
+	CHECK(p != NULL);
+	vt_privacy_set_sink(p, keep_cell, &got);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", VT_PRIVACY_ANONYMOUS, rfid_fields, &src, err,
+					   sizeof(err)), 0);
+	/* The same 10 items in three slots of one window: 30 item-slots, and
+	 * a key drawn per slot. */
+	for (int slot = 0; slot < 3; slot++)
+		for (uint64_t item = 1; item <= 10; item++) {
+			struct vitrine_reading in = rfid_read(item, -5000);
+
+			in.time_ms = 1764000000000LL + slot * 300000LL + (int64_t)item;
+			CHECK_EQ_INT(vt_privacy_apply(p, src, &in, &out, WALL_SET, 0, &why),
+				     VT_PRIVACY_WINDOWED);
+		}
+	vt_privacy_tick(p, WALL_SET, 0, 1);
+	CHECK_EQ_INT(got.n, 1);
+	CHECK_EQ_INT(got.cell[0].u.window.count, 30);
+	vt_privacy_status_json(p, json, sizeof(json));
+	CHECK(strstr(json, "\"keys_drawn\":3,") != NULL);
+	CHECK(strstr(json, "\"modes\":{\"rfid\":\"anonymous\"}") != NULL);
+	vt_privacy_free(p);
 }
 
 /* ---- R15: floors compiled in ---- */
@@ -375,14 +460,48 @@ VT_TEST(config_refuses_to_weaken_the_key_rotation_floor)
 	vt_agent_config_free(&cfg);
 }
 
+VT_TEST(config_refuses_k_below_5_and_windows_under_15_minutes)
+{
+	struct vt_agent_config cfg;
+	char err[600] = "";
+
+	CHECK_EQ_INT(load_conf("privacy_k 4", &cfg, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, "'privacy_k' (expected an integer of at least 5") != NULL);
+	CHECK(strstr(err, "R6, R15") != NULL);
+	vt_agent_config_free(&cfg);
+	CHECK_EQ_INT(load_conf("privacy_window_s 600", &cfg, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, "R8, R15") != NULL);
+	vt_agent_config_free(&cfg);
+	CHECK_EQ_INT(load_conf("privacy_window_s 1000", &cfg, err, sizeof(err)), -VT_ECONFIG);
+	vt_agent_config_free(&cfg);
+	CHECK_EQ_INT(load_conf("privacy_mode incognito", &cfg, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, "anonymous (counts per window) or pseudonymous") != NULL);
+	vt_agent_config_free(&cfg);
+	CHECK_EQ_INT(load_conf("privacy_epsilon_milli 500", &cfg, err, sizeof(err)), -VT_ECONFIG);
+	CHECK(strstr(err, "needs privacy_epsilon_hour_milli") != NULL);
+	vt_agent_config_free(&cfg);
+	CHECK_EQ_INT(load_conf("privacy_window_s 3600\nprivacy_k 25", &cfg, err, sizeof(err)), 0);
+	CHECK_EQ_INT(cfg.privacy_window_s, 3600);
+	CHECK_EQ_INT(cfg.privacy_k, 25);
+	CHECK_EQ_INT(cfg.privacy_mode, VT_PRIVACY_ANONYMOUS);	/* the default */
+	vt_agent_config_free(&cfg);
+}
+
 VT_TEST(privacy_stage_refuses_a_rotation_past_the_floor_too)
 {
-	struct vt_privacy_conf conf = { 86401, -7000, NULL };
+	struct vt_privacy_conf conf = { .rotation_s = 86401, .rssi_floor_cdbm = -7000,
+					.window_s = 900, .k = 10 };
 	struct vt_privacy *p;
 	char err[256] = "";
 
 	CHECK_EQ_INT(vt_privacy_new(&p, &conf, err, sizeof(err)), -VT_ECONFIG);
 	CHECK(strstr(err, "R15") != NULL);
+	conf.rotation_s = 86400;
+	conf.k = 4;
+	CHECK_EQ_INT(vt_privacy_new(&p, &conf, err, sizeof(err)), -VT_ECONFIG);
+	conf.k = 5;
+	conf.window_s = 899;
+	CHECK_EQ_INT(vt_privacy_new(&p, &conf, err, sizeof(err)), -VT_ECONFIG);
 }
 
 VT_TEST_MAIN()

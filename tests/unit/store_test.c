@@ -2,10 +2,11 @@
  * store_test.c - the aggregator's SQLite store on its own: schema and WAL,
  * duplicate detection inside and across group transactions, counters that
  * persist, group commit visibility, read-only opens, the upgrade of a
- * version 1 database, and the acknowledgment watermark (acks.h): its rule
- * on hand-made frames, its persistence, and that only committed frames are
- * ever acknowledged, even when the process is killed at any moment; then
- * what "gaps" and "stats" make of those frames.
+ * version 1 and of a version 2 database, and the acknowledgment watermark
+ * (acks.h): its rule on hand-made frames, its persistence, and that only
+ * committed frames are ever acknowledged, even when the process is killed
+ * at any moment; then what "gaps" and "stats" make of those frames; and
+ * the window cells of anonymous mode, their rows and what "windows" sums.
  *
  * Batches are built directly (no sealing): the store trusts its input.
  */
@@ -25,6 +26,7 @@
 #include "report.h"
 #include "store.h"
 #include "vt_test.h"
+#include "windows.h"
 
 struct one_batch {
 	Vitrine__V1__Batch b;
@@ -96,7 +98,8 @@ VT_TEST(store_creates_schema_in_wal_mode)
 	sqlite3_finalize(s);
 	CHECK_EQ_INT(query_int(vt_store_db(st),
 			       "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%_site_time'"),
-		     3);
+		     4);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), 3);
 	CHECK(vt_store_close(st) == 0);
 	/* Opening again keeps what is there. */
 	CHECK(vt_store_open(db_path("schema.db"), VT_STORE_READWRITE, &st, err, sizeof(err)) == 0);
@@ -457,23 +460,28 @@ VT_TEST(store_watermark_query_uses_the_primary_key)
 	CHECK(vt_store_close(st) == 0);
 }
 
+/* The event tables and the counters, which versions 1 and 2 of the
+ * aggregator created alike (the frames table is each version's own). */
+#define OLD_EVENT_TABLES \
+	"CREATE TABLE footfall(device TEXT NOT NULL, seq INTEGER NOT NULL," \
+	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL," \
+	" door INTEGER NOT NULL, direction TEXT NOT NULL, count INTEGER NOT NULL);" \
+	"CREATE TABLE tablet(device TEXT NOT NULL, seq INTEGER NOT NULL," \
+	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL," \
+	" kiosk INTEGER NOT NULL, event TEXT NOT NULL, session_digest BLOB NOT NULL," \
+	" screen TEXT NOT NULL, gtin TEXT NOT NULL, duration_ms INTEGER NOT NULL);" \
+	"CREATE TABLE rfid(device TEXT NOT NULL, seq INTEGER NOT NULL," \
+	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL," \
+	" reader INTEGER NOT NULL, antenna INTEGER NOT NULL, rssi_cdbm INTEGER NOT NULL," \
+	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL);" \
+	"CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+
 /* The schema as version 1 of the aggregator wrote it. */
 static const char v1_schema[] =
 	"CREATE TABLE frames(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" epoch INTEGER NOT NULL, site TEXT NOT NULL, received_at_ms INTEGER NOT NULL,"
 	" readings INTEGER NOT NULL, PRIMARY KEY(device, seq));"
-	"CREATE TABLE footfall(device TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
-	" door INTEGER NOT NULL, direction TEXT NOT NULL, count INTEGER NOT NULL);"
-	"CREATE TABLE tablet(device TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
-	" kiosk INTEGER NOT NULL, event TEXT NOT NULL, session_digest BLOB NOT NULL,"
-	" screen TEXT NOT NULL, gtin TEXT NOT NULL, duration_ms INTEGER NOT NULL);"
-	"CREATE TABLE rfid(device TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
-	" reader INTEGER NOT NULL, antenna INTEGER NOT NULL, rssi_cdbm INTEGER NOT NULL,"
-	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL);"
-	"CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	OLD_EVENT_TABLES
 	"INSERT INTO frames VALUES ('dev-a', 1, 3, 'lyon-part-dieu', 1, 1),"
 	" ('dev-a', 2, 3, 'lyon-part-dieu', 1, 1);"
 	"INSERT INTO counters VALUES ('frames_ok', 2), ('rejected_replay', 4);"
@@ -498,6 +506,7 @@ VT_TEST(store_upgrades_a_version_1_database)
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM pragma_table_info('frames') WHERE name IN ('prev_seq', 'floor_seq')"), 2);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT sum(prev_seq + floor_seq) FROM frames"), 0);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM acks"), 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 0);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT value FROM counters WHERE name = 'rejected_duplicate'"), 4);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM counters WHERE name = 'rejected_replay'"), 0);
 	/* The old frames count for the watermark. */
@@ -683,7 +692,19 @@ VT_TEST(store_gaps_classify_by_prev_link_and_later_floor)
 	CHECK(gap_is(&g[0], 3, 9, VT_GAP_MISSING));
 }
 
-static char *capture_gaps(struct vt_store *st, const char *device, int json, int *rc)
+/* The read-only commands whose output the tests below read. */
+enum printer {
+	PRINT_GAPS,
+	PRINT_WINDOWS,
+	PRINT_EXPORT,
+	PRINT_STATS,
+};
+
+/* What command what prints about st (device and json: for gaps and
+ * windows), or NULL without a memory stream; *rc is what the command
+ * returned. The caller frees the text. */
+static char *capture(struct vt_store *st, enum printer what, const char *device, int json,
+		     int *rc)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -691,7 +712,20 @@ static char *capture_gaps(struct vt_store *st, const char *device, int json, int
 
 	if (!f)
 		return NULL;
-	*rc = vt_gaps_report(vt_store_db(st), f, device, json);
+	switch (what) {
+	case PRINT_GAPS:
+		*rc = vt_gaps_report(vt_store_db(st), f, device, json);
+		break;
+	case PRINT_WINDOWS:
+		*rc = vt_windows_report(vt_store_db(st), f, device, json);
+		break;
+	case PRINT_EXPORT:
+		*rc = vt_report_export(vt_store_db(st), f);
+		break;
+	case PRINT_STATS:
+		*rc = vt_report_stats(vt_store_db(st), f);
+		break;
+	}
 	fclose(f);
 	return buf;
 }
@@ -721,7 +755,7 @@ VT_TEST(store_gaps_report_in_json_and_as_a_table)
 	int rc = -1;
 
 	CHECK(st != NULL);
-	out = capture_gaps(st, NULL, 1, &rc);
+	out = capture(st, PRINT_GAPS, NULL, 1, &rc);
 	CHECK(out != NULL);
 	CHECK_EQ_INT(rc, 0);
 	CHECK_STR(out,
@@ -734,7 +768,7 @@ VT_TEST(store_gaps_report_in_json_and_as_a_table)
 		  "{\"from\":2,\"to\":7,\"count\":6,\"kind\":\"skipped\"},"
 		  "{\"from\":8,\"to\":9,\"count\":2,\"kind\":\"missing\"}]}\n");
 	free(out);
-	out = capture_gaps(st, "dev-b", 0, &rc);
+	out = capture(st, PRINT_GAPS, "dev-b", 0, &rc);
 	CHECK(out != NULL);
 	CHECK_EQ_INT(rc, 0);
 	CHECK(strstr(out, "dev-a") == NULL);
@@ -742,7 +776,7 @@ VT_TEST(store_gaps_report_in_json_and_as_a_table)
 	CHECK(strstr(out, "\ndev-b                    lyon-part-dieu                    1         10          2          7          2\n") != NULL);
 	CHECK(strstr(out, "\n  skipped 2..7 (6)\n  missing 8..9 (2)\n") != NULL);
 	free(out);
-	out = capture_gaps(st, "dev-z", 1, &rc);
+	out = capture(st, PRINT_GAPS, "dev-z", 1, &rc);
 	CHECK_EQ_INT(rc, -ENOENT);
 	CHECK(out != NULL && out[0] == '\0');
 	free(out);
@@ -752,21 +786,371 @@ VT_TEST(store_gaps_report_in_json_and_as_a_table)
 VT_TEST(store_stats_show_duplicates_and_watermarks)
 {
 	struct vt_store *st = gaps_fixture("stats.db");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *out;
+	int rc = -1;
 
 	CHECK(st != NULL);
 	CHECK_EQ_INT(put(st, "dev-b", 10, 9, 8), VT_STORE_DUPLICATE);
 	CHECK(vt_store_commit(st) == 0);
-	f = open_memstream(&buf, &len);
-	CHECK(f != NULL);
-	CHECK(vt_report_stats(vt_store_db(st), f) == 0);
-	fclose(f);
-	CHECK(strstr(buf, "rejected_duplicate                        1\n") != NULL);
-	CHECK(strstr(buf, "\ndev-a                                  1002  lyon-part-dieu\n") != NULL);
-	CHECK(strstr(buf, "\ndev-b                                     7  lyon-part-dieu\n") != NULL);
-	free(buf);
+	out = capture(st, PRINT_STATS, NULL, 0, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "rejected_duplicate                        1\n") != NULL);
+	CHECK(strstr(out, "\ndev-a                                  1002  lyon-part-dieu\n") != NULL);
+	CHECK(strstr(out, "\ndev-b                                     7  lyon-part-dieu\n") != NULL);
+	free(out);
+	CHECK(vt_store_close(st) == 0);
+}
+
+/* ---- window cells (anonymous mode) ------------------------------------------------- */
+
+/* The schema as version 2 of the aggregator wrote it: no windows table. */
+static const char v2_schema[] =
+	"CREATE TABLE frames(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" epoch INTEGER NOT NULL, site TEXT NOT NULL, received_at_ms INTEGER NOT NULL,"
+	" readings INTEGER NOT NULL, prev_seq INTEGER NOT NULL DEFAULT 0,"
+	" floor_seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(device, seq));"
+	OLD_EVENT_TABLES
+	"CREATE TABLE acks(device TEXT PRIMARY KEY, site TEXT NOT NULL, seq INTEGER NOT NULL);"
+	"CREATE INDEX footfall_site_time ON footfall(site, time_ms);"
+	"CREATE INDEX tablet_site_time ON tablet(site, time_ms);"
+	"CREATE INDEX rfid_site_time ON rfid(site, time_ms);"
+	"INSERT INTO frames VALUES ('dev-a', 1, 3, 'lyon-part-dieu', 1, 1, 0, 0),"
+	" ('dev-a', 2, 3, 'lyon-part-dieu', 1, 1, 1, 0);"
+	"INSERT INTO footfall VALUES ('dev-a', 1, 0, 'lyon-part-dieu', 1714557600010, 1, 'out', 1),"
+	" ('dev-a', 2, 0, 'lyon-part-dieu', 1714557600010, 1, 'out', 1);"
+	"INSERT INTO counters VALUES ('frames_ok', 2), ('readings_ok', 2), ('rejected_duplicate', 1);"
+	"INSERT INTO acks VALUES ('dev-a', 'lyon-part-dieu', 2);"
+	"PRAGMA user_version=2;";
+
+/* Window cells (anonymous mode): one frame of up to 4 cells, all starting at
+ * the Batch's base time unless told otherwise. */
+struct window_batch {
+	Vitrine__V1__Batch b;
+	Vitrine__V1__Reading r[4];
+	Vitrine__V1__Reading *p[4];
+	Vitrine__V1__WindowCount w[4];
+	struct vt_frame_header h;
+};
+
+#define GTIN_A "03012345678901"
+#define WINDOW_START 1714557600000LL	/* 2024-05-01T10:00:00Z */
+
+static void window_batch_init(struct window_batch *wb, const char *device, uint64_t seq)
+{
+	memset(wb, 0, sizeof(*wb));
+	vitrine__v1__batch__init(&wb->b);
+	wb->b.site = "lyon-part-dieu";
+	wb->b.device = (char *)device;
+	wb->b.base_time_ms = WINDOW_START;
+	wb->b.readings = wb->p;
+	snprintf(wb->h.device, sizeof(wb->h.device), "%s", device);
+	wb->h.device_len = (uint8_t)strlen(device);
+	wb->h.seq = seq;
+	wb->h.epoch = 3;
+}
+
+/* Add a one-hour cell; returns it for further changes. */
+static Vitrine__V1__WindowCount *window_cell(struct window_batch *wb, Vitrine__V1__Metric metric,
+					     uint32_t dim1, uint32_t dim2, const char *label,
+					     uint64_t count)
+{
+	size_t i = wb->b.n_readings++;
+	Vitrine__V1__WindowCount *w = &wb->w[i];
+
+	vitrine__v1__reading__init(&wb->r[i]);
+	vitrine__v1__window_count__init(w);
+	w->length_s = 3600;
+	w->metric = metric;
+	w->dim1 = dim1;
+	w->dim2 = dim2;
+	w->label = (char *)label;
+	w->count = count;
+	w->k = 5;
+	wb->r[i].kind_case = VITRINE__V1__READING__KIND_WINDOW;
+	wb->r[i].window = w;
+	wb->p[i] = &wb->r[i];
+	return w;
+}
+
+VT_TEST(store_upgrades_a_version_2_database_with_a_windows_table)
+{
+	struct vt_store *st = NULL;
+	struct window_batch wb;
+	sqlite3 *db = NULL;
+	char err[256] = "";
+	char *out;
+	int rc = -1;
+
+	CHECK(sqlite3_open(db_path("v2.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, v2_schema, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	/* Read-only: left as it is, and the readers manage without windows. */
+	CHECK(vt_store_open(db_path("v2.db"), VT_STORE_READONLY, &st, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), 2);
+	out = capture(st, PRINT_EXPORT, NULL, 0, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_STR(out, "footfall,lyon-part-dieu,dev-a,1714557600010,1,out,1\n"
+		       "footfall,lyon-part-dieu,dev-a,1714557600010,1,out,1\n");
+	free(out);
+	out = capture(st, PRINT_WINDOWS, NULL, 1, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_STR(out, "");
+	free(out);
+	out = capture(st, PRINT_GAPS, NULL, 1, &rc);	/* gaps needs version 2, not 3 */
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "\"acked\":2") != NULL);
+	free(out);
+	CHECK(vt_store_close(st) == 0);
+
+	st = open_rw("v2.db");
+	CHECK(st != NULL);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), 3);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'windows_site_time'"), 1);
+	/* Everything of version 2 is kept: rows, counters, watermark. */
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM frames"), 2);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM footfall"), 2);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT value FROM counters WHERE name = 'rejected_duplicate'"), 1);
+	CHECK_EQ_INT(acked(st, "dev-a"), 2);
+	window_batch_init(&wb, "dev-a", 3);
+	wb.b.prev_seq = 2;
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 12);
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	CHECK(vt_store_commit(st) == 0);
+	CHECK_EQ_INT(acked(st, "dev-a"), 3);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count FROM windows WHERE seq = 3"), 12);
+	CHECK(vt_store_close(st) == 0);
+	/* Opened again, nothing changes. */
+	st = open_rw("v2.db");
+	CHECK(st != NULL);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 1);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM frames"), 3);
+	CHECK(vt_store_close(st) == 0);
+}
+
+VT_TEST(store_window_cells_are_readings_of_their_frame)
+{
+	struct vt_store *st = open_rw("windows-rows.db");
+	struct window_batch wb;
+	Vitrine__V1__WindowCount *w;
+
+	CHECK(st != NULL);
+	window_batch_init(&wb, "dev-a", 1);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 40);
+	w = window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 2, 0, GTIN_A, 7);
+	w->epsilon_milli = 500;
+	w = window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 0, 0, "", 9);
+	w->other = 1;
+	wb.r[2].time_offset_ms = 3600000;	/* the next window */
+	/* A reading of a kind this build does not know, after them. */
+	vitrine__v1__reading__init(&wb.r[3]);
+	wb.p[3] = &wb.r[3];
+	wb.b.n_readings = 4;
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 2), VT_STORE_DUPLICATE);
+	CHECK(vt_store_commit(st) == 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 3);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT readings FROM frames"), 3);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT value FROM counters WHERE name = 'readings_ok'"), 3);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT value FROM counters WHERE name = 'readings_skipped'"), 1);
+	{
+		sqlite3_stmt *q = NULL;
+		const char *want[3] = {
+			"dev-a|1|0|lyon-part-dieu|1714557600000|3600|footfall_passes|1|1||0|40|5|0",
+			"dev-a|1|1|lyon-part-dieu|1714557600000|3600|kiosk_lookups|2|0|" GTIN_A "|0|7|5|500",
+			"dev-a|1|2|lyon-part-dieu|1714561200000|3600|kiosk_lookups|0|0||1|9|5|0",
+		};
+		int n = 0;
+
+		CHECK(sqlite3_prepare_v2(vt_store_db(st),
+					 "SELECT device || '|' || seq || '|' || idx || '|' || site || '|' ||"
+					 " time_ms || '|' || length_s || '|' || metric || '|' || dim1 || '|' ||"
+					 " dim2 || '|' || label || '|' || other || '|' || count || '|' || k ||"
+					 " '|' || epsilon_milli FROM windows ORDER BY idx", -1, &q,
+					 NULL) == SQLITE_OK);
+		while (n < 3 && sqlite3_step(q) == SQLITE_ROW) {
+			const char *row = (const char *)sqlite3_column_text(q, 0);
+
+			if (!row || strcmp(row, want[n]) != 0) {
+				printf("# row %d: %s\n", n, row ? row : "(null)");
+				break;
+			}
+			n++;
+		}
+		sqlite3_finalize(q);
+		CHECK_EQ_INT(n, 3);
+	}
+	CHECK(vt_store_close(st) == 0);
+}
+
+VT_TEST(store_export_has_window_lines_in_byte_order_with_the_others)
+{
+	struct vt_store *st = open_rw("windows-export.db");
+	struct window_batch wb;
+	struct one_batch ob;
+	char *out;
+	int rc = -1;
+
+	CHECK(st != NULL);
+	one_batch_fill(&ob, "dev-a", 1);
+	CHECK_EQ_INT(vt_store_put(st, &ob.h, &ob.b, 1), 0);
+	window_batch_init(&wb, "dev-a", 2);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_RFID_PRESENCE, 1, 0, GTIN_A, 11)->epsilon_milli = 1000;
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 2, "", 40);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_SCREEN_VIEWS, 0, 0, "", 6)->other = 1;
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	CHECK(vt_store_commit(st) == 0);
+	out = capture(st, PRINT_EXPORT, NULL, 0, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	/* The line of the agent's tap (vt_reading_write_csv()). */
+	CHECK_STR(out,
+		  "footfall,lyon-part-dieu,dev-a,1714557600010,1,out,1\n"
+		  "window,lyon-part-dieu,dev-a,1714557600000,3600,footfall_passes,1,2,,0,40,5,0\n"
+		  "window,lyon-part-dieu,dev-a,1714557600000,3600,kiosk_screen_views,0,0,,1,6,5,0\n"
+		  "window,lyon-part-dieu,dev-a,1714557600000,3600,rfid_presence,1,0," GTIN_A ",0,11,5,1000\n");
+	free(out);
+	CHECK(vt_store_close(st) == 0);
+}
+
+/* dev-a restarted in the middle of the 10:00 window: two parts of it, which
+ * add up. Then the 11:00 window, and dev-b, whose cells are its own. */
+static struct vt_store *windows_fixture(const char *name)
+{
+	struct vt_store *st = open_rw(name);
+	struct window_batch wb;
+	Vitrine__V1__WindowCount *w;
+	int bad = 0;
+
+	if (!st)
+		return NULL;
+	window_batch_init(&wb, "dev-a", 1);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 40);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 2, 0, GTIN_A, 7)->epsilon_milli = 500;
+	w = window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 0, 0, "", 9);
+	w->other = 1;
+	w->epsilon_milli = 500;
+	bad |= vt_store_put(st, &wb.h, &wb.b, 1);
+	window_batch_init(&wb, "dev-a", 1001);	/* after the restart */
+	wb.b.base_time_ms = WINDOW_START + 3599000;	/* sealed later */
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 2)->k = 3;
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 2, 0, GTIN_A, 3)->epsilon_milli = 1000;
+	wb.r[0].time_offset_ms = wb.r[1].time_offset_ms = -3599000;
+	/* The 11:00 window, in the same frame. */
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 5);
+	wb.r[2].time_offset_ms = 1000;
+	bad |= vt_store_put(st, &wb.h, &wb.b, 1);
+	window_batch_init(&wb, "dev-b", 1);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 100);
+	bad |= vt_store_put(st, &wb.h, &wb.b, 1);
+	if (bad || vt_store_commit(st) != 0) {
+		vt_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+VT_TEST(store_windows_sums_the_parts_of_a_window)
+{
+	struct vt_store *st = windows_fixture("windows-sum.db");
+	char *out;
+	int rc = -1;
+
+	CHECK(st != NULL);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 7);
+	out = capture(st, PRINT_WINDOWS, "dev-a", 1, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_STR(out,
+		  "{\"site\":\"lyon-part-dieu\",\"device\":\"dev-a\",\"start_ms\":1714557600000,"
+		  "\"start\":\"2024-05-01T10:00:00Z\",\"length_s\":3600,\"metric\":\"footfall_passes\","
+		  "\"dim1\":1,\"dim2\":1,\"label\":\"\",\"other\":false,\"count\":42,\"parts\":2,"
+		  "\"k\":3,\"epsilon_milli\":0}\n"
+		  "{\"site\":\"lyon-part-dieu\",\"device\":\"dev-a\",\"start_ms\":1714557600000,"
+		  "\"start\":\"2024-05-01T10:00:00Z\",\"length_s\":3600,\"metric\":\"kiosk_lookups\","
+		  "\"dim1\":0,\"dim2\":0,\"label\":\"\",\"other\":true,\"count\":9,\"parts\":1,"
+		  "\"k\":5,\"epsilon_milli\":500}\n"
+		  "{\"site\":\"lyon-part-dieu\",\"device\":\"dev-a\",\"start_ms\":1714557600000,"
+		  "\"start\":\"2024-05-01T10:00:00Z\",\"length_s\":3600,\"metric\":\"kiosk_lookups\","
+		  "\"dim1\":2,\"dim2\":0,\"label\":\"" GTIN_A "\",\"other\":false,\"count\":10,"
+		  "\"parts\":2,\"k\":5,\"epsilon_milli\":1000}\n"
+		  "{\"site\":\"lyon-part-dieu\",\"device\":\"dev-a\",\"start_ms\":1714561200000,"
+		  "\"start\":\"2024-05-01T11:00:00Z\",\"length_s\":3600,\"metric\":\"footfall_passes\","
+		  "\"dim1\":1,\"dim2\":1,\"label\":\"\",\"other\":false,\"count\":5,\"parts\":1,"
+		  "\"k\":5,\"epsilon_milli\":0}\n");
+	free(out);
+	/* Every device: dev-b's cell of the same window stays apart. */
+	out = capture(st, PRINT_WINDOWS, NULL, 1, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "\"device\":\"dev-b\",\"start_ms\":1714557600000,\"start\":\"2024-05-01T10:00:00Z\",\"length_s\":3600,\"metric\":\"footfall_passes\",\"dim1\":1,\"dim2\":1,\"label\":\"\",\"other\":false,\"count\":100,\"parts\":1,") != NULL);
+	CHECK(strstr(out, "\"count\":42,") != NULL);
+	free(out);
+	CHECK(vt_store_close(st) == 0);
+}
+
+VT_TEST(store_windows_prints_a_table)
+{
+	struct vt_store *st = windows_fixture("windows-table.db");
+	char want[512];
+	char *out;
+	int rc = -1;
+
+	CHECK(st != NULL);
+	out = capture(st, PRINT_WINDOWS, NULL, 0, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strncmp(out, "site ", 5) == 0);
+	snprintf(want, sizeof(want),
+		 "\n%-24s %-20s %-19s %6s %-20s %5s %5s %-14s %5s %10s %5s %4s %7s\n",
+		 "lyon-part-dieu", "dev-a", "2024-05-01 10:00:00", "3600", "kiosk_lookups", "2",
+		 "0", GTIN_A, "no", "10", "2", "5", "1.000");
+	CHECK(strstr(out, want) != NULL);
+	snprintf(want, sizeof(want),
+		 "\n%-24s %-20s %-19s %6s %-20s %5s %5s %-14s %5s %10s %5s %4s %7s\n",
+		 "lyon-part-dieu", "dev-a", "2024-05-01 10:00:00", "3600", "footfall_passes", "1",
+		 "1", "-", "no", "42", "2", "3", "-");
+	CHECK(strstr(out, want) != NULL);
+	CHECK(strstr(out, " yes ") != NULL);
+	/* dev-a's lines, then dev-b's. */
+	CHECK(strstr(out, "dev-b") > strstr(out, "2024-05-01 11:00:00"));
+	free(out);
+	out = capture(st, PRINT_WINDOWS, "dev-z", 0, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "\n(no window counts stored from device dev-z)\n") != NULL);
+	free(out);
+	out = capture(st, PRINT_WINDOWS, "dev-z", 1, &rc);
+	CHECK(out != NULL);
+	CHECK_STR(out, "");
+	free(out);
+	CHECK(vt_store_close(st) == 0);
+}
+
+VT_TEST(store_windows_refuses_a_sum_beyond_64_bits)
+{
+	struct vt_store *st = open_rw("windows-overflow.db");
+	struct window_batch wb;
+	char *out;
+	int rc = 0;
+
+	CHECK(st != NULL);
+	for (uint64_t seq = 1; seq <= 2; seq++) {
+		window_batch_init(&wb, "dev-a", seq);
+		window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", INT64_MAX);
+		CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	}
+	CHECK(vt_store_commit(st) == 0);
+	/* An error, not a wrapped-around count. */
+	out = capture(st, PRINT_WINDOWS, NULL, 1, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, -VT_EDB);
+	CHECK(strstr(out, "\"count\"") == NULL);
+	free(out);
 	CHECK(vt_store_close(st) == 0);
 }
 

@@ -1,0 +1,295 @@
+/*
+ * window.c - counts per window, released under k and noise (window.h).
+ *
+ * Cells live in an open-addressing table keyed by (metric, dim1, dim2,
+ * label); "other" cells in a small array indexed by metric and dim2. The
+ * RFID de-duplication set holds 64-bit keys derived from the item's keyed
+ * digest and the reader, and is wiped whenever the slot changes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/platform_util.h>
+
+#include "be.h"
+#include "window.h"
+
+#define VT_WINDOW_DIM2_MAX 8	/* direction 1..2, length bucket 0..5 */
+
+struct vt_window_slot {
+	uint32_t used;
+	struct vt_window_cell cell;
+};
+
+struct vt_window {
+	struct vt_window_conf conf;
+	int64_t length_ms, slot_ms;
+	int open;
+	int64_t start_ms;	/* of the open window */
+	int64_t last_mono;	/* last reading counted */
+	int64_t slot;		/* RFID de-duplication slot index */
+	struct vt_window_slot *cells;	/* VT_WINDOW_MAX_CELLS */
+	uint64_t other[VT_METRIC_COUNT][VT_WINDOW_DIM2_MAX];
+	uint64_t *dedup;	/* VT_WINDOW_DEDUP_SLOTS keys, 0 = empty; or NULL */
+	struct vt_window_stats stats;
+};
+
+int vt_window_new(struct vt_window **out, const struct vt_window_conf *conf)
+{
+	struct vt_window *w;
+
+	if (conf->length_s < 60 || conf->k == 0 || conf->slot_s == 0 ||
+	    conf->length_s % conf->slot_s)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->conf = *conf;
+	w->length_ms = (int64_t)conf->length_s * 1000;
+	w->slot_ms = (int64_t)conf->slot_s * 1000;
+	w->slot = -1;
+	w->cells = calloc(VT_WINDOW_MAX_CELLS, sizeof(*w->cells));
+	if (conf->dedup)
+		w->dedup = calloc(VT_WINDOW_DEDUP_SLOTS, sizeof(*w->dedup));
+	if (!w->cells || (conf->dedup && !w->dedup)) {
+		vt_window_free(w);
+		return -ENOMEM;
+	}
+	*out = w;
+	return 0;
+}
+
+void vt_window_free(struct vt_window *w)
+{
+	if (!w)
+		return;
+	if (w->dedup)
+		mbedtls_platform_zeroize(w->dedup, VT_WINDOW_DEDUP_SLOTS * sizeof(*w->dedup));
+	free(w->dedup);
+	free(w->cells);
+	free(w);
+}
+
+int64_t vt_window_index(int64_t t, int64_t d)
+{
+	int64_t q = t / d;
+
+	return t % d && t < 0 ? q - 1 : q;
+}
+
+uint32_t vt_window_length_bucket(uint32_t duration_ms)
+{
+	static const uint32_t upper_s[] = { 30, 60, 120, 300, 600 };
+	uint32_t b = 0;
+
+	while (b < 5 && duration_ms >= upper_s[b] * 1000)
+		b++;
+	return b;
+}
+
+static uint64_t vt_window_hash(uint32_t metric, uint32_t dim1, uint32_t dim2, const char *label)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+	uint32_t v[3] = { metric, dim1, dim2 };
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 4; j++)
+			h = (h ^ ((v[i] >> (8 * j)) & 0xff)) * 1099511628211ULL;
+	for (const char *c = label; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+	return h;
+}
+
+/* Add n to a cell, creating it; a full table sends the count to "other". */
+static void vt_window_count(struct vt_window *w, uint32_t metric, uint32_t dim1, uint32_t dim2,
+			    const char *label, uint64_t n)
+{
+	uint64_t h = vt_window_hash(metric, dim1, dim2, label);
+
+	for (uint32_t probe = 0; probe < VT_WINDOW_MAX_CELLS; probe++) {
+		struct vt_window_slot *s = &w->cells[(h + probe) % VT_WINDOW_MAX_CELLS];
+
+		if (!s->used) {
+			s->used = 1;
+			s->cell.metric = metric;
+			s->cell.dim1 = dim1;
+			s->cell.dim2 = dim2;
+			snprintf(s->cell.label, sizeof(s->cell.label), "%s", label);
+			s->cell.count = n;
+			return;
+		}
+		if (s->cell.metric == metric && s->cell.dim1 == dim1 && s->cell.dim2 == dim2 &&
+		    strcmp(s->cell.label, label) == 0) {
+			s->cell.count += n;
+			return;
+		}
+	}
+	w->stats.overflow++;
+	w->other[metric][dim2 % VT_WINDOW_DIM2_MAX] += n;
+}
+
+/* 1 when (item, reader) is new in the reading's slot. */
+static int vt_window_first_in_slot(struct vt_window *w, const struct vt_reading *r)
+{
+	int64_t slot = vt_window_index(r->time_ms, w->slot_ms);
+	uint64_t key = vt_get_be64(r->u.rfid.tag_digest) ^
+		       ((uint64_t)r->u.rfid.reader * 0x9E3779B97F4A7C15ULL);
+
+	if (slot != w->slot) {
+		mbedtls_platform_zeroize(w->dedup, VT_WINDOW_DEDUP_SLOTS * sizeof(*w->dedup));
+		w->slot = slot;
+	}
+	if (key == 0)
+		key = 1;
+	for (uint32_t probe = 0; probe < VT_WINDOW_DEDUP_SLOTS; probe++) {
+		uint64_t *k = &w->dedup[(key + probe) % VT_WINDOW_DEDUP_SLOTS];
+
+		if (*k == key)
+			return 0;
+		if (*k == 0) {
+			*k = key;
+			return 1;
+		}
+	}
+	w->stats.overflow++;	/* full: count it, at the risk of counting twice */
+	return 1;
+}
+
+static void vt_window_count_reading(struct vt_window *w, const struct vt_reading *r)
+{
+	switch (r->kind) {
+	case VITRINE_KIND_FOOTFALL:
+		vt_window_count(w, VT_METRIC_FOOTFALL_PASSES, r->u.footfall.door,
+				r->u.footfall.direction, "", r->u.footfall.count);
+		break;
+	case VITRINE_KIND_TABLET:
+		switch (r->u.tablet.event) {
+		case VITRINE_TABLET_SESSION_START:
+			vt_window_count(w, VT_METRIC_KIOSK_SESSIONS, r->u.tablet.kiosk, 0, "", 1);
+			break;
+		case VITRINE_TABLET_SESSION_END:
+			vt_window_count(w, VT_METRIC_KIOSK_SESSION_LENGTH, r->u.tablet.kiosk,
+					vt_window_length_bucket(r->u.tablet.duration_ms), "", 1);
+			break;
+		case VITRINE_TABLET_SCREEN_VIEW:
+			vt_window_count(w, VT_METRIC_KIOSK_SCREEN_VIEWS, r->u.tablet.kiosk, 0,
+					r->u.tablet.screen, 1);
+			break;
+		case VITRINE_TABLET_PRODUCT_LOOKUP:
+			vt_window_count(w, VT_METRIC_KIOSK_LOOKUPS, r->u.tablet.kiosk, 0,
+					r->u.tablet.gtin, 1);
+			break;
+		}
+		break;
+	case VITRINE_KIND_RFID:
+		if (w->dedup && vt_window_first_in_slot(w, r))
+			vt_window_count(w, VT_METRIC_RFID_PRESENCE, r->u.rfid.reader, 0,
+					r->u.rfid.gtin, 1);
+		break;
+	}
+}
+
+/* The count a cell may show: noised if configured; -1 when the noise
+ * budget is spent (the cell is withheld). */
+static int64_t vt_window_noised(struct vt_window *w, uint64_t count, int64_t wall_ms)
+{
+	int64_t noised;
+
+	if (!w->conf.noise)
+		return (int64_t)count;
+	if (vt_noise_release(w->conf.noise, wall_ms, (int64_t)count, &noised) < 0) {
+		w->stats.refused++;
+		return -1;
+	}
+	return noised;
+}
+
+static void vt_window_emit(struct vt_window *w, struct vt_window_cell *c, vt_window_sink sink,
+			   void *arg)
+{
+	struct vt_reading r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = VT_KIND_WINDOW;
+	r.time_ms = w->start_ms;
+	r.u.window = *c;
+	r.u.window.length_s = w->conf.length_s;
+	r.u.window.k = w->conf.k;
+	r.u.window.epsilon_milli = w->conf.noise ? w->conf.epsilon_milli : 0;
+	w->stats.cells++;
+	sink(arg, &r);
+}
+
+/* Release the open window: cells at or above k, then "other" cells. */
+static void vt_window_release(struct vt_window *w, int64_t wall_ms, vt_window_sink sink,
+			      void *arg)
+{
+	for (uint32_t i = 0; i < VT_WINDOW_MAX_CELLS; i++) {
+		struct vt_window_slot *s = &w->cells[i];
+		int64_t n;
+
+		if (!s->used)
+			continue;
+		n = vt_window_noised(w, s->cell.count, wall_ms);
+		if (n >= (int64_t)w->conf.k) {
+			s->cell.count = (uint64_t)n;
+			vt_window_emit(w, &s->cell, sink, arg);
+		} else if (n >= 0) {
+			w->stats.merged++;
+			w->other[s->cell.metric][s->cell.dim2 % VT_WINDOW_DIM2_MAX] += (uint64_t)n;
+		}
+	}
+	for (uint32_t m = 0; m < VT_METRIC_COUNT; m++) {
+		for (uint32_t d = 0; d < VT_WINDOW_DIM2_MAX; d++) {
+			struct vt_window_cell c = { .metric = m, .dim2 = d, .other = 1 };
+
+			if (!w->other[m][d])
+				continue;
+			c.count = w->other[m][d];
+			if (c.count >= w->conf.k)
+				vt_window_emit(w, &c, sink, arg);
+			else
+				w->stats.suppressed++;
+		}
+	}
+	memset(w->cells, 0, VT_WINDOW_MAX_CELLS * sizeof(*w->cells));
+	memset(w->other, 0, sizeof(w->other));
+	w->stats.windows++;
+	w->open = 0;
+}
+
+void vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall_ms,
+		   int64_t mono_ms, vt_window_sink sink, void *arg)
+{
+	int64_t start = vt_window_index(r->time_ms, w->length_ms) * w->length_ms;
+
+	if (w->open && start > w->start_ms)
+		vt_window_release(w, wall_ms, sink, arg);
+	if (!w->open) {
+		w->open = 1;
+		w->start_ms = start;
+	} else if (start < w->start_ms) {
+		w->stats.late++;
+	}
+	w->last_mono = mono_ms;
+	vt_window_count_reading(w, r);
+}
+
+int vt_window_tick(struct vt_window *w, int64_t wall_ms, int64_t mono_ms, int force,
+		   vt_window_sink sink, void *arg)
+{
+	if (!w->open)
+		return 0;
+	if (!force && (wall_ms < w->start_ms + w->length_ms ||
+		       mono_ms - w->last_mono < VT_WINDOW_IDLE_MS))
+		return 0;
+	vt_window_release(w, wall_ms, sink, arg);
+	return 1;
+}
+
+const struct vt_window_stats *vt_window_stats(const struct vt_window *w)
+{
+	return &w->stats;
+}
