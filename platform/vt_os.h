@@ -32,6 +32,10 @@ int vt_os_write_file_atomic(const char *path, const void *data, size_t len, unsi
  * (caller frees with free()). Returns 0, -errno, or -EFBIG past max. */
 int vt_os_read_file(const char *path, size_t max, char **data, size_t *len);
 
+/* Make dir's entries durable (fsync of the directory): after creating or
+ * renaming a file in it. Returns 0 or -errno. */
+int vt_os_fsync_dir(const char *dir);
+
 /* Create dir (and parents) with mode if missing. Returns 0 or -errno. */
 int vt_os_mkdir_p(const char *dir, unsigned mode);
 

@@ -69,11 +69,23 @@ static int vt_os_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int vt_os_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 static int vt_os_fsync_dir_of(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd, rc = 0;
 
 	if (!slash)
 		strcpy(dir, ".");
@@ -83,13 +95,7 @@ static int vt_os_fsync_dir_of(const char *path)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	else
 		return -ENAMETOOLONG;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
+	return vt_os_fsync_dir(dir);
 }
 
 int vt_os_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
