@@ -191,6 +191,7 @@ static struct vt_privacy_conf vt_agent_privacy_conf(const struct vt_agent_config
 		.k = cfg->privacy_k,
 		.epsilon_milli = cfg->privacy_epsilon_milli,
 		.budget_milli = cfg->privacy_epsilon_hour_milli,
+		.checkpoint_ms = cfg->spool_sync_ms > 100 ? cfg->spool_sync_ms : 100,
 	};
 }
 
@@ -231,6 +232,8 @@ static int vt_agent_privacy_source(const struct vt_agent_config *cfg, struct vt_
 static int vt_agent_privacy(struct vt_agent *a)
 {
 	struct vt_privacy_conf pc = vt_agent_privacy_conf(a->cfg);
+
+	pc.state_dir = a->cfg->state_dir;	/* --check-config writes no checkpoint */
 	char err[VT_CONF_ERR_MAX];
 	int rc;
 
@@ -555,8 +558,8 @@ static void vt_agent_summary_privacy(struct vt_agent *a)
 	size_t n = vt_privacy_sources(a->privacy, &src);
 
 	for (size_t i = 0; i < n; i++) {
-		if (src[i].window) {
-			const struct vt_window_stats *w = vt_window_stats(src[i].window);
+		if (src[i].anon) {
+			const struct vt_window_stats *w = vt_anon_plugin_stats(src[i].anon);
 
 			VT_INFO("privacy: plugin %s (anonymous): %llu windows released as %llu counts; %llu counts below k merged, %llu withheld below k, %llu withheld for lack of noise budget",
 				src[i].name, (unsigned long long)w->windows,

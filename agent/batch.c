@@ -130,6 +130,7 @@ static void vt_batch_fill_window(struct vt_batch_slot *s)
 	m->count = w->count;
 	m->k = w->k;
 	m->epsilon_milli = w->epsilon_milli;
+	m->part = w->part;
 	s->reading.kind_case = VITRINE__V1__READING__KIND_WINDOW;
 	s->reading.window = m;
 }

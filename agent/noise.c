@@ -25,9 +25,10 @@
  * The sampler's running time depends on the value drawn. This is accepted:
  * releases happen once per window and nobody outside the device can time one.
  *
- * What this file does not do: persist the budget. A restarted agent starts
- * with a fresh budget for the current hour; an agent that restarts often
- * can spend more than the budget per hour.
+ * The budget survives restarts through vt_noise_save_word() and
+ * vt_noise_restore_word(): the caller stores the word durably after each
+ * release (anon.c does, in state_dir/noise), so restarting the agent does
+ * not hand out a fresh budget for the hour.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -446,4 +447,26 @@ struct vt_noise_stats vt_noise_stats(const struct vt_noise *n, int64_t now_ms)
 		s.releases_hour = n->releases_hour;
 	}
 	return s;
+}
+
+/* Hour index in the high 40 bits, thousandths spent in the low 24. */
+#define VT_NOISE_WORD_SPENT_BITS 24
+
+uint64_t vt_noise_save_word(const struct vt_noise *n)
+{
+	if (n->hour < 0)
+		return 0;
+	return (uint64_t)n->hour << VT_NOISE_WORD_SPENT_BITS | n->spent_milli;
+}
+
+void vt_noise_restore_word(struct vt_noise *n, uint64_t word)
+{
+	int64_t hour = (int64_t)(word >> VT_NOISE_WORD_SPENT_BITS);
+	uint32_t spent = (uint32_t)(word & ((1u << VT_NOISE_WORD_SPENT_BITS) - 1));
+
+	if (word == 0 || hour < n->hour)
+		return;
+	n->hour = hour;
+	n->spent_milli = spent < n->conf.budget_milli_per_hour ? spent
+							       : n->conf.budget_milli_per_hour;
 }

@@ -108,4 +108,11 @@ int vt_noise_sample(struct vt_noise *n, int64_t *z);
  * Changes nothing. */
 struct vt_noise_stats vt_noise_stats(const struct vt_noise *n, int64_t now_ms);
 
+/* The hour being charged and what it has spent, as one word to store
+ * durably after releases (0: nothing spent yet), and its restoration at
+ * start: a restart must not hand out a fresh budget for the same hour.
+ * Restoring an older hour than the one charged changes nothing. */
+uint64_t vt_noise_save_word(const struct vt_noise *n);
+void vt_noise_restore_word(struct vt_noise *n, uint64_t word);
+
 #endif

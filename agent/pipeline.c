@@ -271,13 +271,21 @@ static void vt_pipeline_batch(struct vt_pipeline *p, const struct vt_reading *cl
 		vt_pipeline_flush(p, mono_ms, 0);
 }
 
-/* The privacy stage's sink: one cell of a released window. */
+/* The privacy stage's sink: one cell of a released window; NULL when the
+ * window is complete: its cells are then sealed and synced at once, so
+ * that the window checkpoint can let them go (anon.h). */
 static void vt_pipeline_cell(void *arg, const struct vt_reading *cell)
 {
 	struct vt_pipeline *p = arg;
+	int64_t mono = vt_os_mono_ms();
 
+	if (!cell) {
+		vt_pipeline_flush(p, mono, 1);
+		vt_spool_sync(p->conf.spool, mono, 1);
+		return;
+	}
 	p->stats.cells_in++;
-	vt_pipeline_batch(p, cell, vt_os_mono_ms());
+	vt_pipeline_batch(p, cell, mono);
 }
 
 int vt_pipeline_push(struct vt_pipeline *p, struct vt_privacy_source *src,

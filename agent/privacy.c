@@ -14,6 +14,7 @@
 #include "optout.h"
 #include "privacy.h"
 #include "pseudonym.h"
+#include "vt_os.h"
 
 #define VT_PRIVACY_MAX_SOURCES 16
 #define VT_PRIVACY_KINDS 4	/* index by enum vitrine_kind (1..3) */
@@ -56,17 +57,10 @@ struct vt_privacy {
 	int64_t anon_slot;			/* its slot of reading time */
 	struct vt_optout *optout;
 	struct vt_noise *noise;			/* NULL: no noise */
-	vt_window_sink sink;
-	void *sink_arg;
+	struct vt_anon *anon;			/* anonymous mode's windows */
 	struct vt_privacy_source sources[VT_PRIVACY_MAX_SOURCES];
 	size_t n_sources;
 };
-
-/* Cells released before a sink is set (no pipeline: --check-config). */
-static void vt_privacy_discard(void *arg, const struct vt_reading *cell)
-{
-	(void)arg, (void)cell;
-}
 
 /* R15: the floors are checked here too, whatever the caller validated. */
 static int vt_privacy_check_floors(const struct vt_privacy_conf *c, char *err, size_t errlen)
@@ -115,7 +109,7 @@ int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, 
 		return -ENOMEM;
 	p->conf = *conf;
 	p->conf.optout_path = NULL;
-	p->sink = vt_privacy_discard;
+	p->conf.state_dir = NULL;
 	rc = vt_pseudonym_new(&p->session_key, lifetime_ms);
 	if (rc == 0)
 		rc = vt_pseudonym_new(&p->tag_key, lifetime_ms);
@@ -138,6 +132,16 @@ int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, 
 	rc = vt_optout_load(&p->optout, conf->optout_path, err, errlen);
 	if (rc < 0)
 		goto out_free;
+	rc = vt_anon_new(&p->anon, &(struct vt_anon_conf){
+				 .state_dir = conf->state_dir,
+				 .window_s = conf->window_s,
+				 .k = conf->k,
+				 .noise = p->noise,
+				 .epsilon_milli = conf->epsilon_milli,
+				 .checkpoint_ms = conf->checkpoint_ms,
+			 }, err, errlen);
+	if (rc < 0)
+		goto out_free;
 	if (!vt_pseudonym_locked(p->tag_key))
 		VT_WARN("pseudonym keys could not be locked in RAM (RLIMIT_MEMLOCK); they may reach swap");
 	*out = p;
@@ -151,8 +155,7 @@ void vt_privacy_free(struct vt_privacy *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n_sources; i++)
-		vt_window_free(p->sources[i].window);
+	vt_anon_free(p->anon);	/* before the noise it borrows */
 	vt_pseudonym_free(p->session_key);
 	vt_pseudonym_free(p->tag_key);
 	vt_pseudonym_free(p->anon_tag_key);
@@ -202,25 +205,6 @@ static int vt_privacy_declare(struct vt_privacy_source *s, const char *plugin,
 	return 0;
 }
 
-static int vt_privacy_window(struct vt_privacy *p, struct vt_privacy_source *s, char *err,
-			     size_t errlen)
-{
-	struct vt_window_conf wc = {
-		.length_s = p->conf.window_s,
-		.k = p->conf.k,
-		.slot_s = VT_PRIVACY_ANON_ROTATION_S,
-		.noise = p->noise,
-		.epsilon_milli = p->conf.epsilon_milli,
-		.dedup = s->declared[VITRINE_KIND_RFID] != 0,
-	};
-	int rc = vt_window_new(&s->window, &wc);
-
-	if (rc < 0)
-		snprintf(err, errlen, "plugin %s: cannot allocate its window: %s", s->name,
-			 strerror(-rc));
-	return rc;
-}
-
 int vt_privacy_source_add(struct vt_privacy *p, const char *plugin, int mode,
 			  const struct vitrine_field *fields, struct vt_privacy_source **src,
 			  char *err, size_t errlen)
@@ -246,7 +230,9 @@ int vt_privacy_source_add(struct vt_privacy *p, const char *plugin, int mode,
 		if (rc < 0)
 			return rc;
 	}
-	if (s.mode == VT_PRIVACY_ANONYMOUS && (rc = vt_privacy_window(p, &s, err, errlen)) < 0)
+	if (s.mode == VT_PRIVACY_ANONYMOUS &&
+	    (rc = vt_anon_plugin(p->anon, plugin, s.declared[VITRINE_KIND_RFID] != 0,
+				 vt_os_mono_ms(), &s.anon, err, errlen)) < 0)
 		return rc;
 	p->sources[p->n_sources] = s;
 	*src = &p->sources[p->n_sources++];
@@ -411,7 +397,7 @@ int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
 	rc = vt_privacy_clean(p, src, &r, out, wall_ms, mono_ms);
 	if (rc != 0 || src->mode != VT_PRIVACY_ANONYMOUS)
 		return rc;
-	vt_window_add(src->window, out, wall_ms, mono_ms, p->sink, p->sink_arg);
+	vt_anon_add(p->anon, src->anon, out, wall_ms, mono_ms);
 	memset(out, 0, sizeof(*out));	/* its digest was for counting only */
 	return VT_PRIVACY_WINDOWED;
 }
@@ -421,16 +407,12 @@ void vt_privacy_tick(struct vt_privacy *p, int64_t wall_ms, int64_t mono_ms, int
 	vt_pseudonym_expire(p->session_key, mono_ms);
 	vt_pseudonym_expire(p->tag_key, mono_ms);
 	vt_pseudonym_expire(p->anon_tag_key, mono_ms);
-	for (size_t i = 0; i < p->n_sources; i++)
-		if (p->sources[i].window)
-			vt_window_tick(p->sources[i].window, wall_ms, mono_ms, force, p->sink,
-				       p->sink_arg);
+	vt_anon_tick(p->anon, wall_ms, mono_ms, force);
 }
 
 void vt_privacy_set_sink(struct vt_privacy *p, vt_window_sink sink, void *arg)
 {
-	p->sink = sink;
-	p->sink_arg = arg;
+	vt_anon_set_sink(p->anon, sink, arg);
 }
 
 static size_t vt_privacy_json_windows(const struct vt_privacy *p, char *json, size_t cap)
@@ -440,9 +422,9 @@ static size_t vt_privacy_json_windows(const struct vt_privacy *p, char *json, si
 	for (size_t i = 0; i < p->n_sources; i++) {
 		const struct vt_window_stats *w;
 
-		if (!p->sources[i].window)
+		if (!p->sources[i].anon)
 			continue;
-		w = vt_window_stats(p->sources[i].window);
+		w = vt_anon_plugin_stats(p->sources[i].anon);
 		t.windows += w->windows;
 		t.cells += w->cells;
 		t.merged += w->merged;

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "reading.h"
+#include "anon.h"
 #include "window.h"
 
 /* Compiled-in floors (R15): no configuration or remote update can go past
@@ -54,6 +55,8 @@ struct vt_privacy_conf {
 	uint32_t k;			/* >= VT_PRIVACY_K_MIN */
 	uint32_t epsilon_milli;		/* noise per released count; 0: none */
 	uint32_t budget_milli;		/* epsilon per hour, with noise */
+	const char *state_dir;		/* window checkpoint; NULL: none */
+	int64_t checkpoint_ms;		/* its period (the spool's group commit) */
 };
 
 /* "anonymous" / "pseudonymous" to a mode; 0 when neither. */
@@ -64,7 +67,7 @@ const char *vt_privacy_mode_name(int mode);
 struct vt_privacy_source {
 	char name[32];
 	int mode;		/* enum vt_privacy_mode */
-	struct vt_window *window;	/* anonymous mode */
+	struct vt_anon_plugin *anon;	/* anonymous mode: its window (anon.h) */
 	uint32_t declared[4];	/* per kind: bit i = field i of that kind */
 	uint32_t warned[4];	/* undeclared fields already logged */
 	uint64_t optout;	/* reads dropped: item on the opt-out list */
@@ -86,7 +89,8 @@ int vt_privacy_source_add(struct vt_privacy *p, const char *plugin, int mode,
 			  const struct vitrine_field *fields, struct vt_privacy_source **src,
 			  char *err, size_t errlen);
 
-/* Where the cells of released windows go (the pipeline's batcher). */
+/* Where the cells of released windows go (the pipeline's batcher); a NULL
+ * cell asks it to seal and sync what it holds (anon.h). */
 void vt_privacy_set_sink(struct vt_privacy *p, vt_window_sink sink, void *arg);
 
 /* Dropped on purpose by a rule (counted in src): not an error. */

@@ -43,6 +43,8 @@ struct vt_window_cell {
 	uint64_t count;
 	uint32_t k;
 	uint32_t epsilon_milli;	/* 0: no noise */
+	uint64_t part;		/* release id: the same window sent again after a
+				 * crash has the same part (the aggregator keeps one) */
 };
 
 struct vt_reading {

@@ -293,3 +293,42 @@ const struct vt_window_stats *vt_window_stats(const struct vt_window *w)
 {
 	return &w->stats;
 }
+
+int vt_window_visit(const struct vt_window *w, int64_t *start_ms,
+		    void (*fn)(void *arg, const struct vt_window_cell *c), void *arg)
+{
+	if (!w->open)
+		return 0;
+	*start_ms = w->start_ms;
+	for (uint32_t i = 0; i < VT_WINDOW_MAX_CELLS; i++)
+		if (w->cells[i].used)
+			fn(arg, &w->cells[i].cell);
+	for (uint32_t m = 0; m < VT_METRIC_COUNT; m++) {
+		for (uint32_t d = 0; d < VT_WINDOW_DIM2_MAX; d++) {
+			struct vt_window_cell c = { .metric = m, .dim2 = d, .other = 1 };
+
+			c.count = w->other[m][d];
+			if (c.count)
+				fn(arg, &c);
+		}
+	}
+	return 1;
+}
+
+int vt_window_restore(struct vt_window *w, int64_t start_ms, const struct vt_window_cell *c,
+		      int64_t mono_ms)
+{
+	if (c->metric == 0 || c->metric >= VT_METRIC_COUNT || c->dim2 >= VT_WINDOW_DIM2_MAX ||
+	    start_ms % w->length_ms || (w->open && start_ms != w->start_ms))
+		return -EINVAL;
+	if (!w->open) {
+		w->open = 1;
+		w->start_ms = start_ms;
+	}
+	w->last_mono = mono_ms;
+	if (c->other)
+		w->other[c->metric][c->dim2] += c->count;
+	else
+		vt_window_count(w, c->metric, c->dim1, c->dim2, c->label, c->count);
+	return 0;
+}

@@ -69,6 +69,18 @@ int vt_window_tick(struct vt_window *w, int64_t wall_ms, int64_t mono_ms, int fo
 
 const struct vt_window_stats *vt_window_stats(const struct vt_window *w);
 
+/* The open window's counts, for a checkpoint: fn is called for each cell
+ * (and each "other" sum, with other = 1). Returns 1 and *start_ms when a
+ * window is open, else 0. */
+int vt_window_visit(const struct vt_window *w, int64_t *start_ms,
+		    void (*fn)(void *arg, const struct vt_window_cell *c), void *arg);
+
+/* Add one checkpointed count back into the window starting at start_ms
+ * (opening it; a count for another start than the open window's is
+ * refused with -EINVAL). */
+int vt_window_restore(struct vt_window *w, int64_t start_ms, const struct vt_window_cell *c,
+		      int64_t mono_ms);
+
 /* floor(t / d) for d > 0, negative t included: the slot or window index
  * of a time. */
 int64_t vt_window_index(int64_t t, int64_t d);

@@ -5,7 +5,11 @@
  * table of their kind (the window cells of anonymous mode in windows). The
  * primary key on (device, seq) is the duplicate check: an insert that
  * changes nothing means the frame was stored before, in an earlier
- * transaction or earlier in this one. Each frame sits in a savepoint so that
+ * transaction or earlier in this one. Window cells have a second check of
+ * their own: a device that crashed before the frames carrying a window were
+ * safe in its spool sends that window again, in new frames, with the same
+ * part; the unique index on (cell, part) keeps the first copy, and the new
+ * frame is stored with the rows it added. Each frame sits in a savepoint so that
  * a failure halfway through leaves none of its rows behind. Counter changes
  * are kept in memory and written in the same transaction as the frames they
  * describe; so are the acknowledgment watermarks (acks.c), which only become
@@ -37,6 +41,7 @@ enum vt_store_stmt {
 	VT_STMT_RELEASE,
 	VT_STMT_ROLLBACK_TO,
 	VT_STMT_FRAME,
+	VT_STMT_FRAME_READINGS,
 	VT_STMT_FOOTFALL,
 	VT_STMT_TABLET,
 	VT_STMT_RFID,
@@ -55,6 +60,7 @@ static const char *const vt_store_sql[VT_STMT_COUNT] = {
 	[VT_STMT_FRAME] = "INSERT INTO frames(device, seq, epoch, site, received_at_ms, readings,"
 			  " prev_seq, floor_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 			  " ON CONFLICT(device, seq) DO NOTHING",
+	[VT_STMT_FRAME_READINGS] = "UPDATE frames SET readings = ?3 WHERE device = ?1 AND seq = ?2",
 	[VT_STMT_FOOTFALL] = "INSERT INTO footfall(device, seq, idx, site, time_ms, door,"
 			     " direction, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[VT_STMT_TABLET] = "INSERT INTO tablet(device, seq, idx, site, time_ms, kiosk, event,"
@@ -63,14 +69,20 @@ static const char *const vt_store_sql[VT_STMT_COUNT] = {
 	[VT_STMT_RFID] = "INSERT INTO rfid(device, seq, idx, site, time_ms, reader, antenna,"
 			 " rssi_cdbm, gtin, filter, tag_digest)"
 			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	/* Only a copy of a cell already stored is skipped: any other
+	 * constraint failing is still an error. */
 	[VT_STMT_WINDOW] = "INSERT INTO windows(device, seq, idx, site, time_ms, length_s, metric,"
-			   " dim1, dim2, label, other, count, k, epsilon_milli)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			   " dim1, dim2, label, other, count, k, epsilon_milli, part)"
+			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			   " ON CONFLICT(device, time_ms, length_s, metric, dim1, dim2, label,"
+			   " other, part) DO NOTHING",
 	[VT_STMT_COUNTER] = "INSERT INTO counters(name, value) VALUES (?, ?)"
 			    " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
 };
 
-static const char vt_store_schema[] =
+/* The tables; their indexes come after the upgrade (vt_store_indexes), which
+ * first checks that the columns they need are there. */
+static const char vt_store_tables[] =
 	"CREATE TABLE IF NOT EXISTS frames(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" epoch INTEGER NOT NULL, site TEXT NOT NULL, received_at_ms INTEGER NOT NULL,"
 	" readings INTEGER NOT NULL, prev_seq INTEGER NOT NULL DEFAULT 0,"
@@ -86,19 +98,26 @@ static const char vt_store_schema[] =
 	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
 	" reader INTEGER NOT NULL, antenna INTEGER NOT NULL, rssi_cdbm INTEGER NOT NULL,"
 	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL);"
-	/* Since version 3; time_ms is the window's start. */
+	/* Since version 3; time_ms is the window's start, part the device's
+	 * release id (the same for a window sent again after a crash). */
 	"CREATE TABLE IF NOT EXISTS windows(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
 	" length_s INTEGER NOT NULL, metric TEXT NOT NULL, dim1 INTEGER NOT NULL,"
 	" dim2 INTEGER NOT NULL, label TEXT NOT NULL, other INTEGER NOT NULL,"
-	" count INTEGER NOT NULL, k INTEGER NOT NULL, epsilon_milli INTEGER NOT NULL);"
+	" count INTEGER NOT NULL, k INTEGER NOT NULL, epsilon_milli INTEGER NOT NULL,"
+	" part INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS acks(device TEXT PRIMARY KEY, site TEXT NOT NULL,"
-	" seq INTEGER NOT NULL);"
+	" seq INTEGER NOT NULL);";
+
+static const char vt_store_indexes[] =
 	"CREATE INDEX IF NOT EXISTS footfall_site_time ON footfall(site, time_ms);"
 	"CREATE INDEX IF NOT EXISTS tablet_site_time ON tablet(site, time_ms);"
 	"CREATE INDEX IF NOT EXISTS rfid_site_time ON rfid(site, time_ms);"
-	"CREATE INDEX IF NOT EXISTS windows_site_time ON windows(site, time_ms);";
+	"CREATE INDEX IF NOT EXISTS windows_site_time ON windows(site, time_ms);"
+	/* Each cell of a window once per part: a copy is a duplicate. */
+	"CREATE UNIQUE INDEX IF NOT EXISTS windows_cell_part ON windows(device, time_ms,"
+	" length_s, metric, dim1, dim2, label, other, part);";
 
 /* Columns added since version 1, to frames. */
 #define VT_STORE_NEW_COLUMNS 2
@@ -133,6 +152,8 @@ const char *vt_store_counter_name(int counter)
 		return "readings_ok";
 	case VT_STORE_READINGS_SKIPPED:
 		return "readings_skipped";
+	case VT_STORE_WINDOW_CELLS_DUPLICATE:
+		return "window_cells_duplicate";
 	}
 	if (counter <= VT_STORE_REJECTED || counter >= VT_STORE_COUNTERS)
 		return "unknown";
@@ -205,32 +226,57 @@ static long long vt_store_query_int(struct vt_store *st, const char *sql)
 	return v;
 }
 
+/* Does table have column? 1, 0, or -VT_EDB with err set. */
+static int vt_store_has_column(struct vt_store *st, const char *table, const char *col,
+			       char *err, size_t errlen)
+{
+	char sql[160];
+	long long have;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", table, col);
+	have = vt_store_query_int(st, sql);
+	if (have < 0) {
+		snprintf(err, errlen, "database %s: %s", st->path, sqlite3_errmsg(st->db));
+		return -VT_EDB;
+	}
+	return have > 0;
+}
+
 /* Add what version 1 lacks and rename its replay counter. Columns are
  * looked up rather than trusted to the version number, so a database that
  * an older aggregator opened again (and labelled version 1) upgrades as
- * well. What version 2 lacks (the windows table and its index) is made by
- * the CREATE ... IF NOT EXISTS of the schema itself, before this runs. */
+ * well. What version 2 lacks (the windows table and its indexes) is made by
+ * the CREATE ... IF NOT EXISTS of the schema itself, around this. */
 static int vt_store_upgrade(struct vt_store *st, char *err, size_t errlen)
 {
 	char sql[160];
+	int have;
 
 	for (size_t i = 0; i < VT_STORE_NEW_COLUMNS; i++) {
 		const char *col = vt_store_new_columns[i];
-		long long have;
 
-		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM pragma_table_info('frames') WHERE name = '%s'", col);
-		have = vt_store_query_int(st, sql);
-		if (have < 0) {
-			snprintf(err, errlen, "database %s: %s", st->path, sqlite3_errmsg(st->db));
-			return -VT_EDB;
-		}
-		if (have > 0)
+		have = vt_store_has_column(st, "frames", col, err, errlen);
+		if (have < 0)
+			return have;
+		if (have)
 			continue;
 		snprintf(sql, sizeof(sql),
 			 "ALTER TABLE frames ADD COLUMN %s INTEGER NOT NULL DEFAULT 0", col);
 		if (vt_store_exec(st, sql, err, errlen) < 0)
 			return -VT_EDB;
+	}
+	/* Version 3 was never released without windows.part: only a
+	 * development build made such a table, and its rows have no release
+	 * id to tell a copy from a part. */
+	have = vt_store_has_column(st, "windows", "part", err, errlen);
+	if (have < 0)
+		return have;
+	if (!have) {
+		snprintf(err, errlen,
+			 "database %s: its windows table comes from a development build (no part column); move the database aside and start a new one",
+			 st->path);
+		return -VT_EDB;
 	}
 	return vt_store_exec(st, vt_store_rename_replay, err, errlen);
 }
@@ -248,9 +294,11 @@ static int vt_store_schema_tx(struct vt_store *st, int *was, char *err, size_t e
 			 st->path, *was, VT_STORE_SCHEMA_VERSION);
 		return -VT_EDB;
 	}
-	rc = vt_store_exec(st, vt_store_schema, err, errlen);
+	rc = vt_store_exec(st, vt_store_tables, err, errlen);
 	if (rc == 0 && *was > 0)
 		rc = vt_store_upgrade(st, err, errlen);
+	if (rc == 0)
+		rc = vt_store_exec(st, vt_store_indexes, err, errlen);
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", VT_STORE_SCHEMA_VERSION);
 	if (rc == 0)
 		rc = vt_store_exec(st, sql, err, errlen);
@@ -426,12 +474,15 @@ static const char *vt_store_tablet_event(int type)
 }
 
 /* A window cell; the metric is stored by name (checked 1..6 by receive),
- * as the export and the agent's tap write it. */
+ * as the export and the agent's tap write it. Returns 0, or 1 when the same
+ * cell with the same part is already stored (a copy sent again after a
+ * crash: nothing added), or -VT_EDB. */
 static int vt_store_window(struct vt_store *st, const struct vt_frame_header *h,
 			   const Vitrine__V1__Batch *b, size_t idx, int64_t t)
 {
 	const Vitrine__V1__WindowCount *w = b->readings[idx]->window;
 	sqlite3_stmt *s = st->stmt[VT_STMT_WINDOW];
+	int rc;
 
 	vt_store_bind_head(s, h, b, idx, t);
 	sqlite3_bind_int64(s, 6, w->length_s);
@@ -443,9 +494,16 @@ static int vt_store_window(struct vt_store *st, const struct vt_frame_header *h,
 	sqlite3_bind_int64(s, 12, (sqlite3_int64)w->count);	/* <= INT64_MAX: receive */
 	sqlite3_bind_int64(s, 13, w->k);
 	sqlite3_bind_int64(s, 14, w->epsilon_milli);
-	return vt_store_step(st, VT_STMT_WINDOW);
+	/* A release id as SQLite's signed integer: only equality matters. */
+	sqlite3_bind_int64(s, 15, (sqlite3_int64)w->part);
+	rc = vt_store_step(st, VT_STMT_WINDOW);
+	if (rc < 0)
+		return rc;
+	return sqlite3_changes(st->db) == 0;
 }
 
+/* Store reading idx: 0 stored, 1 a window cell already stored, 2 a kind this
+ * build does not know (not stored), or -VT_EDB. */
 static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h,
 			    const Vitrine__V1__Batch *b, size_t idx)
 {
@@ -486,7 +544,7 @@ static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h
 	case VITRINE__V1__READING__KIND_WINDOW:
 		return vt_store_window(st, h, b, idx, t);
 	default:
-		return 1;	/* unknown kind: skipped */
+		return 2;	/* unknown kind: skipped */
 	}
 }
 
@@ -519,15 +577,30 @@ static int vt_store_frame_row(struct vt_store *st, const struct vt_frame_header 
 	return sqlite3_changes(st->db) > 0;
 }
 
+/* The frame row was written before its readings, with all of them: bring
+ * its count down to the rows they actually added. */
+static int vt_store_frame_readings(struct vt_store *st, const struct vt_frame_header *h,
+				   size_t stored)
+{
+	sqlite3_stmt *s = st->stmt[VT_STMT_FRAME_READINGS];
+
+	sqlite3_bind_text(s, 1, h->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)h->seq);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)stored);
+	return vt_store_step(st, VT_STMT_FRAME_READINGS);
+}
+
 int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 		 const Vitrine__V1__Batch *b, int64_t received_at_ms)
 {
-	size_t known = 0;
+	size_t known = 0, cells = 0, copies = 0;
 	long slot;
 	int rc;
 
-	for (size_t i = 0; i < b->n_readings; i++)
+	for (size_t i = 0; i < b->n_readings; i++) {
 		known += vt_store_known(b->readings[i]);
+		cells += b->readings[i]->kind_case == VITRINE__V1__READING__KIND_WINDOW;
+	}
 	/* Before anything is stored: nothing may fail once the frame is. */
 	slot = vt_acks_track(st->acks, h->device);
 	if (slot < 0)
@@ -545,6 +618,14 @@ int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 		rc = vt_store_reading(st, h, b, i);
 		if (rc < 0)
 			goto out_rollback;
+		copies += rc == 1;
+	}
+	/* A frame of copies only is stored all the same: its seq is new and
+	 * the watermark needs it; it then holds no rows. */
+	if (copies) {
+		rc = vt_store_frame_readings(st, h, known - copies);
+		if (rc < 0)
+			goto out_rollback;
 	}
 	rc = vt_store_step(st, VT_STMT_RELEASE);
 	if (rc < 0)
@@ -552,8 +633,12 @@ int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 	vt_acks_stored(st->acks, slot, b->site, h->seq, b->prev_seq, b->floor_seq);
 	st->group_frames++;
 	vt_store_add(st, VT_STORE_FRAMES_OK, 1);
-	vt_store_add(st, VT_STORE_READINGS_OK, known);
+	vt_store_add(st, VT_STORE_READINGS_OK, known - copies);
 	vt_store_add(st, VT_STORE_READINGS_SKIPPED, b->n_readings - known);
+	vt_store_add(st, VT_STORE_WINDOW_CELLS_DUPLICATE, copies);
+	if (copies)
+		VT_INFO("device %s (site %s) seq %llu: %zu of its %zu window cells already stored (a window sent again after the device restarted); counted as duplicates, not stored again",
+			h->device, b->site, (unsigned long long)h->seq, copies, cells);
 	return 0;
 out_rollback:
 	vt_store_step(st, VT_STMT_ROLLBACK_TO);

@@ -27,11 +27,13 @@
 #include "receive.h"
 
 /* The counters kept in the counters table ("frames_ok", ...,
- * "rejected_<reason>" for every reason). */
+ * "window_cells_duplicate", "rejected_<reason>" for every reason). */
 enum vt_store_counter {
 	VT_STORE_FRAMES_OK = 0,
 	VT_STORE_READINGS_OK,
 	VT_STORE_READINGS_SKIPPED,	/* reading kinds this build does not know */
+	VT_STORE_WINDOW_CELLS_DUPLICATE, /* window cells already stored with the
+					  * same part: not stored again */
 	VT_STORE_REJECTED,		/* + enum vt_agg_reason (1 ..) */
 	VT_STORE_COUNTERS = VT_STORE_REJECTED + VT_AGG_REASON_COUNT
 };
@@ -47,7 +49,7 @@ struct vt_store;
 /* PRAGMA user_version of the schema this build writes. A read-write open
  * upgrades an older database in place (version 1: frames without prev_seq
  * and floor_seq, no acks table; version 2: no windows table) and refuses a
- * newer one. Read-only opens leave the version alone: readers of the
+ * newer one, and a windows table without part (a development build). Read-only opens leave the version alone: readers of the
  * windows table treat its absence as "no window counts stored". */
 #define VT_STORE_SCHEMA_VERSION 3
 /* The first version with frames.prev_seq and floor_seq and the acks table
@@ -70,7 +72,13 @@ int vt_store_close(struct vt_store *st);
  * current group transaction, opening one if needed, and apply it to its
  * device's watermark. Returns 0, VT_STORE_DUPLICATE (counted as
  * rejected_duplicate, nothing stored, the device's watermark due again),
- * -ENOMEM or -VT_EDB (nothing of this frame stored). */
+ * -ENOMEM or -VT_EDB (nothing of this frame stored).
+ *
+ * A window cell whose (device, start, length, metric, dim1, dim2, label,
+ * other, part) is already stored is a copy of a window the device sent
+ * again after a crash: skipped and counted in window_cells_duplicate. The
+ * frame is stored all the same (returns 0), and its frames.readings counts
+ * the rows it did add, 0 if it held only copies. */
 int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 		 const Vitrine__V1__Batch *b, int64_t received_at_ms);
 

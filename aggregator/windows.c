@@ -2,8 +2,9 @@
  * windows.c - the summed window counts of anonymous-mode devices
  * (windows.h).
  *
- * SQL groups the parts of each cell and adds their counts; C only lays the
- * rows out, as a table or as JSON lines. Nothing here writes to the
+ * SQL groups the parts of each cell and adds their counts (each part is
+ * stored once: store.c skips a copy sent again after a crash, so every row
+ * counts); C only lays the rows out, as a table or as JSON lines. Nothing here writes to the
  * database, and nothing here knows what a metric means: that is
  * readings.proto's and docs/PRIVACY.md's business.
  */

@@ -194,9 +194,10 @@ static size_t gen_batch(const char *site, const char *device, uint8_t *buf)
 }
 
 /* A Batch of window cells (anonymous mode), one per metric, packed into
- * buf; bad_metric puts an unknown metric in the last one. */
+ * buf; bad_metric puts an unknown metric in the last one; part is every
+ * cell's release id (0: the field absent, as in the seeds made before it). */
 static size_t gen_window_batch(const char *site, const char *device, int bad_metric,
-			       uint8_t *buf)
+			       uint64_t part, uint8_t *buf)
 {
 	Vitrine__V1__Batch b = VITRINE__V1__BATCH__INIT;
 	Vitrine__V1__Reading r[6];
@@ -213,6 +214,7 @@ static size_t gen_window_batch(const char *site, const char *device, int bad_met
 		w[i].count = 10 + (uint64_t)i;
 		w[i].k = 5;
 		w[i].epsilon_milli = i & 1 ? 500 : 0;
+		w[i].part = part;
 		r[i].kind_case = VITRINE__V1__READING__KIND_WINDOW;
 		r[i].window = &w[i];
 		r[i].time_offset_ms = -3600000;
@@ -290,10 +292,14 @@ int main(int argc, char **argv)
 	gen_sealed(s, seq++, VT_FRAME_CODEC_ZSTD, packed, plen, "not_zstd", NULL, 0, VT_AGG_DECODE);
 	gen_sealed(other, 1, VT_FRAME_CODEC_ZSTD, z, zlen, "unknown_device",
 		   "vitrine/v1/site-1/dev-2/data", 0, VT_AGG_UNKNOWN_DEVICE);
-	wlen = gen_window_batch("site-1", "dev-1", 0, wpacked);
+	wlen = gen_window_batch("site-1", "dev-1", 0, 0, wpacked);
 	gen_sealed(s, seq++, 0, wpacked, wlen, "valid_windows", NULL, 0, VT_AGG_OK);
 	gen_plain("opened_windows", 0xff, wpacked, wlen);
-	wlen = gen_window_batch("site-1", "dev-1", 1, wpacked);
+	/* A part beyond 2^63: any 64-bit release id is accepted. */
+	wlen = gen_window_batch("site-1", "dev-1", 0, UINT64_MAX - 6, wpacked);
+	gen_sealed(s, seq++, 0, wpacked, wlen, "valid_windows_part", NULL, 0, VT_AGG_OK);
+	gen_plain("opened_windows_part", 0xff, wpacked, wlen);
+	wlen = gen_window_batch("site-1", "dev-1", 1, 0, wpacked);
 	gen_sealed(s, seq++, 0, wpacked, wlen, "windows_bad_metric", NULL, 0, VT_AGG_DECODE);
 	gen_plain("opened_zstd", 0xfe, z, zlen);
 	gen_plain("opened_none", 0xff, packed, plen);

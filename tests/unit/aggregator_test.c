@@ -7,7 +7,8 @@
  * SQLite database in a temporary directory, which the tests query. The
  * acknowledgments the context publishes are checked the way a device
  * checks them, with the key it derives on its side. Window cells (anonymous
- * mode) go the same way, next to events in one frame.
+ * mode) go the same way, next to events in one frame; a window sent again
+ * after a crash, in new frames with the same part, is stored once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include "vitrine/v1/batch.pb-c.h"
 #include "vt_test.h"
 #include "watch.h"
+#include "windows.h"
 
 #define SITE "cannes-croisette"
 #define DEVICE "pi-door-1"
@@ -680,8 +682,8 @@ VT_TEST(report_dates_parse_as_utc)
 
 /* ---- window cells (anonymous mode) ------------------------------------------------------ */
 
-/* One footfall event and two window cells in one Batch: a frame sealed by
- * an agent with one plugin in each mode. */
+/* One footfall event and two window cells (release 11) in one Batch: a
+ * frame sealed by an agent with one plugin in each mode. */
 struct window_readings {
 	Vitrine__V1__Reading r[3];
 	Vitrine__V1__Reading *p[3];
@@ -701,6 +703,7 @@ static void window_readings_fill(struct window_readings *wr, Vitrine__V1__Batch 
 		vitrine__v1__window_count__init(&wr->w[i]);
 		wr->w[i].length_s = 900;
 		wr->w[i].k = 5;
+		wr->w[i].part = 11;
 		wr->r[1 + i].kind_case = VITRINE__V1__READING__KIND_WINDOW;
 		wr->r[1 + i].window = &wr->w[i];
 		wr->r[1 + i].time_offset_ms = -900000;	/* the window 09:45..10:00 */
@@ -740,10 +743,11 @@ VT_TEST(window_cells_are_accepted_stored_and_exported_like_the_tap)
 	CHECK_EQ_INT(counter(&fx, "readings_ok"), 3);
 	CHECK_EQ_INT(counter(&fx, "readings_skipped"), 0);
 	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM windows"), 2);
-	CHECK_STR(db_text(&fx, "SELECT device || '|' || seq || '|' || idx || '|' || site || '|' || time_ms || '|' || length_s || '|' || metric || '|' || dim1 || '|' || dim2 || '|' || label || '|' || other || '|' || count || '|' || k || '|' || epsilon_milli FROM windows WHERE idx = 1"),
-		  DEVICE "|42|1|" SITE "|1714556700000|900|kiosk_screen_views|4|0|catalogue|0|17|5|250");
+	CHECK_STR(db_text(&fx, "SELECT device || '|' || seq || '|' || idx || '|' || site || '|' || time_ms || '|' || length_s || '|' || metric || '|' || dim1 || '|' || dim2 || '|' || label || '|' || other || '|' || count || '|' || k || '|' || epsilon_milli || '|' || part FROM windows WHERE idx = 1"),
+		  DEVICE "|42|1|" SITE "|1714556700000|900|kiosk_screen_views|4|0|catalogue|0|17|5|250|11");
 	out = capture(do_export, &fx);
 	CHECK(out != NULL);
+	/* No part in the line: the tap has none. */
 	CHECK_STR(out,
 		  "footfall," SITE "," DEVICE ",1714557601500,2,in,1\n"
 		  "window," SITE "," DEVICE ",1714556700000,900,kiosk_screen_views,4,0,catalogue,0,17,5,250\n"
@@ -822,6 +826,73 @@ static int count_lines(const char *path, const char *needle)
 		n += strstr(line, needle) != NULL;
 	fclose(f);
 	return n;
+}
+
+static int do_windows(struct fixture *fx, FILE *f)
+{
+	return vt_windows_report(vt_store_db(fx->st), f, NULL, 1);
+}
+
+VT_TEST(window_sent_again_after_a_crash_is_stored_once_and_parts_add_up)
+{
+	struct fixture fx;
+	Vitrine__V1__Batch b;
+	struct window_readings wr;
+	char log_path[512];
+	char *out;
+	int saved, fd;
+
+	CHECK(fx_init(&fx) == 0);
+	snprintf(log_path, sizeof(log_path), "%s/window-copy.log", vt_test_tmpdir());
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	vt_log_init("aggregator_test", VT_LOG_INFO);
+	/* Release 11 in frame 42; the agent crashed before 42 was safe in its
+	 * spool and sends release 11 again in frame 43 (with a new event). */
+	window_readings_fill(&wr, &b);
+	CHECK(fx_seal_batch(&fx, &b, 42, 1) == 0);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+	CHECK(fx_seal_batch(&fx, &b, 43, 1) == 0);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+	/* Then it restarted cleanly within the window: release 12, counted
+	 * by the new run, is a second part. */
+	for (int i = 0; i < 2; i++)
+		wr.w[i].part = 12;
+	CHECK(fx_seal_batch(&fx, &b, 44, 1) == 0);
+	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
+	CHECK(vt_store_commit(fx.st) == 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	vt_log_init("aggregator_test", VT_LOG_ERROR);
+
+	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM frames"), 3);
+	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM windows"), 4);
+	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM windows WHERE seq = 43"), 0);
+	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM footfall"), 3);
+	/* Each frame's readings are the rows it added: 43 only its event. */
+	CHECK_STR(db_text(&fx, "SELECT group_concat(seq || ':' || readings, ' ') FROM (SELECT seq, readings FROM frames ORDER BY seq)"),
+		  "42:3 43:1 44:3");
+	CHECK_EQ_INT(db_int(&fx, "SELECT (SELECT sum(readings) FROM frames) = (SELECT count(*) FROM footfall) + (SELECT count(*) FROM windows)"), 1);
+	CHECK_EQ_INT(counter(&fx, "window_cells_duplicate"), 2);
+	CHECK_EQ_INT(counter(&fx, "readings_ok"), 7);
+	CHECK_EQ_INT(counter(&fx, "frames_ok"), 3);
+	CHECK_EQ_INT(counter(&fx, "rejected_duplicate"), 0);
+	/* One info line, for frame 43. */
+	CHECK_EQ_INT(count_lines(log_path, "window cells already stored"), 1);
+	CHECK_EQ_INT(count_lines(log_path, "seq 43: 2 of its 2 window cells already stored"), 1);
+	CHECK_EQ_INT(count_lines(log_path, " info: "), 1);
+	/* windows adds the two parts, not the copy. */
+	out = capture(do_windows, &fx);
+	CHECK(out != NULL);
+	CHECK(strstr(out, "\"metric\":\"kiosk_screen_views\",\"dim1\":4,\"dim2\":0,\"label\":\"catalogue\",\"other\":false,\"count\":34,\"parts\":2,") != NULL);
+	CHECK(strstr(out, "\"metric\":\"kiosk_session_length\",\"dim1\":0,\"dim2\":3,\"label\":\"\",\"other\":true,\"count\":12,\"parts\":2,") != NULL);
+	free(out);
+	fx_fini(&fx);
 }
 
 VT_TEST(rejections_are_logged_once_per_device_per_minute)

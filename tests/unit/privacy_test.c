@@ -354,7 +354,7 @@ static void keep_cell(void *arg, const struct vt_reading *cell)
 {
 	struct cells *c = arg;
 
-	if (c->n < 16)
+	if (cell && c->n < 16)	/* NULL: "seal and sync" (anon.h) */
 		c->cell[c->n++] = *cell;
 }
 

@@ -6,7 +6,8 @@
  * (acks.h): its rule on hand-made frames, its persistence, and that only
  * committed frames are ever acknowledged, even when the process is killed
  * at any moment; then what "gaps" and "stats" make of those frames; and
- * the window cells of anonymous mode, their rows and what "windows" sums.
+ * the window cells of anonymous mode, their rows, the copies of a window
+ * sent again after a crash (stored once) and what "windows" sums.
  *
  * Batches are built directly (no sealing): the store trusts its input.
  */
@@ -99,6 +100,9 @@ VT_TEST(store_creates_schema_in_wal_mode)
 	CHECK_EQ_INT(query_int(vt_store_db(st),
 			       "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE '%_site_time'"),
 		     4);
+	CHECK_EQ_INT(query_int(vt_store_db(st),
+			       "SELECT count(*) FROM pragma_index_list('windows') WHERE name = 'windows_cell_part' AND \"unique\""),
+		     1);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), 3);
 	CHECK(vt_store_close(st) == 0);
 	/* Opening again keeps what is there. */
@@ -824,19 +828,22 @@ static const char v2_schema[] =
 	"PRAGMA user_version=2;";
 
 /* Window cells (anonymous mode): one frame of up to 4 cells, all starting at
- * the Batch's base time unless told otherwise. */
+ * the Batch's base time unless told otherwise, and all of the release
+ * (part) the frame was made with unless told otherwise. */
 struct window_batch {
 	Vitrine__V1__Batch b;
 	Vitrine__V1__Reading r[4];
 	Vitrine__V1__Reading *p[4];
 	Vitrine__V1__WindowCount w[4];
 	struct vt_frame_header h;
+	uint64_t part;
 };
 
 #define GTIN_A "03012345678901"
 #define WINDOW_START 1714557600000LL	/* 2024-05-01T10:00:00Z */
 
-static void window_batch_init(struct window_batch *wb, const char *device, uint64_t seq)
+static void window_batch_init(struct window_batch *wb, const char *device, uint64_t seq,
+			      uint64_t part)
 {
 	memset(wb, 0, sizeof(*wb));
 	vitrine__v1__batch__init(&wb->b);
@@ -848,6 +855,7 @@ static void window_batch_init(struct window_batch *wb, const char *device, uint6
 	wb->h.device_len = (uint8_t)strlen(device);
 	wb->h.seq = seq;
 	wb->h.epoch = 3;
+	wb->part = part;
 }
 
 /* Add a one-hour cell; returns it for further changes. */
@@ -867,6 +875,7 @@ static Vitrine__V1__WindowCount *window_cell(struct window_batch *wb, Vitrine__V
 	w->label = (char *)label;
 	w->count = count;
 	w->k = 5;
+	w->part = wb->part;
 	wb->r[i].kind_case = VITRINE__V1__READING__KIND_WINDOW;
 	wb->r[i].window = w;
 	wb->p[i] = &wb->r[i];
@@ -910,19 +919,20 @@ VT_TEST(store_upgrades_a_version_2_database_with_a_windows_table)
 	CHECK(st != NULL);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), 3);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 0);
-	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'windows_site_time'"), 1);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('windows_site_time', 'windows_cell_part')"), 2);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM pragma_table_info('windows') WHERE name = 'part' AND \"notnull\""), 1);
 	/* Everything of version 2 is kept: rows, counters, watermark. */
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM frames"), 2);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM footfall"), 2);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT value FROM counters WHERE name = 'rejected_duplicate'"), 1);
 	CHECK_EQ_INT(acked(st, "dev-a"), 2);
-	window_batch_init(&wb, "dev-a", 3);
+	window_batch_init(&wb, "dev-a", 3, 1);
 	wb.b.prev_seq = 2;
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 12);
 	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
 	CHECK(vt_store_commit(st) == 0);
 	CHECK_EQ_INT(acked(st, "dev-a"), 3);
-	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count FROM windows WHERE seq = 3"), 12);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count FROM windows WHERE seq = 3 AND part = 1"), 12);
 	CHECK(vt_store_close(st) == 0);
 	/* Opened again, nothing changes. */
 	st = open_rw("v2.db");
@@ -939,13 +949,14 @@ VT_TEST(store_window_cells_are_readings_of_their_frame)
 	Vitrine__V1__WindowCount *w;
 
 	CHECK(st != NULL);
-	window_batch_init(&wb, "dev-a", 1);
+	window_batch_init(&wb, "dev-a", 1, 17);
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 40);
 	w = window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 2, 0, GTIN_A, 7);
 	w->epsilon_milli = 500;
 	w = window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 0, 0, "", 9);
 	w->other = 1;
-	wb.r[2].time_offset_ms = 3600000;	/* the next window */
+	w->part = 18;	/* the next window, another release */
+	wb.r[2].time_offset_ms = 3600000;
 	/* A reading of a kind this build does not know, after them. */
 	vitrine__v1__reading__init(&wb.r[3]);
 	wb.p[3] = &wb.r[3];
@@ -960,9 +971,9 @@ VT_TEST(store_window_cells_are_readings_of_their_frame)
 	{
 		sqlite3_stmt *q = NULL;
 		const char *want[3] = {
-			"dev-a|1|0|lyon-part-dieu|1714557600000|3600|footfall_passes|1|1||0|40|5|0",
-			"dev-a|1|1|lyon-part-dieu|1714557600000|3600|kiosk_lookups|2|0|" GTIN_A "|0|7|5|500",
-			"dev-a|1|2|lyon-part-dieu|1714561200000|3600|kiosk_lookups|0|0||1|9|5|0",
+			"dev-a|1|0|lyon-part-dieu|1714557600000|3600|footfall_passes|1|1||0|40|5|0|17",
+			"dev-a|1|1|lyon-part-dieu|1714557600000|3600|kiosk_lookups|2|0|" GTIN_A "|0|7|5|500|17",
+			"dev-a|1|2|lyon-part-dieu|1714561200000|3600|kiosk_lookups|0|0||1|9|5|0|18",
 		};
 		int n = 0;
 
@@ -970,7 +981,7 @@ VT_TEST(store_window_cells_are_readings_of_their_frame)
 					 "SELECT device || '|' || seq || '|' || idx || '|' || site || '|' ||"
 					 " time_ms || '|' || length_s || '|' || metric || '|' || dim1 || '|' ||"
 					 " dim2 || '|' || label || '|' || other || '|' || count || '|' || k ||"
-					 " '|' || epsilon_milli FROM windows ORDER BY idx", -1, &q,
+					 " '|' || epsilon_milli || '|' || part FROM windows ORDER BY idx", -1, &q,
 					 NULL) == SQLITE_OK);
 		while (n < 3 && sqlite3_step(q) == SQLITE_ROW) {
 			const char *row = (const char *)sqlite3_column_text(q, 0);
@@ -998,7 +1009,7 @@ VT_TEST(store_export_has_window_lines_in_byte_order_with_the_others)
 	CHECK(st != NULL);
 	one_batch_fill(&ob, "dev-a", 1);
 	CHECK_EQ_INT(vt_store_put(st, &ob.h, &ob.b, 1), 0);
-	window_batch_init(&wb, "dev-a", 2);
+	window_batch_init(&wb, "dev-a", 2, 5);
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_RFID_PRESENCE, 1, 0, GTIN_A, 11)->epsilon_milli = 1000;
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 2, "", 40);
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_SCREEN_VIEWS, 0, 0, "", 6)->other = 1;
@@ -1007,7 +1018,7 @@ VT_TEST(store_export_has_window_lines_in_byte_order_with_the_others)
 	out = capture(st, PRINT_EXPORT, NULL, 0, &rc);
 	CHECK(out != NULL);
 	CHECK_EQ_INT(rc, 0);
-	/* The line of the agent's tap (vt_reading_write_csv()). */
+	/* The line of the agent's tap (vt_reading_write_csv()): no part. */
 	CHECK_STR(out,
 		  "footfall,lyon-part-dieu,dev-a,1714557600010,1,out,1\n"
 		  "window,lyon-part-dieu,dev-a,1714557600000,3600,footfall_passes,1,2,,0,40,5,0\n"
@@ -1017,8 +1028,9 @@ VT_TEST(store_export_has_window_lines_in_byte_order_with_the_others)
 	CHECK(vt_store_close(st) == 0);
 }
 
-/* dev-a restarted in the middle of the 10:00 window: two parts of it, which
- * add up. Then the 11:00 window, and dev-b, whose cells are its own. */
+/* dev-a restarted (cleanly) in the middle of the 10:00 window: two parts of
+ * it, releases 1 and 2, which add up. Then the 11:00 window (release 3), and
+ * dev-b, whose cells are its own even with the same part. */
 static struct vt_store *windows_fixture(const char *name)
 {
 	struct vt_store *st = open_rw(name);
@@ -1028,23 +1040,23 @@ static struct vt_store *windows_fixture(const char *name)
 
 	if (!st)
 		return NULL;
-	window_batch_init(&wb, "dev-a", 1);
+	window_batch_init(&wb, "dev-a", 1, 1);
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 40);
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 2, 0, GTIN_A, 7)->epsilon_milli = 500;
 	w = window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 0, 0, "", 9);
 	w->other = 1;
 	w->epsilon_milli = 500;
 	bad |= vt_store_put(st, &wb.h, &wb.b, 1);
-	window_batch_init(&wb, "dev-a", 1001);	/* after the restart */
+	window_batch_init(&wb, "dev-a", 1001, 2);	/* after the restart */
 	wb.b.base_time_ms = WINDOW_START + 3599000;	/* sealed later */
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 2)->k = 3;
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 2, 0, GTIN_A, 3)->epsilon_milli = 1000;
 	wb.r[0].time_offset_ms = wb.r[1].time_offset_ms = -3599000;
 	/* The 11:00 window, in the same frame. */
-	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 5);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 5)->part = 3;
 	wb.r[2].time_offset_ms = 1000;
 	bad |= vt_store_put(st, &wb.h, &wb.b, 1);
-	window_batch_init(&wb, "dev-b", 1);
+	window_batch_init(&wb, "dev-b", 1, 1);
 	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 100);
 	bad |= vt_store_put(st, &wb.h, &wb.b, 1);
 	if (bad || vt_store_commit(st) != 0) {
@@ -1140,7 +1152,7 @@ VT_TEST(store_windows_refuses_a_sum_beyond_64_bits)
 
 	CHECK(st != NULL);
 	for (uint64_t seq = 1; seq <= 2; seq++) {
-		window_batch_init(&wb, "dev-a", seq);
+		window_batch_init(&wb, "dev-a", seq, seq);	/* two parts */
 		window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", INT64_MAX);
 		CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
 	}
@@ -1151,6 +1163,182 @@ VT_TEST(store_windows_refuses_a_sum_beyond_64_bits)
 	CHECK_EQ_INT(rc, -VT_EDB);
 	CHECK(strstr(out, "\"count\"") == NULL);
 	free(out);
+	CHECK(vt_store_close(st) == 0);
+}
+
+/* Readings the frames say they hold less the rows stored, every table: 0
+ * when each frame's readings is its rows (frame_readings = db_count in
+ * tests/integration/lib.sh). */
+#define READINGS_NOT_STORED \
+	"SELECT (SELECT coalesce(sum(readings), 0) FROM frames) - (SELECT count(*) FROM footfall)" \
+	" - (SELECT count(*) FROM tablet) - (SELECT count(*) FROM rfid)" \
+	" - (SELECT count(*) FROM windows)"
+
+static long long counter_value(struct vt_store *st, const char *name)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce((SELECT value FROM counters WHERE name = '%s'), 0)", name);
+	return query_int(vt_store_db(st), sql);
+}
+
+/* Frame seq of dev-a (linked to seq - 1): the 10:00 window of release
+ * part, two cells. */
+static void release_10h(struct window_batch *wb, uint64_t seq, uint64_t part)
+{
+	window_batch_init(wb, "dev-a", seq, part);
+	wb->b.prev_seq = seq - 1;
+	window_cell(wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 40);
+	window_cell(wb, VITRINE__V1__METRIC__METRIC_KIOSK_LOOKUPS, 2, 0, GTIN_A, 7);
+}
+
+VT_TEST(store_window_sent_again_with_the_same_part_is_stored_once)
+{
+	struct vt_store *st = open_rw("windows-copy.db");
+	struct window_batch wb;
+	char line[64];
+	char *out;
+	int rc = -1;
+
+	CHECK(st != NULL);
+	/* dev-a released the 10:00 window (part 7) in frame 1, crashed before
+	 * that frame was safe in its spool, and after its restart sent the
+	 * same cells again with the same part in a new frame, 2 (here in the
+	 * same group transaction as 1). */
+	release_10h(&wb, 1, 7);
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	release_10h(&wb, 2, 7);
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	CHECK(vt_store_commit(st) == 0);
+	/* Frame 2 is stored (a new seq, which the watermark needs) with none
+	 * of its cells. */
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM frames"), 2);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 2);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows WHERE seq = 1"), 2);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT readings FROM frames WHERE seq = 1"), 2);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT readings FROM frames WHERE seq = 2"), 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), READINGS_NOT_STORED), 0);
+	CHECK_EQ_INT(acked(st, "dev-a"), 2);
+	CHECK_EQ_INT(counter_value(st, "window_cells_duplicate"), 2);
+	CHECK_EQ_INT(counter_value(st, "frames_ok"), 2);
+	CHECK_EQ_INT(counter_value(st, "readings_ok"), 2);
+	CHECK_EQ_INT(counter_value(st, "rejected_duplicate"), 0);
+	/* In a later group, a frame with a copy of one cell (known by its key,
+	 * not its count: the first stored stays) and a cell of the 11:00
+	 * window, another release: only that one is added. */
+	window_batch_init(&wb, "dev-a", 3, 7);
+	wb.b.prev_seq = 2;
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 41);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 5)->part = 8;
+	wb.r[1].time_offset_ms = 3600000;
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	/* The same frame again is a duplicate frame, not more copies. */
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), VT_STORE_DUPLICATE);
+	CHECK(vt_store_commit(st) == 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT readings FROM frames WHERE seq = 3"), 1);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows WHERE seq = 3 AND part = 8"), 1);
+	CHECK_EQ_INT(query_int(vt_store_db(st), READINGS_NOT_STORED), 0);
+	CHECK_EQ_INT(counter_value(st, "window_cells_duplicate"), 3);
+	CHECK_EQ_INT(counter_value(st, "readings_ok"), 3);
+	CHECK_EQ_INT(counter_value(st, "rejected_duplicate"), 1);
+	CHECK_EQ_INT(vt_store_session_count(st, VT_STORE_WINDOW_CELLS_DUPLICATE), 3);
+	CHECK_EQ_INT(acked(st, "dev-a"), 3);
+	/* Counted once: windows shows the window as it was, one part. */
+	out = capture(st, PRINT_WINDOWS, NULL, 1, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK(strstr(out, "\"metric\":\"footfall_passes\",\"dim1\":1,\"dim2\":1,\"label\":\"\",\"other\":false,\"count\":40,\"parts\":1,") != NULL);
+	CHECK(strstr(out, "\"start_ms\":1714561200000,") != NULL);
+	CHECK(strstr(out, "\"count\":5,\"parts\":1,") != NULL);
+	CHECK(strstr(out, "\"label\":\"" GTIN_A "\",\"other\":false,\"count\":7,\"parts\":1,") != NULL);
+	free(out);
+	/* And stats lists the counter. */
+	out = capture(st, PRINT_STATS, NULL, 0, &rc);
+	CHECK(out != NULL);
+	snprintf(line, sizeof(line), "\n%-28s %14d\n", "window_cells_duplicate", 3);
+	CHECK(strstr(out, line) != NULL);
+	free(out);
+	CHECK(vt_store_close(st) == 0);
+}
+
+VT_TEST(store_window_parts_with_different_parts_are_all_stored_and_add_up)
+{
+	struct vt_store *st = open_rw("windows-parts.db");
+	struct window_batch wb;
+	char *out;
+	int rc = -1;
+
+	CHECK(st != NULL);
+	/* dev-a restarted cleanly in the middle of the 10:00 window: the
+	 * same cells, each run's count, two releases. */
+	release_10h(&wb, 1, 7);
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	release_10h(&wb, 2, 8);
+	wb.w[0].count = 2;
+	wb.w[1].count = 3;
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	/* dev-b's release 7 is its own. */
+	window_batch_init(&wb, "dev-b", 1, 7);
+	window_cell(&wb, VITRINE__V1__METRIC__METRIC_FOOTFALL_PASSES, 1, 1, "", 40);
+	CHECK_EQ_INT(vt_store_put(st, &wb.h, &wb.b, 1), 0);
+	CHECK(vt_store_commit(st) == 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 5);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT readings FROM frames WHERE device = 'dev-a' AND seq = 2"), 2);
+	CHECK_EQ_INT(query_int(vt_store_db(st), READINGS_NOT_STORED), 0);
+	CHECK_EQ_INT(counter_value(st, "window_cells_duplicate"), 0);
+	CHECK_EQ_INT(counter_value(st, "readings_ok"), 5);
+	out = capture(st, PRINT_WINDOWS, "dev-a", 1, &rc);
+	CHECK(out != NULL);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_STR(out,
+		  "{\"site\":\"lyon-part-dieu\",\"device\":\"dev-a\",\"start_ms\":1714557600000,"
+		  "\"start\":\"2024-05-01T10:00:00Z\",\"length_s\":3600,\"metric\":\"footfall_passes\","
+		  "\"dim1\":1,\"dim2\":1,\"label\":\"\",\"other\":false,\"count\":42,\"parts\":2,"
+		  "\"k\":5,\"epsilon_milli\":0}\n"
+		  "{\"site\":\"lyon-part-dieu\",\"device\":\"dev-a\",\"start_ms\":1714557600000,"
+		  "\"start\":\"2024-05-01T10:00:00Z\",\"length_s\":3600,\"metric\":\"kiosk_lookups\","
+		  "\"dim1\":2,\"dim2\":0,\"label\":\"" GTIN_A "\",\"other\":false,\"count\":10,"
+		  "\"parts\":2,\"k\":5,\"epsilon_milli\":0}\n");
+	free(out);
+	/* The export has no part: one line per stored cell, as the tap. */
+	out = capture(st, PRINT_EXPORT, NULL, 0, &rc);
+	CHECK(out != NULL);
+	CHECK(strstr(out, "window,lyon-part-dieu,dev-a,1714557600000,3600,footfall_passes,1,1,,0,2,5,0\n"
+			  "window,lyon-part-dieu,dev-a,1714557600000,3600,footfall_passes,1,1,,0,40,5,0\n") != NULL);
+	free(out);
+	CHECK(vt_store_close(st) == 0);
+}
+
+/* A development build of version 3 made windows without part. */
+static const char v3_dev_schema[] =
+	"CREATE TABLE frames(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" epoch INTEGER NOT NULL, site TEXT NOT NULL, received_at_ms INTEGER NOT NULL,"
+	" readings INTEGER NOT NULL, prev_seq INTEGER NOT NULL DEFAULT 0,"
+	" floor_seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(device, seq));"
+	OLD_EVENT_TABLES
+	"CREATE TABLE acks(device TEXT PRIMARY KEY, site TEXT NOT NULL, seq INTEGER NOT NULL);"
+	"CREATE TABLE windows(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+	" length_s INTEGER NOT NULL, metric TEXT NOT NULL, dim1 INTEGER NOT NULL,"
+	" dim2 INTEGER NOT NULL, label TEXT NOT NULL, other INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, k INTEGER NOT NULL, epsilon_milli INTEGER NOT NULL);"
+	"PRAGMA user_version=3;";
+
+VT_TEST(store_refuses_a_windows_table_without_part_with_a_clear_message)
+{
+	struct vt_store *st = NULL;
+	sqlite3 *db = NULL;
+	char err[256] = "";
+
+	CHECK(sqlite3_open(db_path("v3-dev.db"), &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, v3_dev_schema, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(vt_store_open(db_path("v3-dev.db"), VT_STORE_READWRITE, &st, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "no part column") != NULL);
+	/* Nothing half done: the readers still find what was there. */
+	CHECK(vt_store_open(db_path("v3-dev.db"), VT_STORE_READONLY, &st, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'"), 0);
 	CHECK(vt_store_close(st) == 0);
 }
 

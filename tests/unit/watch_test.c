@@ -49,7 +49,8 @@ static struct vt_store *db_open(void)
 	return st;
 }
 
-/* One stored window cell (one part of it); seq tells the parts apart. */
+/* One stored window cell (one part of it); seq tells the parts apart, and
+ * is their release id (part) too. */
 static int put_cell(struct vt_store *st, const char *site, int seq, int64_t start_ms,
 		    const char *metric, int dim1, int dim2, const char *label, int other,
 		    int64_t count, int k)
@@ -60,8 +61,8 @@ static int put_cell(struct vt_store *st, const char *site, int seq, int64_t star
 
 	if (sqlite3_prepare_v2(db,
 			       "INSERT INTO windows(device, seq, idx, site, time_ms, length_s, metric,"
-			       " dim1, dim2, label, other, count, k, epsilon_milli)"
-			       " VALUES ('pi-1', ?, 0, ?, ?, 900, ?, ?, ?, ?, ?, ?, ?, 0)",
+			       " dim1, dim2, label, other, count, k, epsilon_milli, part)"
+			       " VALUES ('pi-1', ?, 0, ?, ?, 900, ?, ?, ?, ?, ?, ?, ?, 0, ?1)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int(s, 1, seq);
