@@ -10,8 +10,9 @@
  * a line is built from the same time, category and hash pieces the reader
  * checks it against.
  *
- * What this file does not do: parse or verify lines (egress_verify.c),
- * publish the head, or keep published heads.
+ * What this file does not do: parse lines (egress_text.c) or verify the
+ * chain (egress_verify.c), publish the head (agent.c puts it in the
+ * status), or keep published heads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,19 +67,6 @@ struct vt_egress {
 
 /* ---- open and close ------------------------------------------------------------------ */
 
-static int vt_egress_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 /* Open egress.log for appending (creating it 0600) and make its directory
  * entry durable, so that a record synced into it is found after a crash. */
 static int vt_egress_open_file(struct vt_egress *e)
@@ -102,7 +90,7 @@ static int vt_egress_open_file(struct vt_egress *e)
 		goto out_close;
 	}
 	e->size = (uint64_t)st.st_size;
-	rc = vt_egress_fsync_dir(e->dir);
+	rc = vt_os_fsync_dir(e->dir);
 	if (rc < 0)
 		goto out_close;
 	return 0;

@@ -54,7 +54,8 @@
  * HASH of the newest record, vt_egress_head()) in its status, and the
  * aggregator keeps each one it receives. A log is intact if it verifies
  * AND every (SEQ, HASH) the aggregator holds for the device is a line of
- * it (grep '^v1 SEQ ' egress.log.1 egress.log, then compare the hash); a
+ * it (grep '^v1 SEQ ' egress.log.1 egress.log, then compare the hash; or
+ * "vitrine-agent --egress --head SEQ:HASH", vt_egress_verify_head()); a
  * log whose head is older than the last published head was cut, and one
  * that lacks a published (SEQ, HASH) was rewritten from before it.
  *
@@ -83,9 +84,10 @@
  * published heads (the aggregator's side).
  *
  * Files: egress.c writes the log (open, add, tick, flush, rotation);
- * egress_verify.c reads it (the strict parser and the chain check that
- * vt_egress_open() and vt_egress_verify() both run); egress_line.h is the
- * private part the two share.
+ * egress_text.c holds a line's text pieces and the strict parser;
+ * egress_verify.c the chain check that vt_egress_open() and
+ * vt_egress_verify() both run, and the head check; egress_line.h is the
+ * private part they share.
  */
 #ifndef VT_EGRESS_H
 #define VT_EGRESS_H
@@ -120,6 +122,23 @@ enum vt_egress_break {
 	VT_EGRESS_NO_HISTORY,	/* starts at SEQ > 1 without egress.log.1 */
 };
 
+/* A head published earlier (the status's "egress" object), to look for. */
+struct vt_egress_head_check {
+	uint64_t seq;			/* 0: the empty log's head (hash all zeros) */
+	uint8_t hash[32];
+};
+
+/* What became of that head in the log. */
+enum vt_egress_head_verdict {
+	VT_EGRESS_HEAD_UNCHECKED = 0,	/* no head was given */
+	VT_EGRESS_HEAD_PRESENT,		/* record SEQ has exactly HASH (or, rotated
+					 * out, the next record's prev is HASH) */
+	VT_EGRESS_HEAD_CUT,		/* SEQ is past the log's end */
+	VT_EGRESS_HEAD_REMOVED,		/* within the log's range, but no line has SEQ */
+	VT_EGRESS_HEAD_REWRITTEN,	/* record SEQ has another hash, or was changed */
+	VT_EGRESS_HEAD_ROTATED,		/* older than the oldest record kept: cannot tell */
+};
+
 struct vt_egress_total {
 	char name[VT_EGRESS_CAT_LEN + 1];
 	uint64_t frames, items, bytes;	/* saturate at UINT64_MAX */
@@ -144,6 +163,10 @@ struct vt_egress_report {
 	unsigned ncats;
 	struct vt_egress_total cats[VT_EGRESS_REPORT_CATS];
 	uint64_t untotalled;		/* category entries beyond the table */
+	uint64_t seq_lo, seq_hi;	/* lowest, highest SEQ of the lines that parse
+					 * (hash right or wrong); 0 if none */
+	struct vt_egress_head_check want;	/* vt_egress_verify_head() only: the head */
+	enum vt_egress_head_verdict head_verdict;	/* looked for, and what became of it */
 };
 
 struct vt_egress_stats {
@@ -201,6 +224,24 @@ const struct vt_egress_stats *vt_egress_stats(const struct vt_egress *e);
  * verdict. rep (may be NULL) receives the figures. Returns 0 (intact), 1
  * (broken: see rep), or -errno (-ENOENT: no log in dir). */
 int vt_egress_verify(const char *dir, FILE *out, struct vt_egress_report *rep);
+
+/* vt_egress_verify(), and also look for a head published earlier (want,
+ * borrowed; NULL: none, which is vt_egress_verify()): rep->head_verdict
+ * says whether record want->seq is in the log with exactly want->hash, and
+ * out gets one more line, "checked   head seq N: " and the verdict. For a
+ * head just before the oldest record kept, that record's prev is what
+ * tells (PRESENT or REWRITTEN); an older one is ROTATED: cannot tell, and
+ * not an error. Returns 0 (chain intact, and the head present or rotated
+ * out), 1 (chain broken, or the head cut, removed or rewritten), or -errno
+ * as vt_egress_verify(). */
+int vt_egress_verify_head(const char *dir, FILE *out, const struct vt_egress_head_check *want,
+			  struct vt_egress_report *rep);
+
+/* Parse text (borrowed) as SEQ:HEX, the form "--head" takes: SEQ decimal
+ * (1-19 digits, no leading zero), HEX 64 hex digits (either case). SEQ 0
+ * is accepted only with 64 zeros (the empty log's head). Returns 0, or
+ * -EINVAL with *why (static words, for an operator) saying what is wrong. */
+int vt_egress_head_parse(const char *text, struct vt_egress_head_check *want, const char **why);
 
 /* Words for a break reason, never NULL. */
 const char *vt_egress_break_name(enum vt_egress_break why);

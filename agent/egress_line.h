@@ -1,10 +1,12 @@
 /*
- * egress_line.h - private to the egress log: what its writer (egress.c)
- * takes from its reader (egress_verify.c, which defines all of this), so
+ * egress_line.h - private to the egress log: what its three files share, so
  * that a line is written from the same pieces the parser checks it
  * against, and open resumes after exactly the records an auditor's
- * vt_egress_verify() accepts. The line format itself is described in
- * egress.h.
+ * vt_egress_verify() accepts. egress_text.c defines the line's pieces and
+ * its parser (time, category name, hash, vt_egress_line_parse()); the
+ * writer (egress.c) builds lines from them, the reader (egress_verify.c)
+ * checks lines with them and defines vt_egress_line_scan(), which the
+ * writer runs at open. The line format itself is described in egress.h.
  *
  * Not for other modules: they use egress.h.
  */
@@ -29,6 +31,26 @@ int vt_egress_line_cat_valid(const char *name);
 /* The HASH of a line: SHA-256 of its len bytes at text (from "v1" to the
  * last hex digit of PREV). Returns 0, or mbedtls's nonzero error. */
 int vt_egress_line_hash(const char *text, size_t len, uint8_t hash[32]);
+
+/* One line as parsed; names point into the line (borrowed). */
+struct vt_egress_rec {
+	uint64_t seq;
+	int64_t start_ms, end_ms;
+	unsigned ncats;
+	struct {
+		const char *name;
+		size_t len;
+		uint64_t frames, items, bytes;
+	} cats[VT_EGRESS_MAX_CATS];
+	uint8_t prev[32], hash[32];
+	size_t hashed_len;		/* bytes the hash covers */
+};
+
+/* Parse a line of len bytes at text (borrowed; without its "\n") into r
+ * (zeroed first). Checks the form only, not the hash: r->hashed_len says
+ * what vt_egress_line_hash() covers. Returns NULL, or what is wrong with
+ * the line (static words, for an operator). */
+const char *vt_egress_line_parse(const char *text, size_t len, struct vt_egress_rec *r);
 
 /* The last line of egress.log as open found it, when it has to go. */
 struct vt_egress_line_cut {

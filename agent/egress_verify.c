@@ -1,17 +1,20 @@
 /*
- * egress_verify.c - the egress log's reader (egress.h): the strict line
- * parser, the chain check across egress.log.1 and egress.log, and
- * vt_egress_verify(), the report an auditor runs ("vitrine-agent --egress").
+ * egress_verify.c - the egress log's reader (egress.h): the chain check
+ * across egress.log.1 and egress.log, and vt_egress_verify(), the report an
+ * auditor runs ("vitrine-agent --egress"), with vt_egress_verify_head(),
+ * which also looks for one head published earlier ("--head SEQ:HEX").
  *
  * The writer (egress.c) runs the same check at open, in repair mode
- * (vt_egress_line_scan()), and builds its lines from the pieces this parser
- * checks against (egress_line.h): what the agent accepts at open is exactly
- * what an auditor's check accepts. The file is outside input: it is read in
+ * (vt_egress_line_scan(), egress_line.h): what the agent accepts at open is
+ * exactly what an auditor's check accepts. Each line goes through
+ * vt_egress_line_parse() (egress_text.c), the parser whose pieces the
+ * writer builds its lines from. The file is outside input: it is read in
  * fixed buffers, line by line, and a line is parsed within its length,
  * whatever its bytes.
  *
- * What this file does not do: write, cut or rotate the log (egress.c), or
- * compare the head with the heads the aggregator kept.
+ * What this file does not do: parse a line or a "--head" (egress_text.c),
+ * write, cut or rotate the log (egress.c), or fetch the heads the
+ * aggregator kept (the auditor gives one at a time).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,30 +26,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
-
 #include "egress.h"
 #include "egress_line.h"
 #include "err.h"
 
-#define VT_EGRESS_NUM_DIGITS 19
-#define VT_EGRESS_MS_MAX 253402300799999LL	/* 9999-12-31T23:59:59.999Z */
 #define VT_EGRESS_PRINT_BREAKS 50
-
-/* One record as parsed; names point into the line (borrowed). */
-struct vt_egress_rec {
-	uint64_t seq;
-	int64_t start_ms, end_ms;
-	unsigned ncats;
-	struct {
-		const char *name;
-		size_t len;
-		uint64_t frames, items, bytes;
-	} cats[VT_EGRESS_MAX_CATS];
-	uint8_t prev[32], hash[32];
-	size_t hashed_len;		/* bytes the hash covers */
-};
 
 /* The file names as the report points to them (compared by address). */
 static const char vt_egress_cur_name[] = VT_EGRESS_FILE;
@@ -69,262 +53,6 @@ const char *vt_egress_break_name(enum vt_egress_break why)
 	return "?";
 }
 
-/* ---- text: hex, times, numbers, names ---------------------------------------------- */
-
-void vt_egress_hex(const uint8_t hash[32], char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[hash[i] >> 4];
-		hex[2 * i + 1] = digits[hash[i] & 15];
-	}
-	hex[64] = '\0';
-}
-
-static int vt_egress_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;	/* uppercase too: one spelling per hash */
-}
-
-static int vt_egress_unhex(const char *text, uint8_t hash[32])
-{
-	for (int i = 0; i < 32; i++) {
-		int hi = vt_egress_nibble(text[2 * i]), lo = vt_egress_nibble(text[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		hash[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the
- * algorithms of H. Hinnant's "chrono-compatible low-level date
- * algorithms"; no time_t, no locale, no time zone). */
-static int64_t vt_egress_days(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void vt_egress_civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t vt_egress_clamp_ms(int64_t ms)
-{
-	return ms < 0 ? 0 : ms > VT_EGRESS_MS_MAX ? VT_EGRESS_MS_MAX : ms;
-}
-
-static void vt_egress_put(char *p, int64_t v, int n)
-{
-	while (n-- > 0) {
-		p[n] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-void vt_egress_line_time(int64_t ms, char out[VT_EGRESS_LINE_TIME_LEN + 1])
-{
-	int64_t s = vt_egress_clamp_ms(ms) / 1000, y;
-	int64_t sod = s % 86400;
-	unsigned m, d;
-
-	vt_egress_civil(s / 86400, &y, &m, &d);
-	memcpy(out, "0000-00-00T00:00:00Z", VT_EGRESS_LINE_TIME_LEN + 1);
-	vt_egress_put(out, y, 4);
-	vt_egress_put(out + 5, m, 2);
-	vt_egress_put(out + 8, d, 2);
-	vt_egress_put(out + 11, sod / 3600, 2);
-	vt_egress_put(out + 14, sod / 60 % 60, 2);
-	vt_egress_put(out + 17, sod % 60, 2);
-}
-
-/* Digits at p..p+n as a number; -1 if any is not a digit. */
-static int64_t vt_egress_digits(const char *p, int n)
-{
-	int64_t v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (p[i] - '0');
-	}
-	return v;
-}
-
-/* Parse exactly the form vt_egress_line_time() writes: the fields are checked
- * by writing the time back and comparing (so 2025-02-30 is refused). */
-static int vt_egress_parse_time(const char *p, int64_t *ms)
-{
-	char again[VT_EGRESS_LINE_TIME_LEN + 1];
-	int64_t y = vt_egress_digits(p, 4), mo = vt_egress_digits(p + 5, 2);
-	int64_t d = vt_egress_digits(p + 8, 2), h = vt_egress_digits(p + 11, 2);
-	int64_t mi = vt_egress_digits(p + 14, 2), s = vt_egress_digits(p + 17, 2);
-
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-	    mi > 59 || s < 0 || s > 59)
-		return -1;
-	*ms = ((vt_egress_days(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi) * 60000 +
-	      s * 1000;
-	vt_egress_line_time(*ms, again);
-	return memcmp(again, p, VT_EGRESS_LINE_TIME_LEN) == 0 ? 0 : -1;
-}
-
-/* A decimal number at *p, 1-19 digits, no leading zero; advances *p. */
-static int vt_egress_parse_num(const char **p, const char *end, uint64_t *v)
-{
-	const char *q = *p;
-	int n = 0;
-
-	*v = 0;
-	while (q < end && *q >= '0' && *q <= '9' && n <= VT_EGRESS_NUM_DIGITS) {
-		*v = *v * 10 + (uint64_t)(*q - '0');
-		q++;
-		n++;
-	}
-	if (n == 0 || n > VT_EGRESS_NUM_DIGITS || (n > 1 && **p == '0'))
-		return -1;
-	*p = q;
-	return 0;
-}
-
-static int vt_egress_cat_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
-}
-
-int vt_egress_line_cat_valid(const char *name)
-{
-	size_t n = 0;
-
-	if (!name)
-		return 0;
-	while (n <= VT_EGRESS_CAT_LEN && name[n] && vt_egress_cat_char(name[n]))
-		n++;
-	return n >= 1 && n <= VT_EGRESS_CAT_LEN && name[n] == '\0';
-}
-
-/* ---- one line ---------------------------------------------------------------------- */
-
-static int vt_egress_lit(const char **p, const char *end, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
-		return -1;
-	*p += n;
-	return 0;
-}
-
-/* One CAT=FRAMES/ITEMS/BYTES entry at *p. Returns NULL or what is wrong. */
-static const char *vt_egress_parse_cat(const char **p, const char *end, struct vt_egress_rec *r)
-{
-	const char *q = *p, *name = q;
-	size_t len;
-
-	while (q < end && vt_egress_cat_char(*q))
-		q++;
-	len = (size_t)(q - name);
-	if (len == 0 || len > VT_EGRESS_CAT_LEN)
-		return "category name not [a-z0-9_.]{1,31}";
-	if (r->ncats == VT_EGRESS_MAX_CATS)
-		return "more than 16 categories";
-	for (unsigned i = 0; i < r->ncats; i++)
-		if (r->cats[i].len == len && memcmp(r->cats[i].name, name, len) == 0)
-			return "category repeated";
-	if (vt_egress_lit(&q, end, "=") < 0 ||
-	    vt_egress_parse_num(&q, end, &r->cats[r->ncats].frames) < 0 ||
-	    vt_egress_lit(&q, end, "/") < 0 ||
-	    vt_egress_parse_num(&q, end, &r->cats[r->ncats].items) < 0 ||
-	    vt_egress_lit(&q, end, "/") < 0 ||
-	    vt_egress_parse_num(&q, end, &r->cats[r->ncats].bytes) < 0)
-		return "counts not FRAMES/ITEMS/BYTES";
-	r->cats[r->ncats].name = name;
-	r->cats[r->ncats].len = len;
-	r->ncats++;
-	*p = q;
-	return NULL;
-}
-
-/* Parse a line (without its "\n"). Returns NULL, or what is wrong with it
- * (static words). Checks the form only, not the hash. */
-static const char *vt_egress_parse(const char *text, size_t len, struct vt_egress_rec *r)
-{
-	const char *p = text, *end = text + len, *why;
-
-	memset(r, 0, sizeof(*r));
-	if (vt_egress_lit(&p, end, "v1 ") < 0)
-		return "does not start with \"v1 \"";
-	if (vt_egress_parse_num(&p, end, &r->seq) < 0 || r->seq == 0)
-		return "bad seq";
-	if (vt_egress_lit(&p, end, " ") < 0 || end - p < VT_EGRESS_LINE_TIME_LEN ||
-	    vt_egress_parse_time(p, &r->start_ms) < 0)
-		return "bad start time";
-	p += VT_EGRESS_LINE_TIME_LEN;
-	if (vt_egress_lit(&p, end, " ") < 0 || end - p < VT_EGRESS_LINE_TIME_LEN ||
-	    vt_egress_parse_time(p, &r->end_ms) < 0)
-		return "bad end time";
-	p += VT_EGRESS_LINE_TIME_LEN;
-	for (;;) {
-		if (vt_egress_lit(&p, end, " ") < 0)
-			return "fields not separated by one space";
-		if (vt_egress_lit(&p, end, "prev=") == 0)
-			break;
-		why = vt_egress_parse_cat(&p, end, r);
-		if (why)
-			return why;
-	}
-	if (r->ncats == 0)
-		return "no category";
-	if (end - p < 64 || vt_egress_unhex(p, r->prev) < 0)
-		return "prev not 64 lowercase hex digits";
-	p += 64;
-	r->hashed_len = (size_t)(p - text);
-	if (vt_egress_lit(&p, end, " hash=") < 0 || end - p != 64 || vt_egress_unhex(p, r->hash) < 0)
-		return "hash not 64 lowercase hex digits at the end";
-	return NULL;
-}
-
-int vt_egress_line_hash(const char *text, size_t len, uint8_t hash[32])
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	return mbedtls_sha256((const unsigned char *)text, len, hash, 0);
-#else
-	return mbedtls_sha256_ret((const unsigned char *)text, len, hash, 0);
-#endif
-}
-
-static int vt_egress_hash_ok(const char *text, const struct vt_egress_rec *r)
-{
-	uint8_t want[32];
-
-	if (vt_egress_line_hash(text, r->hashed_len, want) != 0)
-		return 0;
-	return memcmp(want, r->hash, 32) == 0;
-}
 /* ---- the chain ----------------------------------------------------------------------- */
 
 /* What a line is, seen on its own. */
@@ -347,6 +75,11 @@ struct vt_egress_chain {
 	int old_seen;			/* egress.log.1 had at least one line */
 	uint64_t seq;
 	uint8_t prev[32];
+	const struct vt_egress_head_check *want;	/* a head to look for; NULL: none */
+	int want_match;			/* an intact line is want's SEQ with its HASH */
+	int want_other;			/* a line has want's SEQ, but not intact with that HASH */
+	int lo_intact;			/* the line of rep->seq_lo: its hash is right */
+	uint8_t lo_prev[32];		/* and its prev: the hash of the record before it */
 };
 
 static void vt_egress_break(struct vt_egress_chain *c, enum vt_egress_break why,
@@ -436,6 +169,36 @@ static void vt_egress_count(struct vt_egress_report *rep, const struct vt_egress
 	vt_egress_total(rep, r);
 }
 
+/* A line that parses, intact or not: the range of SEQ the log holds, and
+ * the head looked for. */
+static void vt_egress_see(struct vt_egress_chain *c, const struct vt_egress_rec *r, int intact)
+{
+	struct vt_egress_report *rep = c->rep;
+
+	if (rep->seq_hi == 0 || r->seq < rep->seq_lo) {
+		rep->seq_lo = r->seq;
+		c->lo_intact = intact;
+		memcpy(c->lo_prev, r->prev, 32);
+	}
+	if (r->seq > rep->seq_hi)
+		rep->seq_hi = r->seq;
+	if (c->want && r->seq == c->want->seq) {
+		if (intact && memcmp(r->hash, c->want->hash, 32) == 0)
+			c->want_match = 1;
+		else
+			c->want_other = 1;
+	}
+}
+
+static int vt_egress_hash_ok(const char *text, const struct vt_egress_rec *r)
+{
+	uint8_t want[32];
+
+	if (vt_egress_line_hash(text, r->hashed_len, want) != 0)
+		return 0;
+	return memcmp(want, r->hash, 32) == 0;
+}
+
 /* Classify a line on its own; r is filled unless it is junk. */
 static enum vt_egress_kind vt_egress_classify(const char *text, size_t len, int newline,
 					      int too_long, struct vt_egress_rec *r,
@@ -448,7 +211,7 @@ static enum vt_egress_kind vt_egress_classify(const char *text, size_t len, int 
 		*why = "longer than 2048 bytes";
 		return VT_EGRESS_LINE_JUNK;
 	}
-	*why = vt_egress_parse(text, len, r);
+	*why = vt_egress_line_parse(text, len, r);
 	if (*why)
 		return VT_EGRESS_LINE_JUNK;
 	return vt_egress_hash_ok(text, r) ? VT_EGRESS_LINE_OK : VT_EGRESS_LINE_ALTERED;
@@ -475,10 +238,12 @@ static void vt_egress_take(struct vt_egress_chain *c, enum vt_egress_kind kind,
 	case VT_EGRESS_LINE_ALTERED:
 		vt_egress_break(c, VT_EGRESS_BAD_HASH, file, line,
 				"hash mismatch: the line was changed after it was written");
+		vt_egress_see(c, r, 0);
 		break;
 	case VT_EGRESS_LINE_OK:
 		vt_egress_link(c, r, file, line);
 		vt_egress_count(c->rep, r);
+		vt_egress_see(c, r, 1);
 		break;
 	}
 	c->have = 1;
@@ -619,10 +384,12 @@ static int vt_egress_scan_file(struct vt_egress_chain *c, struct vt_egress_reade
 	return rc;
 }
 
-/* Scan egress.log.1 then egress.log into rep (zeroed first). Returns 0 or
- * -errno; *found says whether either file exists. */
-static int vt_egress_scan(const char *dir, FILE *out, struct vt_egress_report *rep,
-			  struct vt_egress_line_cut *cut, struct vt_egress_chain *chain, int *found)
+/* Scan egress.log.1 then egress.log into rep (zeroed first), looking for
+ * want (borrowed; may be NULL) on the way. Returns 0 or -errno; *found
+ * says whether either file exists. */
+static int vt_egress_scan(const char *dir, FILE *out, const struct vt_egress_head_check *want,
+			  struct vt_egress_report *rep, struct vt_egress_line_cut *cut,
+			  struct vt_egress_chain *chain, int *found)
 {
 	struct vt_egress_reader *rd = malloc(sizeof(*rd));
 	int rc, old_present = 0, present = 0;
@@ -631,6 +398,7 @@ static int vt_egress_scan(const char *dir, FILE *out, struct vt_egress_report *r
 	memset(chain, 0, sizeof(*chain));
 	chain->rep = rep;
 	chain->out = out;
+	chain->want = want;
 	if (!rd)
 		return -ENOMEM;
 	rd->fd = -1;
@@ -651,7 +419,7 @@ int vt_egress_line_scan(const char *dir, struct vt_egress_report *rep,
 	int rc, found;
 
 	memset(cut, 0, sizeof(*cut));
-	rc = vt_egress_scan(dir, NULL, rep, cut, &chain, &found);
+	rc = vt_egress_scan(dir, NULL, NULL, rep, cut, &chain, &found);
 	*seq = chain.have ? chain.seq : 0;
 	if (chain.have)
 		memcpy(hash, chain.prev, 32);
@@ -697,7 +465,9 @@ static void vt_egress_print(FILE *out, const char *dir, const struct vt_egress_r
 			rep->untotalled);
 	vt_egress_hex(rep->head, hex);
 	fprintf(out, "head      seq %" PRIu64 " hash %s\n", rep->head_seq, hex);
-	if (rep->breaks == 0)
+	if (rep->breaks == 0 && rep->head_verdict != VT_EGRESS_HEAD_UNCHECKED)
+		fprintf(out, "chain     intact\n");	/* and the head checked follows */
+	else if (rep->breaks == 0)
 		fprintf(out, "chain     intact; compare the head with the last one the aggregator received: an older head means the log was cut\n");
 	else
 		fprintf(out, "chain     BROKEN in %u place%s, first at %s:%" PRIu64 " (%s)\n",
@@ -705,7 +475,82 @@ static void vt_egress_print(FILE *out, const char *dir, const struct vt_egress_r
 			rep->break_line, vt_egress_break_name(rep->first_break));
 }
 
+/* What became of the head looked for, once every line was seen. */
+static enum vt_egress_head_verdict vt_egress_judge(const struct vt_egress_chain *c)
+{
+	static const uint8_t zero[32];
+	const struct vt_egress_report *rep = c->rep;
+	const struct vt_egress_head_check *want = c->want;
+
+	if (c->want_match)
+		return VT_EGRESS_HEAD_PRESENT;
+	if (c->want_other)
+		return VT_EGRESS_HEAD_REWRITTEN;
+	if (rep->seq_hi == 0 && want->seq == 0)	/* an empty log, then as now */
+		return memcmp(want->hash, zero, 32) == 0 ? VT_EGRESS_HEAD_PRESENT :
+							   VT_EGRESS_HEAD_REWRITTEN;
+	if (want->seq > rep->seq_hi)
+		return VT_EGRESS_HEAD_CUT;
+	if (want->seq >= rep->seq_lo)
+		return VT_EGRESS_HEAD_REMOVED;
+	/* Rotated out; the oldest record kept still names its predecessor. */
+	if (want->seq + 1 == rep->seq_lo && c->lo_intact)
+		return memcmp(c->lo_prev, want->hash, 32) == 0 ? VT_EGRESS_HEAD_PRESENT :
+								 VT_EGRESS_HEAD_REWRITTEN;
+	return VT_EGRESS_HEAD_ROTATED;
+}
+
+static void vt_egress_print_head(FILE *out, const struct vt_egress_report *rep)
+{
+	uint64_t seq = rep->want.seq;
+	int before = seq < rep->seq_lo;	/* rotated out: judged by the next prev */
+
+	fprintf(out, "checked   head seq %" PRIu64 ": ", seq);
+	switch (rep->head_verdict) {
+	case VT_EGRESS_HEAD_PRESENT:
+		if (seq == 0)
+			fprintf(out, "present (the empty log's head, where the chain starts)\n");
+		else if (before)
+			fprintf(out, "present (rotated out, but seq %" PRIu64 ", the oldest record kept, has its hash as prev)\n",
+				rep->seq_lo);
+		else
+			fprintf(out, "present\n");
+		break;
+	case VT_EGRESS_HEAD_CUT:
+		if (rep->seq_hi)
+			fprintf(out, "MISSING: the log ends at seq %" PRIu64 ": it was cut after the head was published\n",
+				rep->seq_hi);
+		else
+			fprintf(out, "MISSING: the log holds no record: it was cut after the head was published\n");
+		break;
+	case VT_EGRESS_HEAD_REMOVED:
+		fprintf(out, "MISSING: no line has that seq (the log holds seq %" PRIu64 "..%" PRIu64 "): the record was removed\n",
+			rep->seq_lo, rep->seq_hi);
+		break;
+	case VT_EGRESS_HEAD_REWRITTEN:
+		if (before)
+			fprintf(out, "the record has another hash (seq %" PRIu64 "'s prev): the log was rewritten\n",
+				rep->seq_lo);
+		else
+			fprintf(out, "the record has another hash: the log was rewritten (or cut, then continued)\n");
+		break;
+	case VT_EGRESS_HEAD_ROTATED:
+		fprintf(out, "older than the oldest record kept (rotated out; the oldest is seq %" PRIu64 "): cannot tell; check a newer head\n",
+			rep->seq_lo);
+		break;
+	case VT_EGRESS_HEAD_UNCHECKED:
+		fprintf(out, "not checked\n");
+		break;
+	}
+}
+
 int vt_egress_verify(const char *dir, FILE *out, struct vt_egress_report *rep)
+{
+	return vt_egress_verify_head(dir, out, NULL, rep);
+}
+
+int vt_egress_verify_head(const char *dir, FILE *out, const struct vt_egress_head_check *want,
+			  struct vt_egress_report *rep)
 {
 	struct vt_egress_report local;
 	struct vt_egress_chain chain;
@@ -713,7 +558,7 @@ int vt_egress_verify(const char *dir, FILE *out, struct vt_egress_report *rep)
 
 	if (!rep)
 		rep = &local;
-	rc = vt_egress_scan(dir, out, rep, NULL, &chain, &found);
+	rc = vt_egress_scan(dir, out, want, rep, NULL, &chain, &found);
 	if (rc == 0 && !found)
 		rc = -ENOENT;
 	if (rc < 0) {
@@ -723,7 +568,22 @@ int vt_egress_verify(const char *dir, FILE *out, struct vt_egress_report *rep)
 				vt_strerror(rc));
 		return rc;
 	}
+	if (want) {
+		rep->want = *want;
+		rep->head_verdict = vt_egress_judge(&chain);
+	}
 	if (out)
 		vt_egress_print(out, dir, rep);
-	return rep->breaks ? 1 : 0;
+	if (out && want)
+		vt_egress_print_head(out, rep);
+	if (rep->breaks)
+		return 1;
+	switch (rep->head_verdict) {
+	case VT_EGRESS_HEAD_CUT:
+	case VT_EGRESS_HEAD_REMOVED:
+	case VT_EGRESS_HEAD_REWRITTEN:
+		return 1;
+	default:
+		return 0;
+	}
 }

@@ -37,7 +37,7 @@ static void vt_usage(FILE *f)
 	      "SYNOPSIS\n"
 	      "  vitrine-agent [-c FILE] [--tap FILE] [--exit-when-done] [-v]\n"
 	      "  vitrine-agent [-c FILE] --keygen [--force] | --pubkey | --check-config\n"
-	      "  vitrine-agent [-c FILE] --spool [--records] | --egress\n"
+	      "  vitrine-agent [-c FILE] --spool [--records] | --egress [--head SEQ:HEX]\n"
 	      "  vitrine-agent --help | --version\n"
 	      "\n"
 	      "DESCRIPTION\n"
@@ -75,6 +75,13 @@ static void vt_usage(FILE *f)
 	      "      --egress        check the egress log (what left the device, when, how much;\n"
 	      "                      hash-chained) and print its summary; exit 0 if intact, 1 if\n"
 	      "                      broken, 2 if it cannot be read; read-only\n"
+	      "      --head SEQ:HEX  with --egress: also check that the log still holds a head the\n"
+	      "                      device published earlier (the status's \"egress\" seq and\n"
+	      "                      head, as the aggregator or an archive kept it): prints\n"
+	      "                      'present', 'MISSING' (cut or removed), 'another hash'\n"
+	      "                      (rewritten), or 'cannot tell' for a head older than the\n"
+	      "                      oldest record kept (rotated out; exit 0); exit 1 if missing\n"
+	      "                      or rewritten, 2 if SEQ:HEX is malformed\n"
 	      "  -v, --verbose       log at debug level (overrides log_level)\n"
 	      "  -h, --help          this text\n"
 	      "  -V, --version       version and plugin ABI\n"
@@ -88,6 +95,8 @@ static void vt_usage(FILE *f)
 	      "  <privacy_optout>           items never to count; keep it 0600 (docs/PRIVACY.md)\n"
 	      "  <state_dir>/seq, epoch     sequence reservation and key epoch counters\n"
 	      "  <spool_dir>/*.vts          spooled frames awaiting the aggregator's ack\n"
+	      "  <state_dir>/windows.ckpt.a, .b  anonymous mode: counts of the open windows\n"
+	      "                             (written at each group commit, restored at start)\n"
 	      "  <state_dir>/egress.log     what left the device, one hash-chained line a minute\n"
 	      "                             at most (and egress.log.1, the previous file)\n"
 	      "\n"
@@ -98,8 +107,8 @@ static void vt_usage(FILE *f)
 	      "                   not yet fsynced (spool_sync_ms)\n"
 	      "\n"
 	      "EXIT STATUS\n"
-	      "  0 success, 1 run-time failure (--egress: the log is broken), 2 usage or\n"
-	      "  configuration error (--egress: no log could be read)\n"
+	      "  0 success, 1 run-time failure (--egress: the log is broken, or lacks the\n"
+	      "  --head given), 2 usage or configuration error (--egress: no log could be read)\n"
 	      "\n"
 	      "EXAMPLE\n"
 	      "  vitrine-agent -c /etc/vitrine/agent.conf --keygen >> aggregator-devices.conf\n"
@@ -111,6 +120,8 @@ struct vt_cli {
 	const char *config;
 	const char *tap;
 	int check, keygen, force, pubkey, exit_when_done, verbose, spool, records, egress;
+	const char *head;		/* --head SEQ:HEX, checked with --egress */
+	struct vt_egress_head_check want;
 };
 
 static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
@@ -126,6 +137,7 @@ static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
 		{ "spool", no_argument, NULL, 's' },
 		{ "records", no_argument, NULL, 'r' },
 		{ "egress", no_argument, NULL, 'e' },
+		{ "head", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -146,6 +158,7 @@ static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
 		case 's': cli->spool = 1; break;
 		case 'r': cli->records = 1; break;
 		case 'e': cli->egress = 1; break;
+		case 'H': cli->head = optarg; break;
 		case 'v': cli->verbose = 1; break;
 		case 'h': vt_usage(stdout); exit(0);
 		case 'V':
@@ -161,6 +174,19 @@ static int vt_parse_args(int argc, char **argv, struct vt_cli *cli)
 		fprintf(stderr, "vitrine-agent: unexpected argument '%s'\nTry 'vitrine-agent --help'.\n",
 			argv[optind]);
 		return -1;
+	}
+	if (cli->head) {
+		const char *why;
+
+		if (!cli->egress) {
+			fprintf(stderr, "vitrine-agent: --head goes with --egress\nTry 'vitrine-agent --help'.\n");
+			return -1;
+		}
+		if (vt_egress_head_parse(cli->head, &cli->want, &why) < 0) {
+			fprintf(stderr, "vitrine-agent: --head '%s': %s\nTry 'vitrine-agent --help'.\n",
+				cli->head, why);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -241,7 +267,7 @@ int main(int argc, char **argv)
 	} else if (cli.spool) {
 		rc = vt_spool_report(&cfg, cli.records);
 	} else if (cli.egress) {
-		rc = vt_egress_verify(cfg.state_dir, stdout, NULL);
+		rc = vt_egress_verify_head(cfg.state_dir, stdout, cli.head ? &cli.want : NULL, NULL);
 		vt_agent_config_free(&cfg);
 		return rc < 0 ? 2 : rc;
 	} else {

@@ -33,6 +33,7 @@
 #define T0 1748772000000LL	/* 2025-06-01T10:00:00Z */
 #define MIN 60000LL
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZEROS63 "000000000000000000000000000000000000000000000000000000000000000"	/* one digit short */
 
 static char dir[300];
 
@@ -806,6 +807,259 @@ VT_TEST(egress_verify_prints_a_summary_an_operator_can_read)
 	CHECK(strstr(text, "category  footfall.events      frames 3 items 123 bytes 2700\n") != NULL);
 	CHECK(strstr(text, "head      seq 3 hash ") != NULL);
 	CHECK(strstr(text, "chain     intact") != NULL);
+}
+
+/* ---- a head published earlier (vt_egress_verify_head, "--egress --head") ---------- */
+
+/* want from line (a record of the log as read by read_lines). */
+static void head_of(const char *line, struct vt_egress_head_check *want)
+{
+	char text[100];
+	const char *why;
+
+	snprintf(text, sizeof(text), "%.*s:%s", (int)strcspn(line + 3, " "), line + 3,
+		 strstr(line, " hash=") + 6);
+	if (vt_egress_head_parse(text, want, &why) < 0)
+		memset(want, 0xee, sizeof(*want));
+}
+
+/* vt_egress_verify_head's printed report, in buf. */
+static int verify_head_text(const struct vt_egress_head_check *want, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	rc = vt_egress_verify_head(dir, f, want, NULL);
+	fclose(f);
+	buf[len - 1] = '\0';
+	return rc;
+}
+
+/* Rewrite lines[from..n-1] as a forger would: each line's hash recomputed,
+ * and each prev set to the hash of the line before. */
+static void rechain(int from, int n)
+{
+	char body[VT_EGRESS_LINE_MAX];
+
+	for (int i = from; i < n; i++) {
+		char *prev = strstr(lines[i], " prev=") + 6;
+
+		if (i > 0)
+			memcpy(prev, strstr(lines[i - 1], " hash=") + 6, 64);
+		snprintf(body, sizeof(body), "%.*s", (int)(prev + 64 - lines[i]), lines[i]);
+		seal(lines[i], body);
+	}
+}
+
+VT_TEST(egress_head_parse_takes_seq_colon_hex_and_refuses_the_rest)
+{
+	static const char *const bad[] = {
+		"", "5", "5:", ":" ZEROS, "05:" ZEROS, "-5:" ZEROS, "+5:" ZEROS, " 5:" ZEROS,
+		"5 :" ZEROS, "5: " ZEROS, "5:" ZEROS " ", "5:" ZEROS "0", "5:" ZEROS63,
+		"5:g" ZEROS63, "5:" ZEROS63 "\n", "12345678901234567890:" ZEROS, "5:" ZEROS ":",
+		"5:5:" ZEROS, "0:1" ZEROS63,	/* seq 0 is the empty log: its hash is zeros */
+	};
+	struct vt_egress_head_check want;
+	const char *why;
+	char text[100];
+
+	CHECK_EQ_INT(vt_egress_head_parse("7:" ZEROS, &want, &why), 0);
+	CHECK_EQ_INT(want.seq, 7);
+	CHECK_EQ_INT(vt_egress_head_parse("0:" ZEROS, &want, &why), 0);
+	CHECK_EQ_INT(want.seq, 0);
+	CHECK_EQ_INT(vt_egress_head_parse("9999999999999999999:" ZEROS, &want, &why), 0);
+	CHECK_EQ_INT(want.seq, VT_EGRESS_COUNT_MAX);
+	/* Either case; the hash as vt_egress_hex() writes it. */
+	CHECK_EQ_INT(vt_egress_head_parse("12:5DAE9B62000000000000000000000000000000000000000000000000000000Ff",
+					  &want, &why), 0);
+	vt_egress_hex(want.hash, text);
+	CHECK_STR(text, "5dae9b62000000000000000000000000000000000000000000000000000000ff");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		if (vt_egress_head_parse(bad[i], &want, &why) != -EINVAL || !why) {
+			printf("  accepted: '%s'\n", bad[i]);
+			CHECK(0);
+		}
+	}
+	CHECK_EQ_INT(vt_egress_head_parse(NULL, &want, &why), -EINVAL);
+}
+
+VT_TEST(egress_head_published_and_kept_is_present)
+{
+	struct vt_egress_conf c = conf_in("head_present");
+	struct vt_egress_head_check want = { 0 }, older, empty = { 0 };
+	struct vt_egress_report rep;
+	struct vt_egress *e;
+	char text[4096];
+
+	CHECK_EQ_INT(make_log(&c, 5), 0);
+	CHECK_EQ_INT(vt_egress_open(&e, &c), 0);
+	vt_egress_head(e, want.hash, &want.seq);	/* what the status said */
+	vt_egress_close(e);
+	CHECK_EQ_INT(want.seq, 5);
+
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &want, &rep), 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_PRESENT);
+	CHECK_EQ_INT(rep.want.seq, 5);
+	CHECK_EQ_INT(rep.seq_lo, 1);
+	CHECK_EQ_INT(rep.seq_hi, 5);
+	CHECK_EQ_INT(verify_head_text(&want, text, sizeof(text)), 0);
+	CHECK(strstr(text, "chain     intact") != NULL);
+	CHECK(strstr(text, "checked   head seq 5: present\n") != NULL);
+
+	/* An older head stays in the log as records are added after it. */
+	CHECK_EQ_INT(read_lines(VT_EGRESS_FILE, lines, 40), 5);
+	head_of(lines[1], &older);
+	CHECK_EQ_INT(older.seq, 2);
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &older, &rep), 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_PRESENT);
+	/* So does the empty log's head, which every chain starts from. */
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &empty, &rep), 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_PRESENT);
+
+	/* Without a head, nothing is looked for and nothing is printed. */
+	CHECK_EQ_INT(verify(&rep), 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_UNCHECKED);
+	CHECK_EQ_INT(verify_text(text, sizeof(text)), 0);
+	CHECK(strstr(text, "checked") == NULL);
+}
+
+VT_TEST(egress_head_past_the_end_says_the_log_was_cut)
+{
+	struct vt_egress_conf c = conf_in("head_cut");
+	struct vt_egress_head_check want;
+	struct vt_egress_report rep;
+	struct vt_egress *e;
+	char text[4096];
+
+	CHECK_EQ_INT(make_log(&c, 5), 0);
+	CHECK_EQ_INT(vt_egress_open(&e, &c), 0);
+	vt_egress_head(e, want.hash, &want.seq);
+	vt_egress_close(e);
+	CHECK_EQ_INT(read_lines(VT_EGRESS_FILE, lines, 40), 5);
+	CHECK_EQ_INT(write_lines(VT_EGRESS_FILE, lines, 3), 0);
+
+	/* The chain that is left verifies: only the head tells. */
+	CHECK_EQ_INT(verify(&rep), 0);
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &want, &rep), 1);
+	CHECK_EQ_INT(rep.breaks, 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_CUT);
+	CHECK_EQ_INT(verify_head_text(&want, text, sizeof(text)), 1);
+	CHECK(strstr(text, "checked   head seq 5: MISSING: the log ends at seq 3: it was cut after the head was published\n") != NULL);
+
+	/* An empty file is cut too. */
+	CHECK_EQ_INT(write_lines(VT_EGRESS_FILE, lines, 0), 0);
+	CHECK_EQ_INT(verify_head_text(&want, text, sizeof(text)), 1);
+	CHECK(strstr(text, "head seq 5: MISSING: the log holds no record: it was cut") != NULL);
+
+	/* Records the agent writes after the cut reuse the seq, not the hash. */
+	CHECK_EQ_INT(write_lines(VT_EGRESS_FILE, lines, 4), 0);
+	CHECK_EQ_INT(vt_egress_open(&e, &c), 0);
+	CHECK_EQ_INT(vt_egress_add(e, "status", 1, 1, 300, T0 + 30 * MIN), 0);
+	CHECK_EQ_INT(vt_egress_flush(e, T0 + 30 * MIN), 0);
+	vt_egress_close(e);
+	CHECK_EQ_INT(verify(&rep), 0);
+	CHECK_EQ_INT(rep.head_seq, 5);
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &want, &rep), 1);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_REWRITTEN);
+}
+
+VT_TEST(egress_head_in_a_rewritten_chain_has_another_hash)
+{
+	struct vt_egress_conf c = conf_in("head_rewritten");
+	struct vt_egress_head_check want, before;
+	struct vt_egress_report rep;
+	struct vt_egress *e;
+	char text[4096];
+
+	CHECK_EQ_INT(make_log(&c, 5), 0);
+	CHECK_EQ_INT(vt_egress_open(&e, &c), 0);
+	vt_egress_head(e, want.hash, &want.seq);
+	vt_egress_close(e);
+	CHECK_EQ_INT(read_lines(VT_EGRESS_FILE, lines, 40), 5);
+	head_of(lines[1], &before);
+	/* Line 3 says less left, and every hash from there is recomputed. */
+	memcpy(strstr(lines[2], "=1/"), "=0/", 3);
+	rechain(2, 5);
+	CHECK_EQ_INT(write_lines(VT_EGRESS_FILE, lines, 5), 0);
+
+	/* A forger's chain verifies... */
+	CHECK_EQ_INT(verify(&rep), 0);
+	CHECK_EQ_INT(rep.head_seq, 5);
+	/* ... but not against the head published before the rewrite. */
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &want, &rep), 1);
+	CHECK_EQ_INT(rep.breaks, 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_REWRITTEN);
+	CHECK_EQ_INT(verify_head_text(&want, text, sizeof(text)), 1);
+	CHECK(strstr(text, "checked   head seq 5: the record has another hash: the log was rewritten") != NULL);
+	/* A head from before the rewritten record is still there. */
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &before, &rep), 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_PRESENT);
+
+	/* A line edited in place (hash not recomputed) is not the head either. */
+	c = conf_in("head_edited");
+	CHECK_EQ_INT(make_log(&c, 5), 0);
+	CHECK_EQ_INT(read_lines(VT_EGRESS_FILE, lines, 40), 5);
+	head_of(lines[4], &want);
+	strstr(lines[4], "=1/")[1] = '7';
+	CHECK_EQ_INT(write_lines(VT_EGRESS_FILE, lines, 5), 0);
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &want, &rep), 1);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_REWRITTEN);
+}
+
+VT_TEST(egress_head_whose_line_was_deleted_is_missing)
+{
+	struct vt_egress_conf c = conf_in("head_removed");
+	struct vt_egress_head_check want;
+	struct vt_egress_report rep;
+	char text[4096];
+
+	CHECK_EQ_INT(make_log(&c, 6), 0);
+	CHECK_EQ_INT(read_lines(VT_EGRESS_FILE, lines, 40), 6);
+	head_of(lines[3], &want);
+	memmove(lines[3], lines[4], 2 * sizeof(lines[0]));
+	CHECK_EQ_INT(write_lines(VT_EGRESS_FILE, lines, 5), 0);
+
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &want, &rep), 1);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_REMOVED);
+	CHECK_EQ_INT(verify_head_text(&want, text, sizeof(text)), 1);
+	CHECK(strstr(text, "checked   head seq 4: MISSING: no line has that seq (the log holds seq 1..6)") != NULL);
+}
+
+VT_TEST(egress_head_older_than_the_oldest_record_kept_cannot_be_told)
+{
+	struct vt_egress_conf c = conf_in("head_rotated");
+	struct vt_egress_head_check want = { .seq = 1 }, just_before;
+	struct vt_egress_report rep;
+	char text[4096], head[100];
+	const char *why;
+
+	c.max_bytes = 700;	/* three lines of one category a file */
+	CHECK_EQ_INT(make_log(&c, 10), 0);
+	CHECK_EQ_INT(verify(&rep), 0);
+	CHECK(rep.first_seq > 2);
+	memset(want.hash, 0x5a, 32);	/* whatever it was: it is gone */
+
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &want, &rep), 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_ROTATED);
+	CHECK_EQ_INT(verify_head_text(&want, text, sizeof(text)), 0);
+	CHECK(strstr(text, "checked   head seq 1: older than the oldest record kept (rotated out") != NULL);
+	CHECK(strstr(text, "cannot tell") != NULL);
+
+	/* The record just before the oldest one kept is named by its prev. */
+	CHECK(read_lines(VT_EGRESS_OLD_FILE, lines, 40) >= 1);
+	snprintf(head, sizeof(head), "%llu:%.64s", (unsigned long long)rep.seq_lo - 1,
+		 strstr(lines[0], " prev=") + 6);
+	CHECK_EQ_INT(vt_egress_head_parse(head, &just_before, &why), 0);
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &just_before, &rep), 0);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_PRESENT);
+	CHECK_EQ_INT(verify_head_text(&just_before, text, sizeof(text)), 0);
+	CHECK(strstr(text, ": present (rotated out, but seq ") != NULL);
+	just_before.hash[0] ^= 1;
+	CHECK_EQ_INT(vt_egress_verify_head(dir, NULL, &just_before, &rep), 1);
+	CHECK_EQ_INT(rep.head_verdict, VT_EGRESS_HEAD_REWRITTEN);
 }
 
 VT_TEST_MAIN()
