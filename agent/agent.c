@@ -9,6 +9,7 @@
  * next timer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -164,17 +165,47 @@ static int vt_agent_load_key(const struct vt_agent_config *cfg, uint8_t dev[VT_K
 	return rc;
 }
 
+/* Overwrite a file's bytes in place with zeros and sync them (a rename over
+ * it would leave the old blocks untouched). On flash storage the old pages
+ * may still survive in the card's remapping: best effort. */
+static int vt_agent_zero_file(const char *path)
+{
+	static const uint8_t zero[512];
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	for (off_t off = 0; rc == 0 && off < st.st_size;) {
+		size_t n = (size_t)(st.st_size - off) < sizeof(zero) ? (size_t)(st.st_size - off)
+								    : sizeof(zero);
+		ssize_t w = pwrite(fd, zero, n, off);
+
+		if (w < 0 && errno != EINTR)
+			rc = -errno;
+		else if (w > 0)
+			off += w;
+	}
+	if (rc == 0 && fdatasync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 /* Versions before 0.2 kept a pseudonym key on disk; keys now live in RAM
- * only (docs/PRIVACY.md R3), so an old file is wiped and removed. */
+ * only (docs/PRIVACY.md R3), so an old file is zeroed and removed. */
 static void vt_agent_remove_old_pseudonym_key(const struct vt_agent_config *cfg)
 {
 	char path[PATH_MAX];
-	uint8_t zero[VT_KEY_LEN] = { 0 };
 
 	if (vt_agent_key_path(path, sizeof(path), cfg->state_dir, VT_AGENT_OLD_PSEUDONYM_KEY) < 0 ||
 	    access(path, F_OK) < 0)
 		return;
-	if (vt_keys_save(path, zero, 1) < 0 || unlink(path) < 0)
+	if (vt_agent_zero_file(path) < 0 || unlink(path) < 0 ||
+	    vt_os_fsync_dir(cfg->state_dir) < 0)
 		VT_WARN("cannot remove %s, a pseudonym key from an older version: remove it by hand (keys now live in RAM only)",
 			path);
 	else
@@ -307,6 +338,14 @@ static int vt_agent_pipeline(struct vt_agent *a)
 	return rc;
 }
 
+static int vt_agent_plugin_loaded(const struct vt_agent *a, const char *name)
+{
+	for (int i = 0; i < a->n_plugins; i++)
+		if (strcmp(a->plugins[i].lp.desc.name, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* Load every configured plugin; a refused one is logged and skipped. */
 static void vt_agent_load_plugins(struct vt_agent *a, int64_t now)
 {
@@ -319,6 +358,12 @@ static void vt_agent_load_plugins(struct vt_agent *a, int64_t now)
 		if (vt_loader_open(a->cfg->plugin_dir, a->cfg->plugins[i], &ctx->lp, err,
 				   sizeof(err)) < 0) {
 			VT_ERROR("%s; running without it", err);
+			continue;
+		}
+		if (vt_agent_plugin_loaded(a, ctx->lp.desc.name)) {
+			VT_ERROR("%s: a plugin named %s is already loaded; running without this one",
+				 ctx->lp.path, ctx->lp.desc.name);
+			vt_loader_close(&ctx->lp);
 			continue;
 		}
 		ctx->conf = a->cfg->raw;
@@ -493,7 +538,7 @@ static int vt_agent_turn(struct vt_agent *a)
 		vt_host_collect(&a->plugins[i], now);
 		wait = vt_min_wait(wait, vt_host_ms_left(&a->plugins[i], now));
 	}
-	vt_privacy_tick(a->privacy, vt_os_now_ms(), now, 0);
+	vt_privacy_tick(a->privacy, vt_os_now_ms(), now, VT_WINDOW_IF_IDLE);
 	vt_egress_tick(a->egress, vt_os_now_ms());
 	wait = vt_min_wait(wait, vt_egress_ms_left(a->egress, vt_os_now_ms()));
 	vt_pipeline_flush(a->pipeline, now, 0);
@@ -516,7 +561,7 @@ static int vt_agent_turn(struct vt_agent *a)
 		for (int i = 0; i < a->n_plugins; i++)
 			all_finished &= a->plugins[i].finished;
 		if (all_finished) {
-			vt_privacy_tick(a->privacy, vt_os_now_ms(), now, 1);
+			vt_privacy_tick(a->privacy, vt_os_now_ms(), now, VT_WINDOW_NOW);
 			vt_pipeline_flush(a->pipeline, now, 1);
 			vt_spool_sync(a->spool, now, 1);
 		}
@@ -534,9 +579,9 @@ static void vt_agent_drain(struct vt_agent *a)
 	int64_t until = vt_os_mono_ms() + VT_AGENT_DRAIN_MS;
 	const struct vt_spool_stats *st;
 
-	/* Open windows are released as they stand (the aggregator adds up
-	 * the parts of a window sent across a restart). */
-	vt_privacy_tick(a->privacy, vt_os_now_ms(), vt_os_mono_ms(), 1);
+	/* Windows that ended go now; an open one waits in the checkpoint for
+	 * the next start, so that no count covers a part of a window (R8). */
+	vt_privacy_tick(a->privacy, vt_os_now_ms(), vt_os_mono_ms(), VT_WINDOW_IF_ENDED);
 	vt_pipeline_flush(a->pipeline, vt_os_mono_ms(), 1);
 	vt_spool_sync(a->spool, 0, 1);
 	while (vt_spool_stats(a->spool)->frames > 0 && vt_pub_connected(a->pub) &&

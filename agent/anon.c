@@ -3,6 +3,7 @@
  * (anon.h).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #define VT_ANON_MAX_PLUGINS 16
 #define VT_ANON_NOISE_STATE "noise"	/* the hour's spent budget (noise.h) */
+#define VT_ANON_COMPLAIN_MS 60000
 /* Released cells of one window: every cell plus every "other" sum. */
 #define VT_ANON_REL_MAX (VT_WINDOW_MAX_CELLS + VT_METRIC_COUNT * 8)
 
@@ -26,6 +28,7 @@ struct vt_anon_plugin {
 	int64_t rel_start;
 	struct vt_window_cell *rel;	/* VT_ANON_REL_MAX: released, not yet sent */
 	size_t n_rel;
+	int64_t retry_mono;		/* when to try sending rel again */
 };
 
 struct vt_anon {
@@ -37,15 +40,42 @@ struct vt_anon {
 	uint64_t next_part;
 	int dirty;
 	int64_t last_ckpt_mono;
+	int64_t complained_mono;	/* last error logged (at most one a minute) */
+	uint64_t complaints;		/* errors not logged since */
 	vt_window_sink sink;
 	void *sink_arg;
 	struct vt_anon_plugin plugins[VT_ANON_MAX_PLUGINS];
 	size_t n_plugins;
 };
 
-static void vt_anon_discard(void *arg, const struct vt_reading *cell)
+static int vt_anon_discard(void *arg, const struct vt_reading *cell)
 {
 	(void)arg, (void)cell;
+	return 0;
+}
+
+/* An error an operator must see, but once a minute at most: a full disk
+ * would otherwise log at every group commit. */
+__attribute__((format(printf, 3, 4)))
+static void vt_anon_complain(struct vt_anon *a, int64_t mono_ms, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (a->complained_mono && mono_ms - a->complained_mono < VT_ANON_COMPLAIN_MS) {
+		a->complaints++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (a->complaints)
+		VT_ERROR("%s (and %llu more errors of the window checkpoint or spool in the last minute)",
+			 msg, (unsigned long long)a->complaints);
+	else
+		VT_ERROR("%s", msg);
+	a->complained_mono = mono_ms ? mono_ms : 1;
+	a->complaints = 0;
 }
 
 static int vt_anon_keep(void *arg, const struct vt_wckpt_entry *e)
@@ -191,12 +221,13 @@ static int vt_anon_checkpoint(struct vt_anon *a, int64_t mono_ms)
 	/* A refused entry (never expected: the window only holds what the
 	 * format can) is left out rather than blocking every checkpoint. */
 	if (v.rc < 0)
-		VT_WARN("window checkpoint: a count could not be written (%s); it would be lost in a crash",
-			strerror(-v.rc));
+		vt_anon_complain(a, mono_ms, "window checkpoint: a count could not be written (%s); it would be lost in a crash",
+				 strerror(-v.rc));
 	rc = vt_wckpt_commit(a->ckpt);
 	if (rc < 0) {
-		VT_ERROR("cannot write the window checkpoint in %s: %s; a crash now would lose the counts of the open windows (retrying)",
-			 a->state_dir, strerror(-rc));
+		a->last_ckpt_mono = mono_ms;	/* retry after a period, not at once */
+		vt_anon_complain(a, mono_ms, "cannot write the window checkpoint in %s: %s; a crash now would lose the counts of the open windows (retrying)",
+				 a->state_dir, strerror(-rc));
 		return rc;
 	}
 	a->dirty = 0;
@@ -206,24 +237,43 @@ static int vt_anon_checkpoint(struct vt_anon *a, int64_t mono_ms)
 
 /* ---- release -------------------------------------------------------------------- */
 
-/* The window's collector: keeps released cells until they are sent. */
-static void vt_anon_collect(void *arg, const struct vt_reading *cell)
+/* The window's collector: keeps released cells until they are sent. A
+ * window released while the previous one still could not be sent (its
+ * frame could not be spooled for a whole window: a full disk) replaces it,
+ * and the older counts are logged as lost. */
+static int vt_anon_collect(void *arg, const struct vt_reading *cell)
 {
 	struct vt_anon_plugin *ap = arg;
 
+	if (ap->n_rel && ap->rel_start != cell->time_ms) {
+		uint64_t lost = 0;
+
+		for (size_t i = 0; i < ap->n_rel; i++)
+			lost += ap->rel[i].count;
+		VT_ERROR("plugin %s: %llu counts of the window before could not be spooled and are lost",
+			 ap->name, (unsigned long long)lost);
+		ap->n_rel = 0;
+	}
 	if (ap->n_rel == VT_ANON_REL_MAX)
-		return;		/* cannot happen: a window has no more cells */
+		return -ENOSPC;	/* cannot happen: a window has no more cells */
 	ap->rel_start = cell->time_ms;
 	ap->rel[ap->n_rel++] = cell->u.window;
+	return 0;
 }
 
 /* Send ap's released cells: checkpoint them (with their part) first, then
- * the sink, then make the sink seal and sync. */
-static void vt_anon_send(struct vt_anon *a, struct vt_anon_plugin *ap, int64_t mono_ms)
+ * the sink, then make the sink seal and sync. On any failure the cells stay
+ * (checkpointed if possible) and vt_anon_tick() tries again: sending them
+ * twice is harmless, their part is the same. Returns 0 when sent. */
+static int vt_anon_send(struct vt_anon *a, struct vt_anon_plugin *ap, int64_t mono_ms)
 {
 	struct vt_reading r;
+	int rc;
 
-	vt_anon_checkpoint(a, mono_ms);
+	ap->retry_mono = mono_ms + a->conf.checkpoint_ms;
+	rc = vt_anon_checkpoint(a, mono_ms);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < ap->n_rel; i++) {
 		memset(&r, 0, sizeof(r));
 		r.kind = VT_KIND_WINDOW;
@@ -231,26 +281,33 @@ static void vt_anon_send(struct vt_anon *a, struct vt_anon_plugin *ap, int64_t m
 		r.u.window = ap->rel[i];
 		a->sink(a->sink_arg, &r);
 	}
-	a->sink(a->sink_arg, NULL);
+	rc = a->sink(a->sink_arg, NULL);
+	if (rc < 0) {
+		vt_anon_complain(a, mono_ms, "plugin %s: a released window could not be spooled (%s); keeping it, retrying",
+				 ap->name, strerror(-rc));
+		return rc;
+	}
 	ap->n_rel = 0;
 	a->dirty = 1;
+	return 0;
 }
 
-/* A window was released into ap->rel: give it a part and send it. */
+/* A window was released (into ap->rel when it had cells to send): save
+ * the noise spent, give the cells a part and send them. */
 static void vt_anon_release(struct vt_anon *a, struct vt_anon_plugin *ap, int64_t mono_ms)
 {
 	uint64_t part;
 
-	if (!ap->n_rel)
-		return;
-	part = a->next_part++;
-	for (size_t i = 0; i < ap->n_rel; i++)
-		ap->rel[i].part = part;
 	if (a->conf.noise && a->state_dir &&
 	    vt_state_store(a->state_dir, VT_ANON_NOISE_STATE,
 			   vt_noise_save_word(a->conf.noise)) < 0)
 		VT_WARN("cannot save the noise budget spent in %s: a restart this hour would spend it again",
 			a->state_dir);
+	if (!ap->n_rel)
+		return;
+	part = a->next_part++;
+	for (size_t i = 0; i < ap->n_rel; i++)
+		ap->rel[i].part = part;
 	vt_anon_send(a, ap, mono_ms);
 }
 
@@ -328,20 +385,27 @@ int vt_anon_plugin(struct vt_anon *a, const char *name, int dedup, int64_t mono_
 void vt_anon_add(struct vt_anon *a, struct vt_anon_plugin *ap, const struct vt_reading *r,
 		 int64_t wall_ms, int64_t mono_ms)
 {
+	uint64_t released = vt_window_stats(ap->window)->windows;
+
 	vt_window_add(ap->window, r, wall_ms, mono_ms, vt_anon_collect, ap);
-	vt_anon_release(a, ap, mono_ms);
+	if (vt_window_stats(ap->window)->windows != released)
+		vt_anon_release(a, ap, mono_ms);
 	a->dirty = 1;
 }
 
-void vt_anon_tick(struct vt_anon *a, int64_t wall_ms, int64_t mono_ms, int force)
+void vt_anon_tick(struct vt_anon *a, int64_t wall_ms, int64_t mono_ms,
+		  enum vt_window_when when)
 {
 	for (size_t i = 0; i < a->n_plugins; i++) {
 		struct vt_anon_plugin *ap = &a->plugins[i];
 
-		if (vt_window_tick(ap->window, wall_ms, mono_ms, force, vt_anon_collect, ap))
+		if (vt_window_tick(ap->window, wall_ms, mono_ms, when, vt_anon_collect, ap))
 			vt_anon_release(a, ap, mono_ms);
+		else if (ap->n_rel && (when != VT_WINDOW_IF_IDLE || mono_ms >= ap->retry_mono))
+			vt_anon_send(a, ap, mono_ms);
 	}
-	if (a->dirty && (force || mono_ms - a->last_ckpt_mono >= a->conf.checkpoint_ms))
+	if (a->dirty && (when != VT_WINDOW_IF_IDLE ||
+			 mono_ms - a->last_ckpt_mono >= a->conf.checkpoint_ms))
 		vt_anon_checkpoint(a, mono_ms);
 }
 

@@ -61,9 +61,10 @@ int vt_anon_plugin(struct vt_anon *a, const char *name, int dedup, int64_t mono_
 void vt_anon_add(struct vt_anon *a, struct vt_anon_plugin *ap, const struct vt_reading *r,
 		 int64_t wall_ms, int64_t mono_ms);
 
-/* Release windows that ended and went idle (all when force), and write the
+/* Release windows as `when` says (window.h), and write the
  * checkpoint when due. Call from the loop at least once a second. */
-void vt_anon_tick(struct vt_anon *a, int64_t wall_ms, int64_t mono_ms, int force);
+void vt_anon_tick(struct vt_anon *a, int64_t wall_ms, int64_t mono_ms,
+		  enum vt_window_when when);
 
 const struct vt_window_stats *vt_anon_plugin_stats(const struct vt_anon_plugin *ap);
 

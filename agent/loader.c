@@ -15,6 +15,14 @@
 #define VT_LOADER_MIN_SIZE \
 	(offsetof(struct vitrine_plugin, fini) + sizeof(((struct vitrine_plugin *)0)->fini))
 
+static int vt_loader_name_ok(const char *name)
+{
+	size_t n = strnlen(name, VT_LOADER_NAME_MAX + 1);
+
+	return n >= 1 && n <= VT_LOADER_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
 static int vt_loader_check(const struct vitrine_plugin *p, const char *path, char *err,
 			   size_t errlen)
 {
@@ -35,6 +43,13 @@ static int vt_loader_check(const struct vitrine_plugin *p, const char *path, cha
 	if (!p->name || !p->init) {
 		snprintf(err, errlen, "%s: plugin has no %s (ABI %u.%u)", path,
 			 p->name ? "init callback" : "name", p->abi_major, p->abi_minor);
+		return -VT_EABI;
+	}
+	/* The name prefixes config keys, names checkpoint entries and the
+	 * status: plugin.h promises [a-z0-9_]+; hold plugins to it. */
+	if (!vt_loader_name_ok(p->name)) {
+		snprintf(err, errlen, "%s: plugin name '%.40s' is not 1 to %d of [a-z0-9_]", path,
+			 p->name, VT_LOADER_NAME_MAX);
 		return -VT_EABI;
 	}
 	return 0;

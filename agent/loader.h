@@ -3,8 +3,9 @@
  *
  * A plugin is refused, with a message naming the file and both versions,
  * when the file is missing or not loadable, when it lacks the
- * `vitrine_plugin` symbol, when its abi_major differs from the agent's, or
- * when its struct is smaller than the agent needs. The caller decides what
+ * `vitrine_plugin` symbol, when its abi_major differs from the agent's,
+ * when its struct is smaller than the agent needs, or when its name is not
+ * 1 to 31 of [a-z0-9_]. The caller decides what
  * a refusal means (the agent runs on with the plugins that did load).
  */
 #ifndef VT_LOADER_H
@@ -13,6 +14,8 @@
 #include <stddef.h>
 
 #include "vitrine/plugin.h"
+
+#define VT_LOADER_NAME_MAX 31	/* a plugin's name: 1..31 of [a-z0-9_] */
 
 struct vt_loaded_plugin {
 	void *handle;			/* dlopen handle; vt_loader_close() */

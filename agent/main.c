@@ -3,18 +3,20 @@
  *
  * Exit status: 0 success, 1 run-time failure, 2 usage or configuration error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "agent.h"
 #include "config.h"
+#include "egress.h"
 #include "err.h"
 #include "log.h"
-#include "egress.h"
 #include "spool.h"
 #include "vt_os.h"
 #include "vitrine/plugin.h"
@@ -274,6 +276,11 @@ int main(int argc, char **argv)
 		struct vt_agent_opts opts = { cli.tap, cli.exit_when_done, &vt_stop };
 
 		vt_signals();
+		/* No core dump: raw identifiers pass through the agent's memory
+		 * (docs/PRIVACY.md R1, R3). */
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			fprintf(stderr, "vitrine-agent: cannot disable core dumps: %s\n",
+				strerror(errno));
 		rc = vt_agent_run(&cfg, &opts);
 	}
 	vt_agent_config_free(&cfg);

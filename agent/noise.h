@@ -14,9 +14,10 @@
  *
  * epsilon is given in thousandths ("milli"): 500 means eps = 0.5.
  *
- * What this does not do: decide which counts get noise, or persist the
- * budget across restarts (a restart starts a fresh hour's budget; see
- * noise.c). Not thread-safe: one owner calls it.
+ * What this does not do: decide which counts get noise (window.c), or
+ * store the budget itself: vt_noise_save_word() / vt_noise_restore_word()
+ * give the caller (anon.c) what to keep across restarts. Not thread-safe:
+ * one owner calls it.
  */
 #ifndef VT_NOISE_H
 #define VT_NOISE_H

@@ -200,3 +200,8 @@ size_t vt_optout_count(const struct vt_optout *o)
 {
 	return o->n;
 }
+
+int vt_optout_locked(const struct vt_optout *o)
+{
+	return vt_pseudonym_locked(o->key);
+}

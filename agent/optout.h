@@ -31,6 +31,9 @@ int vt_optout_match_sgtin(struct vt_optout *o, const char *gtin, uint64_t serial
 
 size_t vt_optout_count(const struct vt_optout *o);
 
+/* 1 when the list's key is locked in RAM. */
+int vt_optout_locked(const struct vt_optout *o);
+
 /* The check digit of a GTIN's first 13 digits (GS1 General Specifications,
  * section 7.9: weights 3,1,3,... from the right), '0'..'9'. */
 char vt_optout_gtin_check_digit(const char *gtin13);

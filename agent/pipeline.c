@@ -65,7 +65,7 @@ static int vt_pipeline_new_epoch(struct vt_pipeline *p)
 	return 0;
 }
 
-static void vt_pipeline_cell(void *arg, const struct vt_reading *cell);
+static int vt_pipeline_cell(void *arg, const struct vt_reading *cell);
 
 static size_t vt_pipeline_max_frame(size_t compressed_cap, const char *device)
 {
@@ -209,6 +209,7 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 			vt_os_mono_ms());
 	if (vt_spool_last_seq(p->conf.spool) != seq)
 		return 0;
+	p->stats.frames_spooled++;
 	if (chain.floor_seq > p->floor_sealed)
 		p->floor_sealed = chain.floor_seq;
 	vt_pipeline_egress(p, cats, readings, frame_len);
@@ -274,18 +275,25 @@ static void vt_pipeline_batch(struct vt_pipeline *p, const struct vt_reading *cl
 /* The privacy stage's sink: one cell of a released window; NULL when the
  * window is complete: its cells are then sealed and synced at once, so
  * that the window checkpoint can let them go (anon.h). */
-static void vt_pipeline_cell(void *arg, const struct vt_reading *cell)
+static int vt_pipeline_cell(void *arg, const struct vt_reading *cell)
 {
 	struct vt_pipeline *p = arg;
 	int64_t mono = vt_os_mono_ms();
+	int rc;
 
 	if (!cell) {
-		vt_pipeline_flush(p, mono, 1);
-		vt_spool_sync(p->conf.spool, mono, 1);
-		return;
+		uint64_t frames = p->stats.frames_spooled;
+
+		rc = vt_pipeline_flush(p, mono, 1);
+		if (rc == 0 && p->stats.frames_spooled == frames)
+			rc = -EIO;	/* sealed, but the spool could not store it */
+		if (rc == 0)
+			rc = vt_spool_sync(p->conf.spool, mono, 1);
+		return rc;
 	}
 	p->stats.cells_in++;
 	vt_pipeline_batch(p, cell, mono);
+	return 0;
 }
 
 int vt_pipeline_push(struct vt_pipeline *p, struct vt_privacy_source *src,

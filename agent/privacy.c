@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform_util.h>
+
 #include "be.h"
 #include "err.h"
 #include "log.h"
@@ -94,6 +96,13 @@ const char *vt_privacy_mode_name(int mode)
 	return mode == VT_PRIVACY_PSEUDONYMOUS ? "pseudonymous" : "anonymous";
 }
 
+/* Every key's page locked in RAM (the status says so only then). */
+static int vt_privacy_keys_locked(const struct vt_privacy *p)
+{
+	return vt_pseudonym_locked(p->session_key) && vt_pseudonym_locked(p->tag_key) &&
+	       vt_pseudonym_locked(p->anon_tag_key) && vt_optout_locked(p->optout);
+}
+
 int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, char *err,
 		   size_t errlen)
 {
@@ -142,7 +151,7 @@ int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, 
 			 }, err, errlen);
 	if (rc < 0)
 		goto out_free;
-	if (!vt_pseudonym_locked(p->tag_key))
+	if (!vt_privacy_keys_locked(p))
 		VT_WARN("pseudonym keys could not be locked in RAM (RLIMIT_MEMLOCK); they may reach swap");
 	*out = p;
 	return 0;
@@ -395,6 +404,7 @@ int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
 	}
 	r = *in;
 	rc = vt_privacy_clean(p, src, &r, out, wall_ms, mono_ms);
+	mbedtls_platform_zeroize(&r, sizeof(r));	/* the raw identifiers' copy */
 	if (rc != 0 || src->mode != VT_PRIVACY_ANONYMOUS)
 		return rc;
 	vt_anon_add(p->anon, src->anon, out, wall_ms, mono_ms);
@@ -402,12 +412,13 @@ int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
 	return VT_PRIVACY_WINDOWED;
 }
 
-void vt_privacy_tick(struct vt_privacy *p, int64_t wall_ms, int64_t mono_ms, int force)
+void vt_privacy_tick(struct vt_privacy *p, int64_t wall_ms, int64_t mono_ms,
+		     enum vt_window_when when)
 {
 	vt_pseudonym_expire(p->session_key, mono_ms);
 	vt_pseudonym_expire(p->tag_key, mono_ms);
 	vt_pseudonym_expire(p->anon_tag_key, mono_ms);
-	vt_anon_tick(p->anon, wall_ms, mono_ms, force);
+	vt_anon_tick(p->anon, wall_ms, mono_ms, when);
 }
 
 void vt_privacy_set_sink(struct vt_privacy *p, vt_window_sink sink, void *arg)
@@ -463,7 +474,7 @@ size_t vt_privacy_status_json(const struct vt_privacy *p, char *json, size_t cap
 			p->conf.rotation_s,
 			vt_pseudonym_generation(p->session_key) + vt_pseudonym_generation(p->tag_key) +
 				vt_pseudonym_generation(p->anon_tag_key),
-			vt_pseudonym_locked(p->tag_key) ? "true" : "false", vt_optout_count(p->optout),
+			vt_privacy_keys_locked(p) ? "true" : "false", vt_optout_count(p->optout),
 			(unsigned long long)optout, (unsigned long long)rssi,
 			(unsigned long long)undeclared);
 	if (n < cap)

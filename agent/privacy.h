@@ -99,17 +99,18 @@ void vt_privacy_set_sink(struct vt_privacy *p, vt_window_sink sink, void *arg);
 #define VT_PRIVACY_WINDOWED 2
 
 /* A validated plugin reading in; the reading that may go on out. Returns 0,
- * VT_PRIVACY_DROPPED, VT_PRIVACY_WINDOWED, or a negative code (why set: the reading is invalid,
- * e.g. a kind the plugin did not declare). wall_ms and mono_ms are now. No
+ * VT_PRIVACY_DROPPED, VT_PRIVACY_WINDOWED, or a negative code (why set:
+ * the reading is invalid, e.g. a kind the plugin did not declare). wall_ms and mono_ms are now. No
  * allocation. */
 int vt_privacy_apply(struct vt_privacy *p, struct vt_privacy_source *src,
 		     const struct vitrine_reading *in, struct vt_reading *out, int64_t wall_ms,
 		     int64_t mono_ms, const char **why);
 
 /* Wipe keys whose time is up even when no reading needs them, and release
- * windows that ended and went idle (all open windows when force: at stop or
- * when every source finished); call from the loop at least once a second. */
-void vt_privacy_tick(struct vt_privacy *p, int64_t wall_ms, int64_t mono_ms, int force);
+ * anonymous windows as `when` says (window.h); call from the loop at least
+ * once a second. */
+void vt_privacy_tick(struct vt_privacy *p, int64_t wall_ms, int64_t mono_ms,
+		     enum vt_window_when when);
 
 /* The privacy object of the status message ("privacy":{...}), without the
  * key; returns the length written (truncated at cap like snprintf). */

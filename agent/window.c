@@ -222,10 +222,28 @@ static void vt_window_emit(struct vt_window *w, struct vt_window_cell *c, vt_win
 	sink(arg, &r);
 }
 
+/* Counts that went straight to "other" (a full table, or restored from a
+ * checkpoint) are raw: with noise on they are noised like any cell before
+ * the noised cells below k join them, or withheld with the budget spent. */
+static void vt_window_noise_others(struct vt_window *w, int64_t wall_ms)
+{
+	for (uint32_t m = 0; m < VT_METRIC_COUNT && w->conf.noise; m++) {
+		for (uint32_t d = 0; d < VT_WINDOW_DIM2_MAX; d++) {
+			int64_t n;
+
+			if (!w->other[m][d])
+				continue;
+			n = vt_window_noised(w, w->other[m][d], wall_ms);
+			w->other[m][d] = n > 0 ? (uint64_t)n : 0;
+		}
+	}
+}
+
 /* Release the open window: cells at or above k, then "other" cells. */
 static void vt_window_release(struct vt_window *w, int64_t wall_ms, vt_window_sink sink,
 			      void *arg)
 {
+	vt_window_noise_others(w, wall_ms);
 	for (uint32_t i = 0; i < VT_WINDOW_MAX_CELLS; i++) {
 		struct vt_window_slot *s = &w->cells[i];
 		int64_t n;
@@ -277,13 +295,16 @@ void vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall
 	vt_window_count_reading(w, r);
 }
 
-int vt_window_tick(struct vt_window *w, int64_t wall_ms, int64_t mono_ms, int force,
-		   vt_window_sink sink, void *arg)
+int vt_window_tick(struct vt_window *w, int64_t wall_ms, int64_t mono_ms,
+		   enum vt_window_when when, vt_window_sink sink, void *arg)
 {
+	int ended;
+
 	if (!w->open)
 		return 0;
-	if (!force && (wall_ms < w->start_ms + w->length_ms ||
-		       mono_ms - w->last_mono < VT_WINDOW_IDLE_MS))
+	ended = wall_ms >= w->start_ms + w->length_ms;
+	if ((when == VT_WINDOW_IF_IDLE && (!ended || mono_ms - w->last_mono < VT_WINDOW_IDLE_MS)) ||
+	    (when == VT_WINDOW_IF_ENDED && !ended))
 		return 0;
 	vt_window_release(w, wall_ms, sink, arg);
 	return 1;

@@ -48,8 +48,9 @@ struct vt_window_stats {
 	uint64_t overflow;	/* cells or de-duplication set full */
 };
 
-/* Called once per released cell; the cell is borrowed for the call. */
-typedef void (*vt_window_sink)(void *arg, const struct vt_reading *cell);
+/* Called once per released cell; the cell is borrowed for the call.
+ * Returns 0 or a negative code (anon.h gives NULL cells a meaning). */
+typedef int (*vt_window_sink)(void *arg, const struct vt_reading *cell);
 
 struct vt_window;
 
@@ -62,10 +63,19 @@ void vt_window_free(struct vt_window *w);
 void vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall_ms,
 		   int64_t mono_ms, vt_window_sink sink, void *arg);
 
-/* Release the open window if it ended (on the wall clock) and has had no
- * reading for VT_WINDOW_IDLE_MS, or now when force. Returns 1 if released. */
-int vt_window_tick(struct vt_window *w, int64_t wall_ms, int64_t mono_ms, int force,
-		   vt_window_sink sink, void *arg);
+/* When vt_window_tick() releases the open window. */
+enum vt_window_when {
+	VT_WINDOW_IF_IDLE = 0,	/* it ended on the wall clock, and had no reading
+				 * for VT_WINDOW_IDLE_MS (the loop) */
+	VT_WINDOW_NOW = 1,	/* whatever it holds (every source finished) */
+	VT_WINDOW_IF_ENDED = 2,	/* it ended on the wall clock (a stop: an open
+				 * window waits in the checkpoint instead, so that
+				 * no count covers less than a window: R8) */
+};
+
+/* Release the open window as `when` says. Returns 1 if released. */
+int vt_window_tick(struct vt_window *w, int64_t wall_ms, int64_t mono_ms,
+		   enum vt_window_when when, vt_window_sink sink, void *arg);
 
 const struct vt_window_stats *vt_window_stats(const struct vt_window *w);
 

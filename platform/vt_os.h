@@ -16,7 +16,8 @@
  * has no real-time clock and boots offline at 1970 or its last shutdown. */
 #define VT_OS_CLOCK_SET_MS 1735689600000LL
 
-/* UTC wall clock and monotonic clock, in milliseconds. */
+/* UTC wall clock and monotonic clock (time since boot, suspends included),
+ * in milliseconds. */
 int64_t vt_os_now_ms(void);
 int64_t vt_os_mono_ms(void);
 
@@ -29,7 +30,9 @@ int vt_os_random(void *buf, size_t len);
 int vt_os_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
 /* Read a whole file of at most max bytes into a new NUL-terminated buffer
- * (caller frees with free()). Returns 0, -errno, or -EFBIG past max. */
+ * (caller frees with free()). The buffer is sized to the file when opened,
+ * so a file that does not grow meanwhile leaves no other copy in memory.
+ * Returns 0, -errno, or -EFBIG past max. */
 int vt_os_read_file(const char *path, size_t max, char **data, size_t *len);
 
 /* Make dir's entries durable (fsync of the directory): after creating or

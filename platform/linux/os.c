@@ -28,9 +28,11 @@ int64_t vt_os_now_ms(void)
 	return vt_os_clock_ms(CLOCK_REALTIME);
 }
 
+/* CLOCK_BOOTTIME, not CLOCK_MONOTONIC: it goes on during a suspend, so a
+ * key's lifetime (pseudonym.h) and every timer count the time asleep. */
 int64_t vt_os_mono_ms(void)
 {
-	return vt_os_clock_ms(CLOCK_MONOTONIC);
+	return vt_os_clock_ms(CLOCK_BOOTTIME);
 }
 
 int vt_os_random(void *buf, size_t len)
@@ -128,11 +130,22 @@ int vt_os_read_file(const char *path, size_t max, char **data, size_t *len)
 {
 	char *buf = NULL;
 	size_t used = 0, cap = 0;
+	struct stat st;
 	int fd, rc = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* Sized to the file: read into one buffer, no copy left behind by a
+	 * realloc (the opt-out list wipes its buffer after use). */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= max) {
+		cap = (size_t)st.st_size + 2;
+		buf = malloc(cap);
+		if (!buf) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	for (;;) {
 		ssize_t n;
 

@@ -5,6 +5,7 @@
  * parts never repeat. A "crash" is vt_anon_abandon_for_test(): everything
  * is freed, nothing more is written.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,20 +21,26 @@ struct sink {
 	struct vt_window_cell cells[64];
 	int64_t start[64];
 	int n, seals;
+	int fail_seals;		/* the next ones fail, as a full disk would */
 };
 
-static void sink_fn(void *arg, const struct vt_reading *r)
+static int sink_fn(void *arg, const struct vt_reading *r)
 {
 	struct sink *s = arg;
 
 	if (!r) {
+		if (s->fail_seals) {
+			s->fail_seals--;
+			return -ENOSPC;
+		}
 		s->seals++;
-		return;
+		return 0;
 	}
 	if (s->n < 64) {
 		s->start[s->n] = r->time_ms;
 		s->cells[s->n++] = r->u.window;
 	}
+	return 0;
 }
 
 static struct vt_reading footfall(int64_t t, uint32_t door, uint32_t count)
@@ -90,7 +97,7 @@ VT_TEST(open_window_counts_survive_a_crash_after_a_checkpoint)
 
 	CHECK(a != NULL);
 	vt_anon_add(a, ap, &r, 0, 0);
-	vt_anon_tick(a, 0, 100, 0);	/* checkpoint due: written */
+	vt_anon_tick(a, 0, 100, VT_WINDOW_IF_IDLE);	/* checkpoint due: written */
 	r = footfall(T0 + MIN, 1, 3);	/* after the checkpoint: lost in the crash */
 	vt_anon_add(a, ap, &r, 0, 150);
 	vt_anon_abandon_for_test(a);
@@ -148,15 +155,41 @@ VT_TEST(a_window_delivered_and_checkpointed_is_not_sent_again)
 	vt_anon_add(a, ap, &r, 0, 0);
 	r = footfall(T0 + 15 * MIN, 1, 1);
 	vt_anon_add(a, ap, &r, 0, 10);
-	vt_anon_tick(a, 0, 1000, 0);	/* the checkpoint without the released cells */
+	vt_anon_tick(a, 0, 1000, VT_WINDOW_IF_IDLE);	/* the checkpoint without the released cells */
 	vt_anon_abandon_for_test(a);
 
 	a = start(dir, &again, &ap);
 	CHECK(a != NULL);
 	CHECK_EQ_INT(again.n, 0);
-	vt_anon_tick(a, 0, 0, 1);	/* force: the restored open window (count 1 < k) */
+	vt_anon_tick(a, 0, 0, VT_WINDOW_NOW);	/* force: the restored open window (count 1 < k) */
 	CHECK_EQ_INT(again.n, 0);
 	CHECK_EQ_INT(vt_anon_plugin_stats(ap)->suppressed, 1);
+	vt_anon_free(a);
+}
+
+VT_TEST(a_window_the_spool_could_not_take_is_sent_again_later_with_its_part)
+{
+	const char *dir = fresh_dir("retry");
+	struct sink s = { .n = 0, .fail_seals = 1 };
+	struct vt_anon_plugin *ap;
+	struct vt_anon *a = start(dir, &s, &ap);
+	struct vt_reading r = footfall(T0, 1, 7);
+
+	CHECK(a != NULL);
+	vt_anon_add(a, ap, &r, 0, 0);
+	r = footfall(T0 + 15 * MIN, 1, 1);
+	vt_anon_add(a, ap, &r, 0, 10);	/* released; the seal fails */
+	CHECK_EQ_INT(s.n, 1);
+	CHECK_EQ_INT(s.seals, 0);
+	vt_anon_tick(a, 0, 50, VT_WINDOW_IF_IDLE);	/* too soon to retry */
+	CHECK_EQ_INT(s.n, 1);
+	vt_anon_tick(a, 0, 200, VT_WINDOW_IF_IDLE);	/* retried: same cell, same part */
+	CHECK_EQ_INT(s.n, 2);
+	CHECK_EQ_INT(s.seals, 1);
+	CHECK_EQ_INT(s.cells[1].part, s.cells[0].part);
+	CHECK_EQ_INT(s.cells[1].count, 7);
+	vt_anon_tick(a, 0, 400, VT_WINDOW_IF_IDLE);	/* sent: not again */
+	CHECK_EQ_INT(s.n, 2);
 	vt_anon_free(a);
 }
 
@@ -208,7 +241,7 @@ VT_TEST(a_restart_does_not_renew_the_noise_budget_of_the_hour)
 
 			vt_anon_add(a, ap, &r, wall, 0);
 		}
-		vt_anon_tick(a, wall, 0, 1);	/* release: 2 counts to noise */
+		vt_anon_tick(a, wall, 0, VT_WINDOW_NOW);	/* release: 2 counts to noise */
 		CHECK_EQ_INT(vt_anon_plugin_stats(ap)->refused, run == 0 ? 0 : 2);
 		vt_anon_free(a);
 		vt_noise_free(noise);

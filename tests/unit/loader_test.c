@@ -73,6 +73,16 @@ VT_TEST(loader_refuses_short_struct)
 	CHECK(strstr(err, "16 bytes") != NULL);
 }
 
+VT_TEST(loader_refuses_a_name_outside_a_z_0_9_underscore)
+{
+	struct vt_loaded_plugin lp;
+	char err[512] = "";
+
+	CHECK_EQ_INT(vt_loader_open(abi_dir(), "abi_badname", &lp, err, sizeof(err)), -VT_EABI);
+	CHECK(strstr(err, "plugin name 'Door-Counter' is not 1 to 31 of [a-z0-9_]") != NULL);
+	CHECK(lp.handle == NULL);
+}
+
 VT_TEST(loader_takes_a_path_as_name)
 {
 	struct vt_loaded_plugin lp;

@@ -350,12 +350,13 @@ struct cells {
 	int n;
 };
 
-static void keep_cell(void *arg, const struct vt_reading *cell)
+static int keep_cell(void *arg, const struct vt_reading *cell)
 {
 	struct cells *c = arg;
 
 	if (cell && c->n < 16)	/* NULL: "seal and sync" (anon.h) */
 		c->cell[c->n++] = *cell;
+	return 0;
 }
 
 VT_TEST(anonymous_mode_sends_counts_per_window_and_no_event)
@@ -382,7 +383,7 @@ VT_TEST(anonymous_mode_sends_counts_per_window_and_no_event)
 			CHECK(all_zero(&out, sizeof(out)));
 		}
 	CHECK_EQ_INT(got.n, 0);
-	vt_privacy_tick(p, WALL_SET, 0, 1);
+	vt_privacy_tick(p, WALL_SET, 0, VT_WINDOW_NOW);
 	CHECK_EQ_INT(got.n, 1);
 	CHECK_EQ_INT(got.cell[0].kind, VT_KIND_WINDOW);
 	CHECK_EQ_INT(got.cell[0].u.window.metric, VT_METRIC_RFID_PRESENCE);
@@ -415,7 +416,7 @@ VT_TEST(anonymous_key_changes_with_each_five_minute_slot)
 			CHECK_EQ_INT(vt_privacy_apply(p, src, &in, &out, WALL_SET, 0, &why),
 				     VT_PRIVACY_WINDOWED);
 		}
-	vt_privacy_tick(p, WALL_SET, 0, 1);
+	vt_privacy_tick(p, WALL_SET, 0, VT_WINDOW_NOW);
 	CHECK_EQ_INT(got.n, 1);
 	CHECK_EQ_INT(got.cell[0].u.window.count, 30);
 	vt_privacy_status_json(p, json, sizeof(json));

@@ -19,12 +19,13 @@ struct sink {
 	int n;
 };
 
-static void collect(void *arg, const struct vt_reading *cell)
+static int collect(void *arg, const struct vt_reading *cell)
 {
 	struct sink *s = arg;
 
 	if (s->n < 64)
 		s->cells[s->n++] = *cell;
+	return 0;
 }
 
 /* The count of the released cell (metric, dim1, dim2, label, other), -1. */
@@ -129,7 +130,7 @@ VT_TEST(an_other_cell_still_below_k_is_not_sent)
 	vt_window_add(w, &r, 0, 0, collect, &s);
 	r = footfall(T0 + 2 * MIN, 2, VITRINE_DIR_OUT, 12);
 	vt_window_add(w, &r, 0, 0, collect, &s);
-	CHECK_EQ_INT(vt_window_tick(w, 0, 0, 1, collect, &s), 1);
+	CHECK_EQ_INT(vt_window_tick(w, 0, 0, VT_WINDOW_NOW, collect, &s), 1);
 	CHECK_EQ_INT(s.n, 1);	/* 4 + 5 = 9 < 10: nothing about the ins */
 	CHECK_EQ_INT(cell(&s, VT_METRIC_FOOTFALL_PASSES, 2, VITRINE_DIR_OUT, "", 0), 12);
 	CHECK_EQ_INT(vt_window_stats(w)->suppressed, 1);
@@ -156,7 +157,7 @@ VT_TEST(kiosk_events_become_sessions_screens_lookups_and_length_buckets)
 		r = tablet(T0 + i * MIN + 3, 2, VITRINE_TABLET_SESSION_END, "", "", 45000);
 		vt_window_add(w, &r, 0, 0, collect, &s);
 	}
-	vt_window_tick(w, 0, 0, 1, collect, &s);
+	vt_window_tick(w, 0, 0, VT_WINDOW_NOW, collect, &s);
 	CHECK_EQ_INT(cell(&s, VT_METRIC_KIOSK_SESSIONS, 2, 0, "", 0), 5);
 	CHECK_EQ_INT(cell(&s, VT_METRIC_KIOSK_SCREEN_VIEWS, 2, 0, "home", 0), 5);
 	CHECK_EQ_INT(cell(&s, VT_METRIC_KIOSK_LOOKUPS, 2, 0, "03701234567893", 0), 5);
@@ -191,7 +192,7 @@ VT_TEST(rfid_presence_counts_each_item_once_per_reader_and_slot)
 		r = rfid(T0 + 5 * MIN + item, 1, "08061414112345", item);
 		vt_window_add(w, &r, 0, 0, collect, &s);
 	}
-	vt_window_tick(w, 0, 0, 1, collect, &s);
+	vt_window_tick(w, 0, 0, VT_WINDOW_NOW, collect, &s);
 	CHECK_EQ_INT(cell(&s, VT_METRIC_RFID_PRESENCE, 1, 0, "08061414112345", 0), 8);
 	/* reader 2: 1 item-slot, below k: merged, and the other cell (1) withheld */
 	CHECK_EQ_INT(cell(&s, VT_METRIC_RFID_PRESENCE, 2, 0, "08061414112345", 0), -1);
@@ -208,13 +209,13 @@ VT_TEST(an_ended_window_is_released_only_once_idle)
 	CHECK(w != NULL);
 	vt_window_add(w, &r, T0, 1000, collect, &s);
 	/* Not over yet on the wall clock. */
-	CHECK_EQ_INT(vt_window_tick(w, T0 + 899999, 1000 + 60000, 0, collect, &s), 0);
+	CHECK_EQ_INT(vt_window_tick(w, T0 + 899999, 1000 + 60000, VT_WINDOW_IF_IDLE, collect, &s), 0);
 	/* Over, but a reading came less than VT_WINDOW_IDLE_MS ago. */
-	CHECK_EQ_INT(vt_window_tick(w, T0 + 900000, 1000 + VT_WINDOW_IDLE_MS - 1, 0, collect, &s),
+	CHECK_EQ_INT(vt_window_tick(w, T0 + 900000, 1000 + VT_WINDOW_IDLE_MS - 1, VT_WINDOW_IF_IDLE, collect, &s),
 		     0);
-	CHECK_EQ_INT(vt_window_tick(w, T0 + 900000, 1000 + VT_WINDOW_IDLE_MS, 0, collect, &s), 1);
+	CHECK_EQ_INT(vt_window_tick(w, T0 + 900000, 1000 + VT_WINDOW_IDLE_MS, VT_WINDOW_IF_IDLE, collect, &s), 1);
 	CHECK_EQ_INT(cell(&s, VT_METRIC_FOOTFALL_PASSES, 1, VITRINE_DIR_IN, "", 0), 7);
-	CHECK_EQ_INT(vt_window_tick(w, T0 + 999999, 999999, 1, collect, &s), 0);	/* empty */
+	CHECK_EQ_INT(vt_window_tick(w, T0 + 999999, 999999, VT_WINDOW_NOW, collect, &s), 0);	/* empty */
 	vt_window_free(w);
 }
 
@@ -228,7 +229,7 @@ VT_TEST(a_late_reading_counts_in_the_open_window)
 	vt_window_add(w, &r, 0, 0, collect, &s);
 	r = footfall(T0 + MIN, 1, VITRINE_DIR_IN, 2);	/* belongs to the window before */
 	vt_window_add(w, &r, 0, 0, collect, &s);
-	vt_window_tick(w, 0, 0, 1, collect, &s);
+	vt_window_tick(w, 0, 0, VT_WINDOW_NOW, collect, &s);
 	CHECK_EQ_INT(cell(&s, VT_METRIC_FOOTFALL_PASSES, 1, VITRINE_DIR_IN, "", 0), 6);
 	CHECK_EQ_INT(s.cells[0].time_ms, T0 + 15 * MIN);
 	CHECK_EQ_INT(vt_window_stats(w)->late, 1);
@@ -251,7 +252,7 @@ VT_TEST(noise_changes_counts_and_a_spent_budget_withholds_them)
 
 		vt_window_add(w, &r, 0, 0, collect, &s);
 	}
-	vt_window_tick(w, T0, 0, 1, collect, &s);
+	vt_window_tick(w, T0, 0, VT_WINDOW_NOW, collect, &s);
 	/* Budget for two counts: the third is withheld, not merged. */
 	CHECK_EQ_INT(s.n, 2);
 	CHECK_EQ_INT(vt_window_stats(w)->refused, 1);
@@ -260,6 +261,39 @@ VT_TEST(noise_changes_counts_and_a_spent_budget_withholds_them)
 		differs |= s.cells[i].u.window.count != 100;
 	}
 	CHECK(differs);
+	vt_window_free(w);
+	vt_noise_free(noise);
+}
+
+VT_TEST(with_noise_the_counts_of_a_full_table_are_noised_too)
+{
+	struct vt_noise_conf nc = { 500, 500 };	/* one count an hour */
+	struct vt_noise *noise;
+	struct vt_window *w;
+	struct sink s = { .n = 0 };
+
+	CHECK_EQ_INT(vt_noise_new_seeded_for_tests(&noise, &nc, 3), 0);
+	w = new_window(5, noise, 0);
+	CHECK(w != NULL);
+	/* A full table, then 37 lookups of one more product: they go to
+	 * "other" raw, and must be noised there, spending the one count of
+	 * budget, which leaves none for the 512 cells. */
+	for (uint32_t i = 0; i < VT_WINDOW_MAX_CELLS; i++) {
+		struct vt_reading r = tablet(T0, 1, VITRINE_TABLET_PRODUCT_LOOKUP, "", "", 0);
+
+		snprintf(r.u.tablet.gtin, sizeof(r.u.tablet.gtin), "%014u", i);
+		vt_window_add(w, &r, T0, 0, collect, &s);
+	}
+	for (int i = 0; i < 37; i++) {
+		struct vt_reading r = tablet(T0, 1, VITRINE_TABLET_PRODUCT_LOOKUP, "", "99999999999999",
+					     0);
+
+		vt_window_add(w, &r, T0, 0, collect, &s);
+	}
+	vt_window_tick(w, T0, 0, VT_WINDOW_NOW, collect, &s);
+	CHECK_EQ_INT(vt_window_stats(w)->overflow, 37);
+	CHECK_EQ_INT(vt_window_stats(w)->refused, VT_WINDOW_MAX_CELLS);
+	CHECK(s.n <= 1);	/* at most the noised "other" */
 	vt_window_free(w);
 	vt_noise_free(noise);
 }
@@ -275,7 +309,7 @@ VT_TEST(a_full_table_sends_new_cells_to_other)
 
 		vt_window_add(w, &r, 0, 0, collect, &s);
 	}
-	vt_window_tick(w, 0, 0, 1, collect, &s);
+	vt_window_tick(w, 0, 0, VT_WINDOW_NOW, collect, &s);
 	CHECK_EQ_INT(vt_window_stats(w)->overflow, 10);
 	/* Every kiosk had 1 session: all merged, VT_WINDOW_MAX_CELLS + 10 in all. */
 	CHECK_EQ_INT(cell(&s, VT_METRIC_KIOSK_SESSIONS, 0, 0, "", 1), VT_WINDOW_MAX_CELLS + 10);
