@@ -1,73 +1,7 @@
 /*
- * abi_badname.c - a plugin whose name breaks plugin.h's rule ([a-z0-9_]+):
- * the loader must refuse it, since the name prefixes config keys and names
- * the plugin's entries in the window checkpoint.
+ * abi_badname.c - the ABI 1.1 plugin under a name that breaks plugin.h's
+ * rule ([a-z0-9_]+): the loader must refuse it, since the name prefixes
+ * config keys and names the plugin's entries in the window checkpoint.
  */
-#include <stdlib.h>
-
-#include "vitrine/plugin.h"
-
-struct abi_state {
-	const struct vitrine_host *host;
-	struct vitrine_ctx *ctx;
-	int left;
-};
-
-static int abi_init(const struct vitrine_host *host, struct vitrine_ctx *ctx, void **state)
-{
-	struct abi_state *s = calloc(1, sizeof(*s));
-	const char *limit;
-
-	if (!s)
-		return -12;
-	s->host = host;
-	s->ctx = ctx;
-	limit = host->config(ctx, "limit");
-	s->left = limit ? atoi(limit) : 3;
-	*state = s;
-	return 0;
-}
-
-static int abi_collect(void *state)
-{
-	struct abi_state *s = state;
-	struct vitrine_reading r = { .kind = VITRINE_KIND_FOOTFALL };
-
-	if (s->left <= 0)
-		return 1;
-	r.time_ms = s->host->now_ms(s->ctx);
-	r.u.footfall.door = 1;
-	r.u.footfall.direction = VITRINE_DIR_IN;
-	r.u.footfall.count = 1;
-	s->left--;
-	return s->host->emit(s->ctx, &r) == 0 ? 0 : -5;
-}
-
-static void abi_fini(void *state)
-{
-	free(state);
-}
-
-static const char *const abi_keys[] = { "limit", NULL };
-
-static const struct vitrine_field abi_fields[] = {
-	{ VITRINE_KIND_FOOTFALL, "door", 0 },
-	{ VITRINE_KIND_FOOTFALL, "direction", 0 },
-	{ VITRINE_KIND_FOOTFALL, "count", 0 },
-	{ 0, NULL, 0 },
-};
-
-VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
-	.abi_major = 1,
-	.abi_minor = 1,
-	.struct_size = sizeof(struct vitrine_plugin),
-	.name = "Door-Counter",
-	.version = "1.1.0",
-	.description = "ABI 1.1 compatibility plugin",
-	.config_keys = abi_keys,
-	.init = abi_init,
-	.collect = abi_collect,
-	.collect_interval_ms = 10,
-	.fini = abi_fini,
-	.fields = abi_fields,
-};
+#define ABI_PLUGIN_NAME "Door-Counter"
+#include "abi_v1_1.c"

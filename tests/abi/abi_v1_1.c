@@ -7,6 +7,10 @@
 
 #include "vitrine/plugin.h"
 
+#ifndef ABI_PLUGIN_NAME
+#define ABI_PLUGIN_NAME "abi_v1_1"
+#endif
+
 struct abi_state {
 	const struct vitrine_host *host;
 	struct vitrine_ctx *ctx;
@@ -61,7 +65,7 @@ VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.abi_major = 1,
 	.abi_minor = 1,
 	.struct_size = sizeof(struct vitrine_plugin),
-	.name = "abi_v1_1",
+	.name = ABI_PLUGIN_NAME,
 	.version = "1.1.0",
 	.description = "ABI 1.1 compatibility plugin",
 	.config_keys = abi_keys,

@@ -16,14 +16,9 @@ printf 'privacy_k 5\nprivacy_window_s 3600\nspool_sync_ms 100\n' >>"$T/agent.con
 cp "$T/agent.conf" "$T/later.conf"
 sim_plugins "$LIMIT" "$SEED" >>"$T/agent.conf"
 
-# The reference: the same readings as events, on device ref-01.
-mkdir -p "$T/ref"
-write_agent_conf "$T/ref.conf" "$T/ref" ref-01
-sim_plugins "$LIMIT" "$SEED" >>"$T/ref.conf"
-"$AGENT" -c "$T/ref.conf" --keygen | grep '^device ' >>"$T/aggregator.conf"
+add_reference_device "$LIMIT" "$SEED"
 start_aggregator
-timeout 120 "$AGENT" -c "$T/ref.conf" --tap "$T/ref.csv" --exit-when-done 2>"$T/ref.log"
-check reference_run_exits_0 [ "$?" = 0 ]
+run_reference
 
 # 1. Every plugin reads its last reading; the checkpoint follows within
 #    spool_sync_ms; SIGKILL before the windows go idle (10 s).
@@ -44,8 +39,7 @@ sim_plugins 20 99 | sed 's/\.start .*/.start 2026-12-03T09:00:00Z/' >>"$T/later.
 timeout 120 "$AGENT" -c "$T/later.conf" --tap "$T/tap2.csv" --exit-when-done 2>"$T/agent2.log"
 check restarted_agent_exits_0 [ "$?" = 0 ]
 
-awk -F, -v k=5 -v window_s=3600 -v device=pi-01 -f "$VT_ROOT/tests/integration/windows.awk" \
-	"$T/ref.csv" | LC_ALL=C sort >"$T/expected.csv"
+expected_windows 5 3600 pi-01 >"$T/expected.csv"
 later=$(date -u -d 2026-12-03 +%s)000
 "$AGG" -c "$T/aggregator.conf" export 2>>"$T/aggregator.log" |
 	awk -F, -v d="$later" '$1 == "window" && $3 == "pi-01" && $4 < d' | LC_ALL=C sort >"$T/stored.csv"

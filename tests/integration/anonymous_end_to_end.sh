@@ -17,15 +17,9 @@ PRIVACY_MODE=anonymous setup_keys
 sim_plugins "$LIMIT" "$SEED" >>"$T/agent.conf"
 printf 'privacy_k 5\nprivacy_window_s 3600\n' >>"$T/agent.conf"
 
-# The reference: the same readings as events, on device ref-01.
-mkdir -p "$T/ref"
-write_agent_conf "$T/ref.conf" "$T/ref" ref-01
-sim_plugins "$LIMIT" "$SEED" >>"$T/ref.conf"
-"$AGENT" -c "$T/ref.conf" --keygen | grep '^device ' >>"$T/aggregator.conf"
+add_reference_device "$LIMIT" "$SEED"
 start_aggregator
-
-timeout 120 "$AGENT" -c "$T/ref.conf" --tap "$T/ref.csv" --exit-when-done 2>"$T/ref.log"
-check reference_run_exits_0 [ "$?" = 0 ]
+run_reference
 timeout 120 "$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" --exit-when-done 2>"$T/agent.log"
 check anonymous_run_exits_0 [ "$?" = 0 ]
 
@@ -39,8 +33,7 @@ check windows_have_the_configured_length \
 	[ "$(awk -F, '$5 != 3600 || $4 % 3600000 != 0' "$T/tap.csv" | wc -l)" = 0 ]
 check some_counts_were_merged_into_other [ "$(awk -F, '$10 == 1' "$T/tap.csv" | wc -l)" -ge 1 ]
 
-awk -F, -v k=5 -v window_s=3600 -v device=pi-01 -f "$(dirname "$0")/windows.awk" "$T/ref.csv" |
-	LC_ALL=C sort >"$T/expected.csv"
+expected_windows 5 3600 pi-01 >"$T/expected.csv"
 LC_ALL=C sort "$T/tap.csv" >"$T/tap.sorted"
 if cmp -s "$T/expected.csv" "$T/tap.sorted"; then
 	pass counts_equal_those_computed_from_the_simulation

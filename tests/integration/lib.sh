@@ -257,3 +257,28 @@ hex_stream() {
 	[ "$#" -gt 0 ] || return 0
 	od -An -v -tx1 "$@" | tr -d '\n'
 }
+
+# ---- anonymous mode: a reference computed from events -------------------------
+
+# add_reference_device LIMIT SEED: device ref-01 with the three simulated
+# plugins in pseudonymous mode (the same readings as events), registered
+# with the aggregator; call before start_aggregator.
+add_reference_device() {
+	mkdir -p "$T/ref"
+	write_agent_conf "$T/ref.conf" "$T/ref" ref-01
+	sim_plugins "$1" "$2" >>"$T/ref.conf"
+	"$AGENT" -c "$T/ref.conf" --keygen | grep '^device ' >>"$T/aggregator.conf"
+}
+
+# run_reference: ref-01's readings into $T/ref.csv, delivered and acked.
+run_reference() {
+	timeout 120 "$AGENT" -c "$T/ref.conf" --tap "$T/ref.csv" --exit-when-done 2>"$T/ref.log"
+	check reference_run_exits_0 [ "$?" = 0 ]
+}
+
+# expected_windows K WINDOW_S DEVICE: the window cells anonymous mode must
+# send for ref-01's readings (windows.awk), as DEVICE's tap lines, sorted.
+expected_windows() {
+	awk -F, -v k="$1" -v window_s="$2" -v device="$3" \
+		-f "$VT_ROOT/tests/integration/windows.awk" "$T/ref.csv" | LC_ALL=C sort
+}
