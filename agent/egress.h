@@ -51,10 +51,10 @@
  * its own the chain shows damage and naive edits (a line changed, removed,
  * inserted or moved); against a deliberate forger, and against a cut tail,
  * it needs heads kept elsewhere: the agent publishes the head (SEQ and
- * HASH of the newest record, vt_egress_head()) in its status, and the
- * aggregator keeps each one it receives. A log is intact if it verifies
- * AND every (SEQ, HASH) the aggregator holds for the device is a line of
- * it (grep '^v1 SEQ ' egress.log.1 egress.log, then compare the hash; or
+ * HASH of the newest record, vt_egress_head()) in its status, and an
+ * archive of those statuses keeps them (the aggregator does not yet). A
+ * log is intact if it verifies AND every archived (SEQ, HASH) of the
+ * device is a line of it (grep '^v1 SEQ ' egress.log.1 egress.log, then compare the hash; or
  * "vitrine-agent --egress --head SEQ:HASH", vt_egress_verify_head()); a
  * log whose head is older than the last published head was cut, and one
  * that lacks a published (SEQ, HASH) was rewritten from before it.
