@@ -40,7 +40,7 @@ VT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
 	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itests -Iplugins \
 	-I$(O)/gen $(BOARD_CFLAGS) $(CFLAGS)
 VT_LDFLAGS := -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS := -lmosquitto -lprotobuf-c -lzstd -lmbedcrypto -lsqlite3 -ldl -lm
+LIBS := -lmosquitto -lprotobuf-c -lzstd -lmbedx509 -lmbedcrypto -lsqlite3 -ldl -lm
 
 # ---- generated protobuf code ------------------------------------------------
 PROTOS := $(wildcard proto/vitrine/v1/*.proto)

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "publish.h"
+#include "tls.h"
 #include "vt_os.h"
 
 #define VT_AGENT_DRAIN_MS 3000
@@ -443,6 +444,8 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 	n += vt_agent_status_spool(a, json + n, sizeof(json) - n, now);
 	n += vt_privacy_status_json(a->privacy, json + n, sizeof(json) - n);
 	n += vt_agent_status_egress(a, json + n, sizeof(json) - n);
+	n += vt_tls_status_json(vt_pub_tls(a->pub), vt_os_now_ms() / 1000, json + n,
+				sizeof(json) - n);
 	if (n < sizeof(json) - 64)
 		n += (size_t)snprintf(json + n, sizeof(json) - n, ",\"plugins\":{");
 	for (int i = 0; i < a->n_plugins && n < sizeof(json) - 64; i++) {
@@ -664,6 +667,10 @@ static int vt_agent_start(struct vt_agent *a)
 	};
 	int rc;
 
+	rc = vt_tls_startup(&(struct vt_tls_files){ cfg->tls_ca, cfg->tls_cert, cfg->tls_key },
+			    &bc.tls_client);
+	if (rc < 0)
+		return rc;
 	if (a->opts->tap_path) {
 		a->tap = fopen(a->opts->tap_path, "w");
 		if (!a->tap) {
@@ -702,9 +709,13 @@ int vt_agent_check_plugins(struct vt_agent_config *cfg)
 	struct vt_privacy_conf pc = vt_agent_privacy_conf(cfg);
 	struct vt_privacy_source *src;
 	struct vt_privacy *privacy;
+	struct vt_tls_cert tls_client;
 	char err[VT_CONF_ERR_MAX];
 	int bad = 0;
 
+	if (vt_tls_startup(&(struct vt_tls_files){ cfg->tls_ca, cfg->tls_cert, cfg->tls_key },
+			   &tls_client) < 0)
+		bad++;
 	if (vt_privacy_new(&privacy, &pc, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vitrine-agent: %s\n", err);
 		return -VT_ECONFIG;

@@ -284,5 +284,5 @@ int main(int argc, char **argv)
 		rc = vt_agent_run(&cfg, &opts);
 	}
 	vt_agent_config_free(&cfg);
-	return rc < 0 ? 1 : 0;
+	return rc == -VT_ECONFIG ? 2 : rc < 0 ? 1 : 0;
 }

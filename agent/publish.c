@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <mosquitto.h>
 
@@ -50,7 +51,10 @@ struct vt_pub {
 	char topic_data[VT_PUB_TOPIC_MAX];
 	char topic_status[VT_PUB_TOPIC_MAX];
 	char topic_ack[VT_PUB_TOPIC_MAX];
-	char last_error[128];
+	char last_error[512];	/* why the last connection failed, in words */
+	char tls_error[160];	/* what OpenSSL said during this attempt */
+	int tls_hostname;	/* libmosquitto: the broker's name did not match */
+	int attempt_errno;	/* connect() failed inside mosquitto_connect_async() */
 	struct vt_pub_stats stats;
 };
 
@@ -71,6 +75,73 @@ static void vt_pub_schedule(struct vt_pub *p, int64_t now)
 	p->state = VT_PUB_IDLE;
 }
 
+/* libmosquitto's own log: it is where OpenSSL's reason for a failed
+ * handshake goes ("OpenSSL Error[0]: error:0A000086:SSL
+ * routines::certificate verify failed"), the return code saying only
+ * "A TLS error occurred". Keep the reason for vt_pub_reason(). */
+static void vt_pub_on_log(struct mosquitto *mosq, void *obj, int level, const char *str)
+{
+	struct vt_pub *p = obj;
+	const char *why;
+
+	(void)mosq;
+	if (!(level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)))
+		return;
+	VT_DEBUG("libmosquitto: %s", str);
+	if (strstr(str, "host name verification failed"))
+		p->tls_hostname = 1;
+	if (strncmp(str, "OpenSSL Error", 13) == 0 && !p->tls_error[0]) {
+		why = strrchr(str, ':');	/* "...:SSL routines::<reason>" */
+		snprintf(p->tls_error, sizeof(p->tls_error), "%s", why ? why + 1 : str);
+	}
+}
+
+/* A failed or lost connection in words, with a hint when it failed before
+ * the broker's CONNACK, TLS or not; for MOSQ_ERR_ERRNO, errno says why.
+ * Returns p->last_error. */
+static const char *vt_pub_reason(struct vt_pub *p, int rc)
+{
+	const struct vt_pub_conf *c = &p->conf;
+	int err = rc == MOSQ_ERR_ERRNO ? errno : 0;
+	int connecting = p->state != VT_PUB_CONNECTED;
+	char *out = p->last_error, lib[96];
+	size_t cap = sizeof(p->last_error);
+	int closed;
+
+	if (connecting && p->attempt_errno) {	/* the real cause, see vt_pub_attempt() */
+		rc = MOSQ_ERR_ERRNO;
+		err = p->attempt_errno;
+	}
+	snprintf(lib, sizeof(lib), "%s", rc == MOSQ_ERR_ERRNO ? strerror(err) : mosquitto_strerror(rc));
+	closed = rc == MOSQ_ERR_CONN_LOST || err == ECONNRESET || err == EPIPE;
+	if (!connecting)
+		snprintf(out, cap, "%s", lib);
+	else if (!c->tls_ca)
+		snprintf(out, cap, closed ? "%s before the broker answered: if port %u expects TLS, set tls_ca" : "%s",
+			 lib, c->broker.port);
+	else if (p->tls_hostname)
+		snprintf(out, cap, "TLS: the broker's certificate does not name the host '%s' of 'broker': its subjectAltName must hold that name or address, or set 'broker' to a name it holds",
+			 c->broker.host);
+	else if (strstr(p->tls_error, "certificate verify failed"))
+		snprintf(out, cap, "TLS: the broker's certificate does not verify against tls_ca %s: is that the CA that issued the broker's certificate, and is the broker's certificate within its dates?",
+			 c->tls_ca);
+	else if (strstr(p->tls_error, "alert"))
+		snprintf(out, cap, "TLS: the broker refused this device (\"%s\"): check tls_cert %s against the CA the broker trusts for clients (its cafile), and its dates",
+			 p->tls_error, c->tls_cert ? c->tls_cert : "(none configured)");
+	else if (p->tls_error[0])
+		snprintf(out, cap, "TLS: %s; check tls_ca %s and that the broker's certificate names '%s'",
+			 p->tls_error, c->tls_ca, c->broker.host);
+	else if (rc == MOSQ_ERR_TLS)
+		snprintf(out, cap, "TLS error; check that tls_ca %s issued the broker's certificate and that the certificate names the host '%s' of 'broker'",
+			 c->tls_ca, c->broker.host);
+	else if (rc == MOSQ_ERR_PROTOCOL || closed)
+		snprintf(out, cap, "%s during the TLS handshake: is port %u a TLS listener? (a broker that refuses tls_cert %s also ends it so; its log says why)",
+			 lib, c->broker.port, c->tls_cert ? c->tls_cert : "(none configured)");
+	else
+		snprintf(out, cap, "%s", lib);
+	return out;
+}
+
 /* Called on every way of losing (or failing to get) a connection. */
 static void vt_pub_lost(struct vt_pub *p, const char *why)
 {
@@ -88,7 +159,8 @@ static void vt_pub_lost(struct vt_pub *p, const char *why)
 			(unsigned long long)vt_spool_stats(p->spool)->frames);
 		p->outage_logged = 1;
 	}
-	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	if (why != p->last_error)
+		snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	p->stale_client = 1;
 	vt_pub_schedule(p, now);
 }
@@ -134,7 +206,7 @@ static void vt_pub_on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 	(void)mosq;
 	if (p->state == VT_PUB_IDLE)
 		return;
-	vt_pub_lost(p, rc == 0 ? "closed" : mosquitto_strerror(rc));
+	vt_pub_lost(p, rc == 0 ? "closed" : vt_pub_reason(p, rc));
 }
 
 static void vt_pub_on_publish(struct mosquitto *mosq, void *obj, int mid)
@@ -213,6 +285,7 @@ static int vt_pub_setup(struct vt_pub *p)
 	mosquitto_publish_callback_set(p->mosq, vt_pub_on_publish);
 	mosquitto_subscribe_callback_set(p->mosq, vt_pub_on_subscribe);
 	mosquitto_message_callback_set(p->mosq, vt_pub_on_message);
+	mosquitto_log_callback_set(p->mosq, vt_pub_on_log);
 	mosquitto_max_inflight_messages_set(p->mosq, p->conf.max_inflight);
 	rc = mosquitto_will_set(p->mosq, p->topic_status, (int)strlen(vt_pub_offline),
 				vt_pub_offline, 1, true);
@@ -292,13 +365,22 @@ static void vt_pub_attempt(struct vt_pub *p)
 		vt_pub_lost(p, "cannot create an MQTT client");
 		return;
 	}
+	p->tls_error[0] = '\0';
+	p->tls_hostname = 0;
 	if (!p->ever_connected && !p->outage_logged)
 		VT_INFO("connecting to broker %s:%u%s", p->conf.broker.host, p->conf.broker.port,
 			p->conf.tls_ca ? " (TLS)" : "");
+	errno = 0;
 	rc = mosquitto_connect_async(p->mosq, p->conf.broker.host, p->conf.broker.port,
 				     (int)p->conf.keepalive_s);
+	/* With TLS, libmosquitto writes its ClientHello at once: on a local
+	 * network that write can take the connection's refusal, which every
+	 * later error then hides ("Broken pipe"). Keep it. */
+	p->attempt_errno = rc == MOSQ_ERR_SUCCESS && (errno == ECONNREFUSED || errno == EHOSTUNREACH ||
+						      errno == ENETUNREACH || errno == ETIMEDOUT)
+				   ? errno : 0;
 	if (rc != MOSQ_ERR_SUCCESS) {
-		vt_pub_lost(p, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+		vt_pub_lost(p, vt_pub_reason(p, rc));
 		return;
 	}
 	p->state = VT_PUB_CONNECTING;
@@ -321,16 +403,50 @@ static void vt_pub_check(struct vt_pub *p, int rc)
 {
 	if (rc == MOSQ_ERR_SUCCESS || p->state == VT_PUB_IDLE)
 		return;
-	vt_pub_lost(p, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	vt_pub_lost(p, vt_pub_reason(p, rc));
+}
+
+/* libmosquitto 2.0 takes a TLS handshake that fails on the socket itself
+ * (SSL_ERROR_SYSCALL: connection refused, reset, closed) for "try again"
+ * and keeps waiting: poll() would then return at once, forever, and the
+ * outage would never be logged. So while connecting, a socket in error is
+ * taken as a failure here: its pending error before libmosquitto reads
+ * (which would take it), a hang-up after. */
+static int vt_pub_connect_failed(struct vt_pub *p, short revents, int read_errno)
+{
+	int fd = mosquitto_socket(p->mosq), err = 0;
+	socklen_t len = sizeof(err);
+
+	if (p->state != VT_PUB_CONNECTING || !(revents & (POLLERR | POLLHUP)) || fd < 0)
+		return 0;
+	if (read_errno < 0) {	/* before the read */
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || !err)
+			return 0;
+		errno = err;
+		vt_pub_lost(p, vt_pub_reason(p, MOSQ_ERR_ERRNO));
+		return 1;
+	}
+	errno = read_errno;
+	vt_pub_lost(p, vt_pub_reason(p, read_errno && read_errno != EAGAIN ? MOSQ_ERR_ERRNO
+									   : MOSQ_ERR_CONN_LOST));
+	return 1;
 }
 
 void vt_pub_io(struct vt_pub *p, short revents, int64_t mono_ms)
 {
+	int read_errno, rc;
+
 	(void)mono_ms;
-	if (p->state == VT_PUB_IDLE)
+	if (p->state == VT_PUB_IDLE || vt_pub_connect_failed(p, revents, -1))
 		return;
-	if (revents & (POLLIN | POLLHUP | POLLERR))
-		vt_pub_check(p, mosquitto_loop_read(p->mosq, 1));
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		errno = 0;
+		rc = mosquitto_loop_read(p->mosq, 1);
+		read_errno = errno;
+		vt_pub_check(p, rc);
+		if (vt_pub_connect_failed(p, revents, read_errno))
+			return;
+	}
 	if (p->state != VT_PUB_IDLE && (revents & POLLOUT))
 		vt_pub_check(p, mosquitto_loop_write(p->mosq, 1));
 }
@@ -379,6 +495,7 @@ static void vt_pub_ack_timeout(struct vt_pub *p, int64_t now)
 
 int64_t vt_pub_tick(struct vt_pub *p, int64_t mono_ms)
 {
+	vt_tls_watch(&p->conf.tls_client, vt_os_now_ms() / 1000);
 	if (p->state == VT_PUB_IDLE) {
 		if (mono_ms >= p->next_attempt_ms)
 			vt_pub_attempt(p);
@@ -429,4 +546,9 @@ void vt_pub_shutdown(struct vt_pub *p)
 const struct vt_pub_stats *vt_pub_stats(const struct vt_pub *p)
 {
 	return &p->stats;
+}
+
+const struct vt_tls_cert *vt_pub_tls(const struct vt_pub *p)
+{
+	return &p->conf.tls_client;
 }

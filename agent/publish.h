@@ -15,7 +15,10 @@
  * the duplicates. A lost connection is retried with exponential back-off
  * and jitter (1 s doubling to 60 s), with a fresh MQTT client so that no
  * frame is ever held or dropped inside the library. Each change of state is
- * logged once. A retained status message on .../status says "online" (with
+ * logged once, in words: when TLS fails, with what OpenSSL said (which
+ * libmosquitto passes to its log callback only) and where to look. While
+ * running, the client certificate's expiry is watched (tls.h). A retained
+ * status message on .../status says "online" (with
  * counters), and the broker publishes the will "offline" if the device
  * vanishes.
  */
@@ -27,6 +30,7 @@
 #include "conf.h"
 #include "keys.h"
 #include "spool.h"
+#include "tls.h"
 
 struct vt_pub_conf {
 	struct vt_hostport broker;
@@ -40,6 +44,7 @@ struct vt_pub_conf {
 	const char *tls_ca;	/* NULL: plain TCP */
 	const char *tls_cert;
 	const char *tls_key;
+	struct vt_tls_cert tls_client;	/* from vt_tls_startup(); copied */
 };
 
 struct vt_pub_stats {
@@ -75,5 +80,7 @@ int vt_pub_status(struct vt_pub *p, const char *json);
 /* Disconnect cleanly (the will is not sent; status set to "offline"). */
 void vt_pub_shutdown(struct vt_pub *p);
 const struct vt_pub_stats *vt_pub_stats(const struct vt_pub *p);
+/* The client certificate's expiry, for the status (borrowed). */
+const struct vt_tls_cert *vt_pub_tls(const struct vt_pub *p);
 
 #endif
