@@ -79,7 +79,7 @@ static void vt_usage(FILE *f)
 	      "                      broken, 2 if it cannot be read; read-only\n"
 	      "      --head SEQ:HEX  with --egress: also check that the log still holds a head the\n"
 	      "                      device published earlier (the status's \"egress\" seq and\n"
-	      "                      head, as the aggregator or an archive kept it): prints\n"
+	      "                      head, from the retained status or an archive): prints\n"
 	      "                      'present', 'MISSING' (cut or removed), 'another hash'\n"
 	      "                      (rewritten), or 'cannot tell' for a head older than the\n"
 	      "                      oldest record kept (rotated out; exit 0); exit 1 if missing\n"
