@@ -9,7 +9,6 @@
  * next timer.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -166,36 +165,6 @@ static int vt_agent_load_key(const struct vt_agent_config *cfg, uint8_t dev[VT_K
 	return rc;
 }
 
-/* Overwrite a file's bytes in place with zeros and sync them (a rename over
- * it would leave the old blocks untouched). On flash storage the old pages
- * may still survive in the card's remapping: best effort. */
-static int vt_agent_zero_file(const char *path)
-{
-	static const uint8_t zero[512];
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		rc = -errno;
-	for (off_t off = 0; rc == 0 && off < st.st_size;) {
-		size_t n = (size_t)(st.st_size - off) < sizeof(zero) ? (size_t)(st.st_size - off)
-								    : sizeof(zero);
-		ssize_t w = pwrite(fd, zero, n, off);
-
-		if (w < 0 && errno != EINTR)
-			rc = -errno;
-		else if (w > 0)
-			off += w;
-	}
-	if (rc == 0 && fdatasync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 /* Versions before 0.2 kept a pseudonym key on disk; keys now live in RAM
  * only (docs/PRIVACY.md R3), so an old file is zeroed and removed. */
 static void vt_agent_remove_old_pseudonym_key(const struct vt_agent_config *cfg)
@@ -205,7 +174,7 @@ static void vt_agent_remove_old_pseudonym_key(const struct vt_agent_config *cfg)
 	if (vt_agent_key_path(path, sizeof(path), cfg->state_dir, VT_AGENT_OLD_PSEUDONYM_KEY) < 0 ||
 	    access(path, F_OK) < 0)
 		return;
-	if (vt_agent_zero_file(path) < 0 || unlink(path) < 0 ||
+	if (vt_os_zero_file(path) < 0 || unlink(path) < 0 ||
 	    vt_os_fsync_dir(cfg->state_dir) < 0)
 		VT_WARN("cannot remove %s, a pseudonym key from an older version: remove it by hand (keys now live in RAM only)",
 			path);
@@ -679,6 +648,8 @@ static int vt_agent_start(struct vt_agent *a)
 			return rc;
 		}
 	}
+	vt_state_dir_private(cfg->state_dir);
+	vt_state_dir_private(cfg->spool_dir);
 	rc = vt_agent_spool(a);
 	if (rc < 0)
 		return rc;

@@ -10,6 +10,7 @@
 
 #include "be.h"
 #include "err.h"
+#include "log.h"
 #include "optout.h"
 #include "pseudonym.h"
 #include "vt_os.h"
@@ -152,6 +153,9 @@ int vt_optout_load(struct vt_optout **out, const char *path, char *err, size_t e
 	rc = vt_pseudonym_new(&o->key, 0);
 	if (rc < 0 || !path)
 		goto out;
+	if (vt_os_mode(path) > 0 && (vt_os_mode(path) & 077))
+		VT_WARN("%s holds item serials and is readable by group or others: chmod 600 it",
+			path);
 	rc = vt_os_read_file(path, VT_OPTOUT_MAX_BYTES, &text, &len);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: cannot read the opt-out list: %s", path,

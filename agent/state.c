@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "state.h"
 #include "vt_os.h"
 
@@ -91,4 +92,18 @@ void vt_seq_close(struct vt_seq *s)
 {
 	free(s->dir);
 	s->dir = NULL;
+}
+
+void vt_state_dir_private(const char *dir)
+{
+	int mode = vt_os_mode(dir);
+
+	if (mode < 0 || !(mode & 077))
+		return;
+	if (vt_os_chmod(dir, 0700) < 0)
+		VT_WARN("%s is open to group or others (mode %03o) and cannot be narrowed: make it 0700, it holds keys and data",
+			dir, (unsigned)mode);
+	else
+		VT_WARN("%s was open to group or others (mode %03o): narrowed to 0700, it holds keys and data",
+			dir, (unsigned)mode);
 }

@@ -14,6 +14,11 @@
 
 #include <stdint.h>
 
+/* Make an existing directory of the agent's (state_dir, spool_dir) private:
+ * a mode that lets group or others in is narrowed to 0700, with a warning
+ * naming the old mode (keys, spool and checkpoint live there). */
+void vt_state_dir_private(const char *dir);
+
 /* Read the decimal counter in dir/name (0 when the file does not exist). */
 int vt_state_load(const char *dir, const char *name, uint64_t *value);
 /* Write it durably (atomic rename + fsync). */

@@ -175,6 +175,8 @@ static int vt_tls_key(const char *path, mbedtls_pk_context *key, char *err, size
 	size_t len = 0;
 	int rc, ret;
 
+	if (vt_os_mode(path) > 0 && (vt_os_mode(path) & 077))
+		VT_WARN("tls_key %s is readable by group or others: chmod 600 it", path);
 	rc = vt_tls_read("tls_key", path, &buf, &len, err, errlen);
 	if (rc < 0)
 		return rc;

@@ -39,6 +39,16 @@ int vt_os_read_file(const char *path, size_t max, char **data, size_t *len);
  * renaming a file in it. Returns 0 or -errno. */
 int vt_os_fsync_dir(const char *dir);
 
+/* Overwrite path's bytes in place with zeros and sync them (a rename over
+ * it would leave the old blocks untouched; flash may still keep old pages
+ * in its remapping: best effort). Returns 0 or -errno. */
+int vt_os_zero_file(const char *path);
+
+/* The permission bits (st_mode & 0777) of path, or -errno. */
+int vt_os_mode(const char *path);
+/* chmod(2). Returns 0 or -errno. */
+int vt_os_chmod(const char *path, unsigned mode);
+
 /* Create dir (and parents) with mode if missing. Returns 0 or -errno. */
 int vt_os_mkdir_p(const char *dir, unsigned mode);
 

@@ -190,6 +190,20 @@ out:
 	return rc;
 }
 
+int vt_os_mode(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	return (int)(st.st_mode & 0777);
+}
+
+int vt_os_chmod(const char *path, unsigned mode)
+{
+	return chmod(path, (mode_t)mode) < 0 ? -errno : 0;
+}
+
 int vt_os_mkdir_p(const char *dir, unsigned mode)
 {
 	char path[PATH_MAX];
@@ -235,4 +249,34 @@ void vt_os_secret_free(void *p, size_t len)
 	explicit_bzero(p, len);
 	(void)munlock(p, len);
 	munmap(p, len);
+}
+
+/* Overwrite a file's bytes in place with zeros and sync them (a rename over
+ * it would leave the old blocks untouched). On flash storage the old pages
+ * may still survive in the card's remapping: best effort. */
+int vt_os_zero_file(const char *path)
+{
+	static const uint8_t zero[512];
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	for (off_t off = 0; rc == 0 && off < st.st_size;) {
+		size_t n = (size_t)(st.st_size - off) < sizeof(zero) ? (size_t)(st.st_size - off)
+								    : sizeof(zero);
+		ssize_t w = pwrite(fd, zero, n, off);
+
+		if (w < 0 && errno != EINTR)
+			rc = -errno;
+		else if (w > 0)
+			off += w;
+	}
+	if (rc == 0 && fdatasync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }

@@ -8,6 +8,7 @@
 PORT=$(free_port)
 start_broker "$PORT"
 setup_keys
+chmod 755 "$T/state"	# as an installer might leave it
 echo "keepalive_s 5" >>"$T/agent.conf"
 sim_plugins 10 4 >>"$T/agent.conf"
 status_topic="vitrine/v1/cannes-croisette/pi-01/status"
@@ -45,3 +46,8 @@ rc=$?
 check clean_stop_exits_0 [ "$rc" = 0 ]
 check clean_stop_says_offline grep -q '"state":"offline"' <<<"$(last_status)"
 check clean_stop_not_logged_as_outage [ "$(grep -c 'lost' "$T/agent2.log")" = 0 ]
+
+# Least privilege: the state directory (keys, spool, checkpoint) is made
+# private at start, with a warning naming the old mode.
+check state_dir_made_private [ "$(stat -c %a "$T/state")" = 700 ]
+check state_dir_narrowing_logged grep -q "state was open to group or others (mode 755): narrowed to 0700" "$T/agent.log"
