@@ -29,6 +29,8 @@
 #include "wckpt.h"
 
 #include "fuzz_file.h"
+#define WCKPT_ENTRY_PART 41
+#include "wckpt_entry.h"
 
 #define FUZZ_T0 1795604400000LL	/* a multiple of 900 s */
 
@@ -294,28 +296,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else /* FUZZ_WCKPT_GENERATE */
 
-static struct vt_wckpt_entry gen_entry(const char *plugin, int releasing, int64_t start_ms,
-				       uint32_t metric, uint32_t dim1, uint32_t dim2,
-				       const char *label, uint64_t count)
-{
-	struct vt_wckpt_entry e;
-
-	memset(&e, 0, sizeof(e));
-	snprintf(e.plugin, sizeof(e.plugin), "%s", plugin);
-	e.releasing = releasing;
-	e.start_ms = start_ms;
-	e.cell.length_s = 900;
-	e.cell.metric = metric;
-	e.cell.dim1 = dim1;
-	e.cell.dim2 = dim2;
-	snprintf(e.cell.label, sizeof(e.cell.label), "%s", label);
-	e.cell.count = count;
-	e.cell.k = 5;
-	e.cell.epsilon_milli = 1000;
-	e.cell.part = 41;
-	return e;
-}
-
 static char gen_a[65536], gen_b[65536];
 static size_t gen_a_len, gen_b_len;
 
@@ -344,14 +324,14 @@ static int gen_make(int many)
 	int n = 0, rc = 0;
 
 	fuzz_clean(dir);
-	e[n++] = gen_entry("footfall", 0, FUZZ_T0, 1, 3, 1, "", 42);
-	e[n++] = gen_entry("tablet", 0, FUZZ_T0, 3, 2, 0, "home/menu.v2", 7);
-	e[n++] = gen_entry("tablet", 1, FUZZ_T0 - 900000, 4, 2, 0, "04012345678901", 5);
-	e[n] = gen_entry("tablet", 0, FUZZ_T0, 5, 0, 5, "", 9);
+	e[n++] = wckpt_entry("footfall", 0, FUZZ_T0, 1, 3, 1, "", 42);
+	e[n++] = wckpt_entry("tablet", 0, FUZZ_T0, 3, 2, 0, "home/menu.v2", 7);
+	e[n++] = wckpt_entry("tablet", 1, FUZZ_T0 - 900000, 4, 2, 0, "04012345678901", 5);
+	e[n] = wckpt_entry("tablet", 0, FUZZ_T0, 5, 0, 5, "", 9);
 	e[n++].cell.other = 1;
-	e[n++] = gen_entry("rfid", 1, -900000, 6, 4294967295u, 0, "-", 0);
-	e[n++] = gen_entry("rfid", 0, FUZZ_T0, 6, 1, 0, "--x", 9223372036854775000ull);
-	e[n] = gen_entry("kiosk_2", 0, FUZZ_T0, 2, 1, 0, "", 1);
+	e[n++] = wckpt_entry("rfid", 1, -900000, 6, 4294967295u, 0, "-", 0);
+	e[n++] = wckpt_entry("rfid", 0, FUZZ_T0, 6, 1, 0, "--x", 9223372036854775000ull);
+	e[n] = wckpt_entry("kiosk_2", 0, FUZZ_T0, 2, 1, 0, "", 1);
 	e[n].cell.length_s = 60;
 	e[n++].cell.part = UINT64_MAX;
 	if (vt_wckpt_open(&w, dir) < 0)

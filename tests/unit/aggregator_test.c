@@ -813,6 +813,38 @@ VT_TEST(window_cell_out_of_bounds_is_rejected_decode)
 	fx_fini(&fx);
 }
 
+/* Send the log (stderr) at level to a new file NAME in the test dir, whose
+ * path goes to path. Returns the saved stderr for log_restore(), or -1. */
+static int log_to_file(const char *name, int level, char *path, size_t len)
+{
+	int saved, fd;
+
+	snprintf(path, len, "%s/%s", vt_test_tmpdir(), name);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (saved < 0 || fd < 0) {
+		if (saved >= 0)
+			close(saved);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	dup2(fd, 2);
+	close(fd);
+	vt_log_init("aggregator_test", level);
+	return saved;
+}
+
+/* Back to stderr, at the fixture's level. */
+static void log_restore(int saved)
+{
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	vt_log_init("aggregator_test", VT_LOG_ERROR);
+}
+
 /* Count lines of the log file that contain needle. */
 static int count_lines(const char *path, const char *needle)
 {
@@ -840,17 +872,11 @@ VT_TEST(window_sent_again_after_a_crash_is_stored_once_and_parts_add_up)
 	struct window_readings wr;
 	char log_path[512];
 	char *out;
-	int saved, fd;
+	int saved;
 
 	CHECK(fx_init(&fx) == 0);
-	snprintf(log_path, sizeof(log_path), "%s/window-copy.log", vt_test_tmpdir());
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(saved >= 0 && fd >= 0);
-	dup2(fd, 2);
-	close(fd);
-	vt_log_init("aggregator_test", VT_LOG_INFO);
+	saved = log_to_file("window-copy.log", VT_LOG_INFO, log_path, sizeof(log_path));
+	CHECK(saved >= 0);
 	/* Release 11 in frame 42; the agent crashed before 42 was safe in its
 	 * spool and sends release 11 again in frame 43 (with a new event). */
 	window_readings_fill(&wr, &b);
@@ -865,10 +891,7 @@ VT_TEST(window_sent_again_after_a_crash_is_stored_once_and_parts_add_up)
 	CHECK(fx_seal_batch(&fx, &b, 44, 1) == 0);
 	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
 	CHECK(vt_store_commit(fx.st) == 0);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	vt_log_init("aggregator_test", VT_LOG_ERROR);
+	log_restore(saved);
 
 	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM frames"), 3);
 	CHECK_EQ_INT(db_int(&fx, "SELECT count(*) FROM windows"), 4);
@@ -899,17 +922,11 @@ VT_TEST(rejections_are_logged_once_per_device_per_minute)
 {
 	struct fixture fx;
 	char log_path[512];
-	int saved, fd;
+	int saved;
 
 	CHECK(fx_init(&fx) == 0);
-	snprintf(log_path, sizeof(log_path), "%s/reject.log", vt_test_tmpdir());
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(saved >= 0 && fd >= 0);
-	dup2(fd, 2);
-	close(fd);
-	vt_log_init("aggregator_test", VT_LOG_WARN);
+	saved = log_to_file("reject.log", VT_LOG_WARN, log_path, sizeof(log_path));
+	CHECK(saved >= 0);
 	CHECK(fx_seal_default(&fx, 1) == 0);
 	fx.frame[fx.frame_len - 1] ^= 1;
 	for (int i = 0; i < 5; i++)
@@ -929,10 +946,7 @@ VT_TEST(rejections_are_logged_once_per_device_per_minute)
 		snprintf(topic, sizeof(topic), "vitrine/v1/%s/%s/data", SITE, ghost);
 		CHECK_EQ_INT(fx_handle(&fx, topic), VT_AGG_UNKNOWN_DEVICE);
 	}
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	vt_log_init("aggregator_test", VT_LOG_ERROR);
+	log_restore(saved);
 	CHECK_EQ_INT(count_lines(log_path, "rejected frame from device " DEVICE " "), 1);
 	CHECK_EQ_INT(count_lines(log_path, "bad_tag"), 1);
 	CHECK_EQ_INT(count_lines(log_path, "device ghost-1 "), 1);
@@ -1059,25 +1073,16 @@ VT_TEST(duplicates_are_logged_at_info_once_per_device_per_minute)
 {
 	struct fixture fx;
 	char log_path[512];
-	int saved, fd;
+	int saved;
 
 	CHECK(fx_init(&fx) == 0);
 	CHECK(fx_seal_default(&fx, 1) == 0);
 	CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_OK);
-	snprintf(log_path, sizeof(log_path), "%s/duplicate.log", vt_test_tmpdir());
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(saved >= 0 && fd >= 0);
-	dup2(fd, 2);
-	close(fd);
-	vt_log_init("aggregator_test", VT_LOG_INFO);
+	saved = log_to_file("duplicate.log", VT_LOG_INFO, log_path, sizeof(log_path));
+	CHECK(saved >= 0);
 	for (int i = 0; i < 5; i++)
 		CHECK_EQ_INT(fx_handle(&fx, TOPIC), VT_AGG_DUPLICATE);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	vt_log_init("aggregator_test", VT_LOG_ERROR);
+	log_restore(saved);
 	CHECK_EQ_INT(count_lines(log_path, "duplicate"), 1);
 	CHECK_EQ_INT(count_lines(log_path, " info: "), 1);
 	CHECK_EQ_INT(count_lines(log_path, "rejected frame"), 0);

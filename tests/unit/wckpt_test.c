@@ -20,6 +20,7 @@
 #include "crc32c.h"
 #include "wckpt.h"
 #include "vt_test.h"
+#include "fuzz/wckpt_entry.h"
 
 #define T0 1795604400000LL	/* a multiple of 900 s */
 #define MAXE 64
@@ -53,28 +54,6 @@ static int collect(void *arg, const struct vt_wckpt_entry *e)
 	if (g->stop_after > 0 && g->n == g->stop_after)
 		return -EIO;
 	return 0;
-}
-
-static struct vt_wckpt_entry entry(const char *plugin, int releasing, int64_t start_ms,
-				   uint32_t metric, uint32_t dim1, uint32_t dim2,
-				   const char *label, uint64_t count)
-{
-	struct vt_wckpt_entry e;
-
-	memset(&e, 0, sizeof(e));
-	snprintf(e.plugin, sizeof(e.plugin), "%s", plugin);
-	e.releasing = releasing;
-	e.start_ms = start_ms;
-	e.cell.length_s = 900;
-	e.cell.metric = metric;
-	e.cell.dim1 = dim1;
-	e.cell.dim2 = dim2;
-	snprintf(e.cell.label, sizeof(e.cell.label), "%s", label);
-	e.cell.count = count;
-	e.cell.k = 5;
-	e.cell.epsilon_milli = 1000;
-	e.cell.part = 7;
-	return e;
 }
 
 /* Commit these entries with next_part through w. */
@@ -156,25 +135,25 @@ static int every_field(void)
 	const int64_t big = INT64_MAX / 60000 * 60000 - 60000;	/* end still fits */
 	int n = 0;
 
-	fields[n++] = entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 3, 1, "", 42);
-	fields[n++] = entry("tablet", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 2, 0,
+	fields[n++] = wckpt_entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 3, 1, "", 42);
+	fields[n++] = wckpt_entry("tablet", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 2, 0,
 			    "home/menu.v2-A_b", 0);
-	fields[n++] = entry("tablet", 1, T0 - 900000, VT_METRIC_KIOSK_LOOKUPS, 2, 0,
+	fields[n++] = wckpt_entry("tablet", 1, T0 - 900000, VT_METRIC_KIOSK_LOOKUPS, 2, 0,
 			    "04012345678901", 9);
-	fields[n] = entry("tablet", 0, T0, VT_METRIC_KIOSK_SESSION_LENGTH, 0, 7, "", 6);
+	fields[n] = wckpt_entry("tablet", 0, T0, VT_METRIC_KIOSK_SESSION_LENGTH, 0, 7, "", 6);
 	fields[n++].cell.other = 1;
-	fields[n++] = entry("rfid_1", 1, -900000, VT_METRIC_RFID_PRESENCE, UINT32_MAX, 0, "-",
+	fields[n++] = wckpt_entry("rfid_1", 1, -900000, VT_METRIC_RFID_PRESENCE, UINT32_MAX, 0, "-",
 			    (uint64_t)INT64_MAX);
-	fields[n++] = entry("x", 0, 0, VT_METRIC_KIOSK_SESSIONS, 0, 0, "--x", 1);
-	fields[n++] = entry("abcdefghijklmnopqrstuvwxyz_0123", 0, T0,
+	fields[n++] = wckpt_entry("x", 0, 0, VT_METRIC_KIOSK_SESSIONS, 0, 0, "--x", 1);
+	fields[n++] = wckpt_entry("abcdefghijklmnopqrstuvwxyz_0123", 0, T0,
 			    VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "0123456789012345678901234567890",
 			    5);
-	fields[n] = entry("edge", 1, big, VT_METRIC_FOOTFALL_PASSES, 1, 2, "-a", 3);
+	fields[n] = wckpt_entry("edge", 1, big, VT_METRIC_FOOTFALL_PASSES, 1, 2, "-a", 3);
 	fields[n].cell.length_s = 60;
 	fields[n].cell.k = UINT32_MAX;
 	fields[n].cell.epsilon_milli = 0;
 	fields[n++].cell.part = UINT64_MAX;
-	fields[n] = entry("edge", 0, -(INT64_MAX / 86400000) * 86400000, VT_METRIC_KIOSK_SESSIONS,
+	fields[n] = wckpt_entry("edge", 0, -(INT64_MAX / 86400000) * 86400000, VT_METRIC_KIOSK_SESSIONS,
 			  0, 0, "", 0);
 	fields[n].cell.length_s = 86400;
 	fields[n].cell.k = 0;
@@ -205,10 +184,10 @@ VT_TEST(wckpt_labels_starting_with_a_dash_are_escaped_unambiguously)
 	char text[4096];
 	struct vt_wckpt *w;
 	struct vt_wckpt_entry e[4] = {
-		entry("t", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "", 1),
-		entry("t", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "-", 2),
-		entry("t", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "--", 3),
-		entry("t", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "a-", 4),
+		wckpt_entry("t", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "", 1),
+		wckpt_entry("t", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "-", 2),
+		wckpt_entry("t", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "--", 3),
+		wckpt_entry("t", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0, "a-", 4),
 	};
 
 	CHECK_EQ_INT(vt_wckpt_open(&w, dir_in("dash")), 0);
@@ -238,9 +217,9 @@ VT_TEST(wckpt_empty_checkpoint_loads_with_its_next_part)
 VT_TEST(wckpt_commits_alternate_slots_and_the_newest_generation_wins)
 {
 	struct vt_wckpt_entry e[3] = {
-		entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 10),
-		entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 20),
-		entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 30),
+		wckpt_entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 10),
+		wckpt_entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 20),
+		wckpt_entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 30),
 	};
 	struct got g = { .n = 0 };
 	struct vt_wckpt *w;
@@ -273,7 +252,7 @@ VT_TEST(wckpt_commits_alternate_slots_and_the_newest_generation_wins)
  * b), then damage applied to slot b; load must give A. */
 static int two_commits(const char *name)
 {
-	struct vt_wckpt_entry a = entry("rfid", 0, T0, VT_METRIC_RFID_PRESENCE, 4, 0,
+	struct vt_wckpt_entry a = wckpt_entry("rfid", 0, T0, VT_METRIC_RFID_PRESENCE, 4, 0,
 					"04012345678901", 1);
 	struct vt_wckpt_entry b = a;
 	struct vt_wckpt *w;
@@ -369,7 +348,7 @@ VT_TEST(wckpt_callback_error_stops_load)
 
 VT_TEST(wckpt_add_refuses_entries_the_format_cannot_hold)
 {
-	struct vt_wckpt_entry good = entry("tablet", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0,
+	struct vt_wckpt_entry good = wckpt_entry("tablet", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0,
 					   "home", 3);
 	struct vt_wckpt_entry bad[20];
 	struct got g = { .n = 0 };
@@ -411,7 +390,7 @@ VT_TEST(wckpt_add_refuses_entries_the_format_cannot_hold)
 
 VT_TEST(wckpt_add_refuses_a_checkpoint_past_the_size_bound)
 {
-	struct vt_wckpt_entry e = entry("tablet", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0,
+	struct vt_wckpt_entry e = wckpt_entry("tablet", 0, T0, VT_METRIC_KIOSK_SCREEN_VIEWS, 1, 0,
 					"0123456789012345678901234567890", 3);
 	struct vt_wckpt *w;
 	int rc = 0;
@@ -436,7 +415,7 @@ VT_TEST(wckpt_add_refuses_a_checkpoint_past_the_size_bound)
 
 VT_TEST(wckpt_files_are_mode_0600)
 {
-	struct vt_wckpt_entry e = entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 1);
+	struct vt_wckpt_entry e = wckpt_entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 1);
 	struct vt_wckpt *w;
 	struct stat st;
 	char path[400];
@@ -465,7 +444,7 @@ VT_TEST(wckpt_files_are_mode_0600)
 
 VT_TEST(wckpt_crash_mid_write_keeps_the_previous_checkpoint)
 {
-	struct vt_wckpt_entry a = entry("tablet", 0, T0, VT_METRIC_KIOSK_SESSIONS, 1, 0, "", 1);
+	struct vt_wckpt_entry a = wckpt_entry("tablet", 0, T0, VT_METRIC_KIOSK_SESSIONS, 1, 0, "", 1);
 	struct vt_wckpt_entry b[3] = { a, a, a };
 	char text[4096];
 	struct vt_wckpt *w;
@@ -518,7 +497,7 @@ VT_TEST(wckpt_failed_commit_leaves_the_previous_checkpoint_newest)
 	int damaged = 0, rc;
 
 	for (int i = 0; i < 40; i++)
-		e[i] = entry("rfid", 0, T0, VT_METRIC_RFID_PRESENCE, 4, 0, "04012345678901", 2);
+		e[i] = wckpt_entry("rfid", 0, T0, VT_METRIC_RFID_PRESENCE, 4, 0, "04012345678901", 2);
 	e[0].cell.count = 1;
 	CHECK_EQ_INT(vt_wckpt_open(&w, dir_in("failed")), 0);
 	CHECK_EQ_INT(commit(w, 5, e, 1), 0);
@@ -669,7 +648,7 @@ VT_TEST(wckpt_slot_past_the_size_bound_is_damaged)
 
 VT_TEST(wckpt_generation_starts_again_after_the_last)
 {
-	struct vt_wckpt_entry e = entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 8);
+	struct vt_wckpt_entry e = wckpt_entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 8);
 	struct got g = { .n = 0 };
 	struct vt_wckpt *w;
 	uint64_t next_part;
