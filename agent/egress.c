@@ -307,21 +307,6 @@ static int vt_egress_rotate(struct vt_egress *e)
 	return vt_egress_open_file(e);
 }
 
-static int vt_egress_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write the line and make it durable; on failure leave the file as it was. */
 static int vt_egress_write(struct vt_egress *e, size_t len)
 {
@@ -333,7 +318,7 @@ static int vt_egress_write(struct vt_egress *e, size_t len)
 		rc = vt_egress_rotate(e);
 	if (rc < 0)
 		return rc;
-	rc = vt_egress_write_all(e->fd, e->line, len);
+	rc = vt_os_write_all(e->fd, e->line, len);
 	if (rc == 0 && fdatasync(e->fd) < 0)
 		rc = -errno;
 	if (rc < 0 && ftruncate(e->fd, (off_t)e->size) < 0) {

@@ -22,6 +22,7 @@
 
 #include "egress.h"
 #include "egress_line.h"
+#include "keys.h"
 
 #define VT_EGRESS_NUM_DIGITS 19
 #define VT_EGRESS_MS_MAX 253402300799999LL	/* 9999-12-31T23:59:59.999Z */
@@ -30,13 +31,7 @@
 
 void vt_egress_hex(const uint8_t hash[32], char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[hash[i] >> 4];
-		hex[2 * i + 1] = digits[hash[i] & 15];
-	}
-	hex[64] = '\0';
+	vt_hex_encode(hash, 32, hex);
 }
 
 static int vt_egress_nibble(char c)

@@ -479,24 +479,13 @@ out_close:
 /* data over the slot's content, the rest cut off, all durable. */
 static int vt_wckpt_write(struct vt_wckpt *w, int slot, const char *data, size_t len)
 {
-	size_t off = 0;
 	int fd, rc;
 
 	rc = vt_wckpt_slot_open(w, slot);
 	if (rc < 0)
 		return rc;
 	fd = w->fd[slot];
-	while (off < len) {
-		ssize_t n = pwrite(fd, data + off, len - off, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			break;
-		}
-		off += (size_t)n;
-	}
+	rc = vt_os_pwrite_all(fd, data, len, 0);
 	if (rc == 0 && ftruncate(fd, (off_t)len) < 0)
 		rc = -errno;
 	if (rc == 0 && fdatasync(fd) < 0)

@@ -39,6 +39,11 @@ int vt_os_read_file(const char *path, size_t max, char **data, size_t *len);
  * renaming a file in it. Returns 0 or -errno. */
 int vt_os_fsync_dir(const char *dir);
 
+/* All of data to fd (write(2) at its offset, or pwrite(2) at off), going on
+ * after short writes and EINTR. Returns 0 or -errno (-EIO: nothing written). */
+int vt_os_write_all(int fd, const void *data, size_t len);
+int vt_os_pwrite_all(int fd, const void *data, size_t len, uint64_t off);
+
 /* Overwrite path's bytes in place with zeros and sync them (a rename over
  * it would leave the old blocks untouched; flash may still keep old pages
  * in its remapping: best effort). Returns 0 or -errno. */

@@ -53,7 +53,7 @@ int vt_os_random(void *buf, size_t len)
 	return 0;
 }
 
-static int vt_os_write_all(int fd, const void *data, size_t len)
+int vt_os_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -66,6 +66,24 @@ static int vt_os_write_all(int fd, const void *data, size_t len)
 			return -errno;
 		}
 		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int vt_os_pwrite_all(int fd, const void *data, size_t len, uint64_t off)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		off += (uint64_t)n;
 		len -= (size_t)n;
 	}
 	return 0;
@@ -265,15 +283,11 @@ int vt_os_zero_file(const char *path)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		rc = -errno;
-	for (off_t off = 0; rc == 0 && off < st.st_size;) {
+	for (off_t off = 0; rc == 0 && off < st.st_size; off += (off_t)sizeof(zero)) {
 		size_t n = (size_t)(st.st_size - off) < sizeof(zero) ? (size_t)(st.st_size - off)
 								    : sizeof(zero);
-		ssize_t w = pwrite(fd, zero, n, off);
 
-		if (w < 0 && errno != EINTR)
-			rc = -errno;
-		else if (w > 0)
-			off += w;
+		rc = vt_os_pwrite_all(fd, zero, n, (uint64_t)off);
 	}
 	if (rc == 0 && fdatasync(fd) < 0)
 		rc = -errno;
