@@ -385,10 +385,7 @@ int vt_anon_plugin(struct vt_anon *a, const char *name, int dedup, int64_t mono_
 void vt_anon_add(struct vt_anon *a, struct vt_anon_plugin *ap, const struct vt_reading *r,
 		 int64_t wall_ms, int64_t mono_ms)
 {
-	uint64_t released = vt_window_stats(ap->window)->windows;
-
-	vt_window_add(ap->window, r, wall_ms, mono_ms, vt_anon_collect, ap);
-	if (vt_window_stats(ap->window)->windows != released)
+	if (vt_window_add(ap->window, r, wall_ms, mono_ms, vt_anon_collect, ap))
 		vt_anon_release(a, ap, mono_ms);
 	a->dirty = 1;
 }

@@ -146,14 +146,15 @@ int vt_optout_load(struct vt_optout **out, const char *path, char *err, size_t e
 	struct vt_optout *o = calloc(1, sizeof(*o));
 	char *text = NULL;
 	size_t len = 0;
-	int rc;
+	int mode, rc;
 
 	if (!o)
 		return -ENOMEM;
 	rc = vt_pseudonym_new(&o->key, 0);
 	if (rc < 0 || !path)
 		goto out;
-	if (vt_os_mode(path) > 0 && (vt_os_mode(path) & 077))
+	mode = vt_os_mode(path);
+	if (mode > 0 && (mode & 077))
 		VT_WARN("%s holds item serials and is readable by group or others: chmod 600 it",
 			path);
 	rc = vt_os_read_file(path, VT_OPTOUT_MAX_BYTES, &text, &len);

@@ -171,11 +171,12 @@ out:
 /* The private key; -VT_ECONFIG with the message, 1 when unsupported. */
 static int vt_tls_key(const char *path, mbedtls_pk_context *key, char *err, size_t errlen)
 {
+	int mode = vt_os_mode(path);
 	unsigned char *buf;
 	size_t len = 0;
 	int rc, ret;
 
-	if (vt_os_mode(path) > 0 && (vt_os_mode(path) & 077))
+	if (mode > 0 && (mode & 077))
 		VT_WARN("tls_key %s is readable by group or others: chmod 600 it", path);
 	rc = vt_tls_read("tls_key", path, &buf, &len, err, errlen);
 	if (rc < 0)

@@ -278,12 +278,13 @@ static void vt_window_release(struct vt_window *w, int64_t wall_ms, vt_window_si
 	w->open = 0;
 }
 
-void vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall_ms,
-		   int64_t mono_ms, vt_window_sink sink, void *arg)
+int vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall_ms,
+		  int64_t mono_ms, vt_window_sink sink, void *arg)
 {
 	int64_t start = vt_window_index(r->time_ms, w->length_ms) * w->length_ms;
+	int released = w->open && start > w->start_ms;
 
-	if (w->open && start > w->start_ms)
+	if (released)
 		vt_window_release(w, wall_ms, sink, arg);
 	if (!w->open) {
 		w->open = 1;
@@ -293,6 +294,7 @@ void vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall
 	}
 	w->last_mono = mono_ms;
 	vt_window_count_reading(w, r);
+	return released;
 }
 
 int vt_window_tick(struct vt_window *w, int64_t wall_ms, int64_t mono_ms,

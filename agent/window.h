@@ -59,9 +59,10 @@ void vt_window_free(struct vt_window *w);
 
 /* Count one reading (footfall, tablet or rfid, after the privacy stage). A
  * reading of a later window first releases the open one through sink.
- * wall_ms and mono_ms are now (noise budget, idleness). */
-void vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall_ms,
-		   int64_t mono_ms, vt_window_sink sink, void *arg);
+ * wall_ms and mono_ms are now (noise budget, idleness). Returns 1 when a
+ * window was released, else 0. */
+int vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall_ms,
+		  int64_t mono_ms, vt_window_sink sink, void *arg);
 
 /* When vt_window_tick() releases the open window. */
 enum vt_window_when {
