@@ -584,6 +584,14 @@ out:
 	return rc;
 }
 
+static int32_t vt_kpi_offset(int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	return localtime_r(&t, &tm) ? (int32_t)tm.tm_gmtoff : 0;
+}
+
 /* Apply the rule to the cells of [since, until) and keep them in set. */
 static int vt_kpi_keep(const struct vt_kpi_cells *cs, struct vt_kpi_set *set)
 {
@@ -602,6 +610,8 @@ static int vt_kpi_keep(const struct vt_kpi_cells *cs, struct vt_kpi_set *set)
 				continue;
 			r.value = 0;
 		}
+		r.start_off_s = vt_kpi_offset(r.start_ms);
+		r.end_off_s = vt_kpi_offset(r.end_ms);
 		set->rows[set->nrows++] = r;
 	}
 	return 0;
@@ -694,4 +704,23 @@ const struct vt_kpi_row *vt_kpi_find(const struct vt_kpi_set *set, size_t site,
 			return r;
 	}
 	return NULL;
+}
+
+int vt_kpi_local_to_utc(const char *tz, int64_t wall_ms, int64_t *utc_ms)
+{
+	time_t t = (time_t)(wall_ms / 1000);
+	char *saved = NULL;
+	struct tm tm;
+	int rc = vt_kpi_tz_set(tz, &saved);
+
+	if (rc < 0)
+		return rc;
+	if (!gmtime_r(&t, &tm)) {
+		rc = -EINVAL;
+	} else {
+		tm.tm_isdst = -1;
+		*utc_ms = vt_kpi_mktime(&tm) + wall_ms % 1000;
+	}
+	vt_kpi_tz_restore(saved);
+	return rc;
 }

@@ -60,6 +60,7 @@ enum vt_kpi_id {
 struct vt_kpi_row {
 	size_t site;			/* index into vt_kpi_set.sites */
 	int64_t start_ms, end_ms;	/* the period, UTC ms, [start, end) */
+	int32_t start_off_s, end_off_s;	/* their offsets from UTC in the time zone */
 	enum vt_kpi_id kpi;
 	uint32_t dim;			/* length bucket, zone (RFID reader), weeks compared */
 	char label[VT_KPI_GTIN_LEN];	/* GTIN, "" when the figure has none */
@@ -94,6 +95,15 @@ struct vt_kpi_query {
 int vt_kpi_compute(sqlite3 *db, const struct vt_kpi_query *q, struct vt_kpi_set *set);
 
 void vt_kpi_free(struct vt_kpi_set *set);
+
+/* The span of the stored data: the start of the oldest fact and the
+ * start of the newest (UTC ms). 0, 1 when there is no data, or -VT_EDB. */
+int vt_kpi_span(sqlite3 *db, int64_t *first_ms, int64_t *last_ms);
+
+/* The UTC time at which the clocks of tz (NULL: UTC) show wall, a time
+ * parsed as if it were UTC ("2024-05-06" from the command line). 0 or
+ * -EINVAL (an unknown zone, said on stderr). */
+int vt_kpi_local_to_utc(const char *tz, int64_t wall_ms, int64_t *utc_ms);
 
 /* The figure's name in exports ("footfall_in", ...) and its unit
  * ("people", "s", "ratio", "percent", "sessions", ...). */

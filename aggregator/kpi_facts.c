@@ -217,6 +217,38 @@ int vt_facts_load(sqlite3 *db, int64_t lo_ms, int64_t hi_ms, const char *site,
 	return rc;
 }
 
+/* The oldest and newest start of each table, in one row. */
+static const char vt_facts_span_sql[] =
+	"SELECT min(a), max(b) FROM ("
+	" SELECT min(time_ms) a, max(time_ms) b FROM footfall"
+	" UNION ALL SELECT min(time_ms), max(time_ms) FROM tablet"
+	" UNION ALL SELECT min(time_ms), max(time_ms) FROM rfid%s)";
+
+int vt_kpi_span(sqlite3 *db, int64_t *first_ms, int64_t *last_ms)
+{
+	char sql[sizeof(vt_facts_span_sql) + 64];
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	snprintf(sql, sizeof(sql), vt_facts_span_sql,
+		 vt_query_has_table(db, "windows")
+			 ? " UNION ALL SELECT min(time_ms), max(time_ms) FROM windows"
+			 : "");
+	rc = vt_query_prepare(db, sql, 0, 0, &s);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*first_ms = sqlite3_column_int64(s, 0);
+		*last_ms = sqlite3_column_int64(s, 1);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_ROW ? 1 : vt_query_db_error(db, "kpi");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
 void vt_facts_free(struct vt_facts *f)
 {
 	for (size_t i = 0; i < f->nsites; i++)

@@ -2,9 +2,10 @@
  * main.c - the vitrine-aggregator command line.
  *
  * Parses options, loads the configuration and dispatches to a command:
- * run (run.c), keygen/pubkey (here: a few lines over keys.h), report,
- * export and stats (report.c), watch (watch.c; the refresh loop is here),
- * gaps (gaps.c), windows (windows.c). Exit
+ * run (run.c), keygen/pubkey (here: a few lines over keys.h), report
+ * (kpi.c, summary.c, html.c), export (report.c; with --kpi kpi_out.c) and
+ * stats (report.c), watch (watch.c and summary.c; the refresh loop is
+ * here), gaps (gaps.c), windows (windows.c). Exit
  * status: 0 success, 1 failure at run time, 2 usage or configuration error.
  */
 #include <errno.h>
@@ -21,11 +22,15 @@
 #include "err.h"
 #include "frame.h"
 #include "gaps.h"
+#include "html.h"
 #include "keys.h"
+#include "kpi.h"
+#include "kpi_out.h"
 #include "log.h"
 #include "report.h"
 #include "run.h"
 #include "store.h"
+#include "summary.h"
 #include "vt_os.h"
 #include "watch.h"
 #include "windows.h"
@@ -44,7 +49,13 @@ struct vt_agg_cli {
 	unsigned interval_s;
 	unsigned count;		/* watch: refreshes, 0 = until a signal */
 	const char *device;	/* gaps, windows: only this device */
-	int json;		/* gaps, windows: one JSON object per line */
+	int json;		/* gaps, windows, export --kpi: one JSON object per line */
+	const char *tz;		/* report, export --kpi, watch: periods in this zone */
+	unsigned k;		/* report, export --kpi, watch: privacy threshold */
+	const char *site;	/* report, export --kpi: only this store */
+	const char *kpi;	/* export: key figures ("all" or one) instead of readings */
+	const char *period;	/* export --kpi: hour, day or week */
+	const char *html;	/* report: also write the HTML report there */
 };
 
 static volatile sig_atomic_t vt_agg_stop;
@@ -77,8 +88,10 @@ static void vt_agg_help(FILE *f)
 	      "  " VT_AGG_PROG " [-c FILE] [run]\n"
 	      "  " VT_AGG_PROG " [-c FILE] keygen [--force]\n"
 	      "  " VT_AGG_PROG " [-c FILE] pubkey\n"
-	      "  " VT_AGG_PROG " [-c FILE] report [--since DATE] [--until DATE]\n"
-	      "  " VT_AGG_PROG " [-c FILE] watch [--interval S] [--count N]\n"
+	      "  " VT_AGG_PROG " [-c FILE] report [--html FILE] [PERIOD OPTIONS]\n"
+	      "  " VT_AGG_PROG " [-c FILE] export --kpi all|NAME [--period hour|day|week]\n"
+	      "                     [--json] [PERIOD OPTIONS]\n"
+	      "  " VT_AGG_PROG " [-c FILE] watch [--interval S] [--count N] [--tz ZONE] [--k N]\n"
 	      "  " VT_AGG_PROG " [-c FILE] gaps [--device ID] [--json]\n"
 	      "  " VT_AGG_PROG " [-c FILE] windows [--device ID] [--json]\n"
 	      "  " VT_AGG_PROG " [-c FILE] export | stats\n"
@@ -110,11 +123,20 @@ static void vt_agg_help(FILE *f)
 	      "            key is printed on stdout as 64 hex digits, for the agents'\n"
 	      "            aggregator_key\n"
 	      "  pubkey    print the public key of key_file\n"
-	      "  report    per site and hour (UTC): footfall in and out, tablet events,\n"
-	      "            sessions started, RFID reads, distinct tags, top product by reads\n"
-	      "            (events only: the counts of anonymous devices are in 'windows')\n"
+	      "  report    the key figures of each store (docs/KPIS.md), from window counts\n"
+	      "            and events alike: per day, footfall in and out, peak occupancy,\n"
+	      "            mean dwell (Little's law), kiosk sessions, engagement (sessions\n"
+	      "            per visitor) and the change against the same weekday of the 4\n"
+	      "            previous weeks; per hour (for up to two days), footfall,\n"
+	      "            occupancy, sessions, lookups and engagement; the top products\n"
+	      "            by RFID presence and by kiosk lookups; kiosk session lengths.\n"
+	      "            By default the day of the newest data. A figure resting on fewer\n"
+	      "            than --k counts prints as '-'. With --html FILE, also a\n"
+	      "            self-contained HTML page with charts (no script, works offline)\n"
 	      "  watch     live view, refreshed every --interval seconds until SIGINT or\n"
-	      "            SIGTERM: the accepted/rejected/duplicate frame counters, then\n"
+	      "            SIGTERM: per store, the key figures of the day of the newest data\n"
+	      "            (in, out, inside now, peak, kiosk sessions, engagement, top\n"
+	      "            product); the accepted/rejected/duplicate frame counters, then\n"
 	      "            - counts per window (anonymous mode): per site and window among\n"
 	      "              the 6 newest window starts stored (within a day of the\n"
 	      "              newest), footfall in and out, kiosk sessions, screens viewed,\n"
@@ -126,6 +148,16 @@ static void vt_agg_help(FILE *f)
 	      "              reads, and the top 5 products by RFID reads\n"
 	      "            Each part ends at its newest data, not at the wall clock, so\n"
 	      "            simulations and replays show.\n"
+	      "  export --kpi all|NAME\n"
+	      "            the key figures per store and --period (hour by default) over all\n"
+	      "            the data (or --since/--until), CSV with a header line, or JSON\n"
+	      "            lines with --json; columns site, period, start, end (ISO 8601\n"
+	      "            with the offset of --tz), kpi, unit, gtin, zone, bucket, weeks,\n"
+	      "            value, suppressed (value empty / null when below --k). NAME:\n"
+	      "            footfall_in, footfall_out, occupancy_peak, occupancy_end,\n"
+	      "            dwell_mean, kiosk_sessions, kiosk_screens, kiosk_lookups,\n"
+	      "            engagement, footfall_in_prev_weeks, footfall_in_change,\n"
+	      "            session_length, product_presence, zone_presence, product_lookups\n"
 	      "  export    every stored reading as a CSV line, sorted in byte order (LC_ALL=C):\n"
 	      "              footfall,SITE,DEVICE,TIME_MS,DOOR,in|out,COUNT\n"
 	      "              tablet,SITE,DEVICE,TIME_MS,KIOSK,EVENT,SESSION_DIGEST,SCREEN,GTIN,DURATION_MS\n"
@@ -174,13 +206,20 @@ static void vt_agg_help(FILE *f)
 	      "  -c, --config FILE   configuration file [" VT_AGG_DEFAULT_CONFIG "]\n"
 	      "      --check-config  validate the configuration and exit (0 valid, 2 not)\n"
 	      "      --force         keygen: replace an existing key_file\n"
-	      "      --since DATE    report: from DATE (UTC, YYYY-MM-DD[THH:MM[:SS]][Z])\n"
-	      "      --until DATE    report: up to DATE, exclusive; a date alone includes\n"
-	      "                      that whole day\n"
+	      "  PERIOD OPTIONS (report, export --kpi):\n"
+	      "      --since DATE    from DATE (YYYY-MM-DD[THH:MM[:SS]], local time of --tz)\n"
+	      "      --until DATE    up to DATE, exclusive; a date alone includes that whole\n"
+	      "                      day; periods are rounded out to whole hours, days, weeks\n"
+	      "      --tz ZONE       cut days and hours in ZONE, e.g. Europe/Paris [UTC]\n"
+	      "      --k N           withhold figures resting on fewer than N counts [10];\n"
+	      "                      5 at least, the devices' floor (also for watch)\n"
+	      "      --site ID       only the store ID\n"
+	      "      --period P      export --kpi: hour, day or week [hour]\n"
+	      "      --html FILE     report: also write the HTML report to FILE\n"
 	      "      --interval S    watch: refresh period in seconds [1]\n"
 	      "      --count N       watch: stop after N refreshes [0 = until a signal]\n"
 	      "      --device ID     gaps, windows: only the device ID\n"
-	      "      --json          gaps, windows: one JSON object per line\n"
+	      "      --json          gaps, windows, export --kpi: one JSON object per line\n"
 	      "  -h, --help          this help\n"
 	      "  -V, --version       print the version\n"
 	      "\n",
@@ -202,7 +241,10 @@ static void vt_agg_help(FILE *f)
 	      "  " VT_AGG_PROG " -c agg.conf keygen > agg.pub\n"
 	      "  " VT_AGG_PROG " -c agg.conf --check-config\n"
 	      "  " VT_AGG_PROG " -c agg.conf run\n"
+	      "  " VT_AGG_PROG " -c agg.conf report --tz Europe/Paris --html today.html\n"
 	      "  " VT_AGG_PROG " -c agg.conf report --since 2024-05-01 --until 2024-05-07\n"
+	      "  " VT_AGG_PROG " -c agg.conf export --kpi all --period day > kpis.csv\n"
+	      "  " VT_AGG_PROG " -c agg.conf export --kpi footfall_in --json --site shop-1\n"
 	      "  " VT_AGG_PROG " -c agg.conf export > readings.csv\n"
 	      "  " VT_AGG_PROG " -c agg.conf gaps --device pi-door-1\n"
 	      "  " VT_AGG_PROG " -c agg.conf gaps --json | jq 'select(.missing > 0)'\n"
@@ -215,7 +257,7 @@ static void vt_agg_help(FILE *f)
 	      "    device    pi-door-1  <its 64-hex public key>\n"
 	      "\n"
 	      "SEE ALSO\n"
-	      "  docs/AGGREGATOR.md, docs/PROTOCOL.md, vitrine-agent(1)\n",
+	      "  docs/AGGREGATOR.md, docs/KPIS.md, docs/PROTOCOL.md, vitrine-agent(1)\n",
 	      f);
 }
 
@@ -249,6 +291,12 @@ enum {
 	OPT_COUNT,
 	OPT_DEVICE,
 	OPT_JSON,
+	OPT_TZ,
+	OPT_K,
+	OPT_SITE,
+	OPT_KPI,
+	OPT_PERIOD,
+	OPT_HTML,
 };
 
 /* Returns -1 to go on, or an exit status. */
@@ -264,6 +312,12 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "tz", required_argument, NULL, OPT_TZ },
+		{ "k", required_argument, NULL, OPT_K },
+		{ "site", required_argument, NULL, OPT_SITE },
+		{ "kpi", required_argument, NULL, OPT_KPI },
+		{ "period", required_argument, NULL, OPT_PERIOD },
+		{ "html", required_argument, NULL, OPT_HTML },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -305,6 +359,37 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 		case OPT_JSON:
 			cli->json = 1;
 			break;
+		case OPT_TZ:
+			cli->tz = optarg;
+			break;
+		case OPT_K:
+			if (vt_agg_parse_uint(optarg, VT_KPI_K_MIN, 1000000, &cli->k) < 0)
+				return vt_agg_usage("--k: expected a number of at least 5 (the privacy floor), got '%s'",
+						    optarg);
+			break;
+		case OPT_SITE:
+			if (!vt_frame_id_valid(optarg))
+				return vt_agg_usage("--site: expected a site id (1 to 64 of A-Z a-z 0-9 . _ -), got '%s'",
+						    optarg);
+			cli->site = optarg;
+			break;
+		case OPT_KPI:
+			if (strcmp(optarg, "all") != 0 && !vt_kpi_known(optarg))
+				return vt_agg_usage("--kpi: expected 'all' or a figure of docs/KPIS.md (footfall_in, engagement, product_presence, ...), got '%s'",
+						    optarg);
+			cli->kpi = optarg;
+			break;
+		case OPT_PERIOD: {
+			enum vt_kpi_period p;
+
+			if (vt_kpi_parse_period(optarg, &p) < 0)
+				return vt_agg_usage("--period: expected hour, day or week, got '%s'", optarg);
+			cli->period = optarg;
+			break;
+		}
+		case OPT_HTML:
+			cli->html = optarg;
+			break;
 		case 'h':
 			vt_agg_help(stdout);
 			return 0;
@@ -338,11 +423,25 @@ static int vt_agg_check_args(const struct vt_agg_cli *cli)
 				    cli->command);
 	if (cli->force && strcmp(cli->command, "keygen") != 0)
 		return vt_agg_usage("%s", "--force only applies to keygen");
-	if ((cli->since || cli->until) && strcmp(cli->command, "report") != 0)
-		return vt_agg_usage("%s", "--since and --until only apply to report");
-	if ((cli->device || cli->json) && strcmp(cli->command, "gaps") != 0 &&
-	    strcmp(cli->command, "windows") != 0)
-		return vt_agg_usage("%s", "--device and --json only apply to gaps and windows");
+	int report = strcmp(cli->command, "report") == 0;
+	int kpi_export = strcmp(cli->command, "export") == 0 && cli->kpi;
+	int watch = strcmp(cli->command, "watch") == 0;
+
+	if ((cli->since || cli->until || cli->site) && !report && !kpi_export)
+		return vt_agg_usage("%s", "--since, --until and --site only apply to report and export --kpi");
+	if ((cli->tz || cli->k) && !report && !kpi_export && !watch)
+		return vt_agg_usage("%s", "--tz and --k only apply to report, export --kpi and watch");
+	if (cli->period && !kpi_export)
+		return vt_agg_usage("%s", "--period only applies to export --kpi");
+	if (cli->html && !report)
+		return vt_agg_usage("%s", "--html only applies to report");
+	if (cli->kpi && strcmp(cli->command, "export") != 0)
+		return vt_agg_usage("%s", "--kpi only applies to export");
+	if (cli->device && strcmp(cli->command, "gaps") != 0 && strcmp(cli->command, "windows") != 0)
+		return vt_agg_usage("%s", "--device only applies to gaps and windows");
+	if (cli->json && strcmp(cli->command, "gaps") != 0 && strcmp(cli->command, "windows") != 0 &&
+	    !kpi_export)
+		return vt_agg_usage("%s", "--json only applies to gaps, windows and export --kpi");
 	return -1;
 }
 
@@ -417,6 +516,31 @@ static int vt_agg_cmd_run(const struct vt_agg_config *cfg)
 	return rc < 0 ? VT_AGG_EXIT_FAIL : 0;
 }
 
+static void vt_agg_kpi_query(const struct vt_agg_cli *cli, enum vt_kpi_period p,
+			     struct vt_kpi_query *q);
+
+/* The key figures of the day of the newest data, above the live view. */
+static int vt_agg_watch_kpis(sqlite3 *db, const struct vt_agg_cli *cli)
+{
+	struct vt_kpi_set days = { 0 };
+	struct vt_kpi_query q;
+	int64_t first, last;
+	int rc = vt_kpi_span(db, &first, &last);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	vt_agg_kpi_query(cli, VT_KPI_DAY, &q);
+	q.since_ms = last;
+	q.until_ms = last + 1;
+	rc = vt_kpi_compute(db, &q, &days);
+	if (rc == 0) {
+		vt_summary_panel(stdout, &days);
+		fputc('\n', stdout);
+	}
+	vt_kpi_free(&days);
+	return rc;
+}
+
 static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
 {
 	int clear = isatty(STDOUT_FILENO);
@@ -430,7 +554,10 @@ static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
 		 * on the newest window start). */
 		int64_t latest = vt_watch_latest_ms(db);
 
-		if (vt_watch_once(db, stdout, latest > 0 ? latest : vt_os_now_ms(), clear) < 0)
+		if (clear)
+			fputs(VT_WATCH_CLEAR, stdout);
+		if (vt_agg_watch_kpis(db, cli) < 0 ||
+		    vt_watch_once(db, stdout, latest > 0 ? latest : vt_os_now_ms(), 0) < 0)
 			return VT_AGG_EXIT_FAIL;
 		if (cli->count && ++shown >= cli->count)
 			break;
@@ -441,17 +568,138 @@ static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
 	return 0;
 }
 
+/* The period of report and export --kpi: --since and --until read as local
+ * times of --tz, or by default (whole) the span of the data, else the day
+ * of the newest data. 0, 1 when there is no data, or an exit status < 0. */
+static int vt_agg_kpi_range(const struct vt_agg_cli *cli, sqlite3 *db, int whole,
+			    struct vt_kpi_query *q)
+{
+	int64_t first = 0, last = 0, t;
+	int rc = vt_kpi_span(db, &first, &last);
+
+	if (rc < 0)
+		return -VT_AGG_EXIT_FAIL;
+	q->since_ms = whole ? first : last;
+	q->until_ms = last + 1;
+	if (cli->since) {
+		if (vt_report_parse_time(cli->since, 0, &t) < 0)
+			return -vt_agg_usage("--since: expected YYYY-MM-DD[THH:MM[:SS]], got '%s'",
+					     cli->since);
+		if (vt_kpi_local_to_utc(cli->tz, t, &q->since_ms) < 0)
+			return -VT_AGG_EXIT_USAGE;
+		if (!cli->until)
+			q->until_ms = q->since_ms < last + 1 ? last + 1 : q->since_ms + 1;
+	}
+	if (cli->until) {
+		if (vt_report_parse_time(cli->until, 1, &t) < 0)
+			return -vt_agg_usage("--until: expected YYYY-MM-DD[THH:MM[:SS]], got '%s'",
+					     cli->until);
+		if (vt_kpi_local_to_utc(cli->tz, t, &q->until_ms) < 0)
+			return -VT_AGG_EXIT_USAGE;
+		if (!cli->since)
+			q->since_ms = q->until_ms - 1;
+	}
+	if (q->until_ms <= q->since_ms)
+		return -vt_agg_usage("%s", "--until must come after --since");
+	return rc == 1 && !cli->since && !cli->until ? 1 : 0;
+}
+
+static void vt_agg_kpi_query(const struct vt_agg_cli *cli, enum vt_kpi_period p,
+			     struct vt_kpi_query *q)
+{
+	q->period = p;
+	q->k = cli->k ? cli->k : VT_KPI_K_DEFAULT;
+	q->tz = cli->tz;
+	q->site = cli->site;
+}
+
+/* Write the HTML report to path through a temporary file, renamed when
+ * complete: a reader never sees half a page. */
+static int vt_agg_write_html(const char *path, const struct vt_kpi_set *days,
+			     const struct vt_kpi_set *hours, const char *tz)
+{
+	char tmp[4096];
+	FILE *f;
+	int rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (!(f = fopen(tmp, "w")))
+		return -errno;
+	rc = vt_html_report(f, days, hours, tz);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -EIO;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
 static int vt_agg_cmd_report(const struct vt_agg_cli *cli, sqlite3 *db)
 {
-	int64_t since = 0, until = INT64_MAX;
+	struct vt_kpi_set days = { 0 }, hours = { 0 };
+	struct vt_kpi_query q;
+	int rc = vt_agg_kpi_range(cli, db, 0, &q);
 
-	if (cli->since && vt_report_parse_time(cli->since, 0, &since) < 0)
-		return vt_agg_usage("--since: expected YYYY-MM-DD[THH:MM[:SS]][Z], got '%s'",
-				    cli->since);
-	if (cli->until && vt_report_parse_time(cli->until, 1, &until) < 0)
-		return vt_agg_usage("--until: expected YYYY-MM-DD[THH:MM[:SS]][Z], got '%s'",
-				    cli->until);
-	return vt_report_hourly(db, stdout, since, until) < 0 ? VT_AGG_EXIT_FAIL : 0;
+	if (rc < 0)
+		return -rc;
+	vt_agg_kpi_query(cli, VT_KPI_DAY, &q);
+	if (rc == 1) {
+		printf("(no data in the database yet)\n");
+		q.since_ms = vt_os_now_ms();
+		q.until_ms = q.since_ms + 1;
+	}
+	rc = vt_kpi_compute(db, &q, &days);
+	/* the hours of the same (whole) days */
+	q.period = VT_KPI_HOUR;
+	q.since_ms = days.since_ms;
+	q.until_ms = days.until_ms;
+	if (rc == 0)
+		rc = vt_kpi_compute(db, &q, &hours);
+	if (rc == 0) {
+		/* hours only for a day or two: beyond, the days say it */
+		rc = vt_summary_print(stdout, &days,
+				      days.until_ms - days.since_ms <= 2 * 86400000LL + 3600000 ? &hours
+												: NULL,
+				      cli->tz);
+	}
+	if (rc == 0 && cli->html) {
+		rc = vt_agg_write_html(cli->html, &days, &hours, cli->tz);
+		if (rc < 0)
+			fprintf(stderr, VT_AGG_PROG ": cannot write %s: %s\n", cli->html, vt_strerror(rc));
+		else
+			printf("\nHTML report written to %s\n", cli->html);
+	}
+	vt_kpi_free(&days);
+	vt_kpi_free(&hours);
+	return rc == -EINVAL ? VT_AGG_EXIT_USAGE : rc < 0 ? VT_AGG_EXIT_FAIL : 0;
+}
+
+/* export --kpi: the figures of every period of the data, CSV or JSON lines. */
+static int vt_agg_cmd_export_kpi(const struct vt_agg_cli *cli, sqlite3 *db)
+{
+	struct vt_kpi_set set = { 0 };
+	struct vt_kpi_query q;
+	enum vt_kpi_period p = VT_KPI_HOUR;
+	const char *only = strcmp(cli->kpi, "all") == 0 ? NULL : cli->kpi;
+	int rc = vt_agg_kpi_range(cli, db, 1, &q);
+
+	if (rc < 0)
+		return -rc;
+	if (cli->period)
+		vt_kpi_parse_period(cli->period, &p);
+	vt_agg_kpi_query(cli, p, &q);
+	if (rc == 1) {	/* no data: the header alone */
+		rc = cli->json ? 0 : vt_kpi_write_csv(stdout, &set, only);
+		return rc < 0 ? VT_AGG_EXIT_FAIL : 0;
+	}
+	rc = vt_kpi_compute(db, &q, &set);
+	if (rc == 0)
+		rc = cli->json ? vt_kpi_write_json(stdout, &set, only)
+			       : vt_kpi_write_csv(stdout, &set, only);
+	vt_kpi_free(&set);
+	return rc == -EINVAL ? VT_AGG_EXIT_USAGE : rc < 0 ? VT_AGG_EXIT_FAIL : 0;
 }
 
 /* report, watch, export, stats, gaps, windows: read-only on the database. */
@@ -471,6 +719,8 @@ static int vt_agg_cmd_read(const struct vt_agg_cli *cli, const struct vt_agg_con
 		rc = vt_agg_cmd_report(cli, db);
 	else if (strcmp(cli->command, "watch") == 0)
 		rc = vt_agg_watch_loop(db, cli);
+	else if (strcmp(cli->command, "export") == 0 && cli->kpi)
+		rc = vt_agg_cmd_export_kpi(cli, db);
 	else if (strcmp(cli->command, "export") == 0)
 		rc = vt_report_export(db, stdout) < 0 ? VT_AGG_EXIT_FAIL : 0;
 	else if (strcmp(cli->command, "gaps") == 0)

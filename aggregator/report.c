@@ -1,11 +1,11 @@
 /*
  * report.c - the operator's read-only views of the aggregator's database
- * (report.h): the hourly report, the CSV export and the counters, and the
- * parsing of the dates they take.
+ * (report.h): the CSV export of every reading, the counters, and the
+ * parsing of the dates the commands take.
  *
- * The SQL does the grouping (indexes on (site, time_ms) keep the hourly
- * query cheap); C only lays the numbers out. Nothing here writes to the
- * database. The live view is watch.c's, the window counts windows.c's.
+ * SQL does the work; C only lays the lines out. Nothing here writes to the
+ * database. The key figures are kpi.c's, the live view watch.c's, the
+ * window counts windows.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,82 +15,6 @@
 #include "query.h"
 #include "report.h"
 #include "store.h"
-
-/* ---- hourly report ------------------------------------------------------------ */
-
-#define VT_REPORT_IN_HOUR(t) \
-	" " t ".site = h.site AND " t ".time_ms >= h.hr * 3600000 AND " t ".time_ms < (h.hr + 1) * 3600000" \
-	" AND " t ".time_ms >= ?1 AND " t ".time_ms < ?2"
-
-static const char vt_report_hourly_sql[] =
-	"WITH h(site, hr) AS ("
-	" SELECT site, time_ms / 3600000 FROM footfall WHERE time_ms >= ?1 AND time_ms < ?2"
-	" UNION SELECT site, time_ms / 3600000 FROM tablet WHERE time_ms >= ?1 AND time_ms < ?2"
-	" UNION SELECT site, time_ms / 3600000 FROM rfid WHERE time_ms >= ?1 AND time_ms < ?2)"
-	" SELECT h.site, strftime('%Y-%m-%d %H:00', h.hr * 3600, 'unixepoch'),"
-	" (SELECT coalesce(sum(f.count), 0) FROM footfall f WHERE" VT_REPORT_IN_HOUR("f")
-	"  AND f.direction = 'in'),"
-	" (SELECT coalesce(sum(f.count), 0) FROM footfall f WHERE" VT_REPORT_IN_HOUR("f")
-	"  AND f.direction = 'out'),"
-	" (SELECT count(*) FROM tablet t WHERE" VT_REPORT_IN_HOUR("t") "),"
-	" (SELECT count(*) FROM tablet t WHERE" VT_REPORT_IN_HOUR("t")
-	"  AND t.event = 'session_start'),"
-	" (SELECT count(*) FROM rfid r WHERE" VT_REPORT_IN_HOUR("r") "),"
-	" (SELECT count(DISTINCT r.tag_digest) FROM rfid r WHERE" VT_REPORT_IN_HOUR("r") "),"
-	" (SELECT r.gtin || ' (' || count(*) || ')' FROM rfid r WHERE" VT_REPORT_IN_HOUR("r")
-	"  AND r.gtin <> '' GROUP BY r.gtin ORDER BY count(*) DESC, r.gtin LIMIT 1)"
-	" FROM h ORDER BY h.site, h.hr";
-
-/* The hourly report counts events; anonymous devices send window counts
- * instead, which do not split into hours. Say that they exist rather than
- * let a site look empty. */
-static void vt_report_windows_note(sqlite3 *db, FILE *out, int64_t since_ms, int64_t until_ms)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t cells = 0;
-
-	if (!vt_query_has_table(db, "windows") ||
-	    vt_query_prepare(db, "SELECT count(*) FROM windows WHERE time_ms >= ?1 AND time_ms < ?2",
-			      since_ms, until_ms, &s) < 0)
-		return;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		cells = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (cells > 0)
-		fprintf(out, "(window counts of devices in anonymous mode in this period: %lld cells, shown by 'windows')\n",
-			(long long)cells);
-}
-
-int vt_report_hourly(sqlite3 *db, FILE *out, int64_t since_ms, int64_t until_ms)
-{
-	sqlite3_stmt *s = NULL;
-	int rc, rows = 0;
-
-	rc = vt_query_prepare(db, vt_report_hourly_sql, since_ms, until_ms, &s);
-	if (rc < 0)
-		return rc;
-	fprintf(out, "%-24s %-16s %7s %7s %7s %8s %7s %7s  %s\n", "site", "hour (UTC)", "in",
-		"out", "tablet", "sessions", "rfid", "tags", "top product (rfid reads)");
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		fprintf(out, "%-24s %-16s %7lld %7lld %7lld %8lld %7lld %7lld  %s\n",
-			vt_query_text(s, 0), vt_query_text(s, 1),
-			(long long)sqlite3_column_int64(s, 2), (long long)sqlite3_column_int64(s, 3),
-			(long long)sqlite3_column_int64(s, 4), (long long)sqlite3_column_int64(s, 5),
-			(long long)sqlite3_column_int64(s, 6), (long long)sqlite3_column_int64(s, 7),
-			sqlite3_column_type(s, 8) == SQLITE_NULL ? "-" : vt_query_text(s, 8));
-		rows++;
-	}
-	if (rc != SQLITE_DONE)
-		rc = vt_query_db_error(db, "report");
-	else
-		rc = 0;
-	if (rc == 0 && rows == 0)
-		fprintf(out, "(no events in this period)\n");
-	sqlite3_finalize(s);
-	if (rc == 0)
-		vt_report_windows_note(db, out, since_ms, until_ms);
-	return rc;
-}
 
 /* ---- export ----------------------------------------------------------------------- */
 

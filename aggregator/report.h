@@ -1,7 +1,8 @@
 /*
- * report.h - what the operator reads out of the database: the hourly report,
- * the CSV export and the counters (the live view is watch.h's, the window
- * counts windows.h's, the sequence gaps gaps.h's).
+ * report.h - what the operator reads out of the database: the CSV export
+ * of every reading and the counters (the key figures are kpi.h's, the live
+ * view watch.h's, the window counts windows.h's, the sequence gaps
+ * gaps.h's).
  *
  * All of these only read (the database is opened read-only by the caller,
  * so they can run next to "vitrine-aggregator run"). Times are UTC.
@@ -13,12 +14,6 @@
 #include <stdio.h>
 
 #include <sqlite3.h>
-
-/* Per site and hour in [since_ms, until_ms): footfall in and out, tablet
- * events, sessions started, RFID reads, distinct tags, top product; then,
- * if there are any, how many window cells (anonymous mode, windows.h)
- * start in the period, which the hourly lines do not include. */
-int vt_report_hourly(sqlite3 *db, FILE *out, int64_t since_ms, int64_t until_ms);
 
 /* Every stored reading (window cells included) as one CSV line
  * (docs/AGGREGATOR.md), sorted in byte order, no header. */

@@ -472,7 +472,7 @@ int vt_watch_once(sqlite3 *db, FILE *out, int64_t now_ms, int clear)
 	if (rc < 0)
 		goto out_free;
 	if (clear)
-		fputs("\033[H\033[2J", out);
+		fputs(VT_WATCH_CLEAR, out);
 	vt_watch_print_header(out, w, now_ms);
 	vt_watch_counters(db, out);
 	if (w->n_wsites)

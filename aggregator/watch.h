@@ -14,6 +14,9 @@
 
 #include <sqlite3.h>
 
+/* Home the cursor and clear the terminal: the start of each screen. */
+#define VT_WATCH_CLEAR "\033[H\033[2J"
+
 /* One screen of the live view: a header line saying which mode the figures
  * come from, the frame counters (duplicates apart from rejections), then
  * - if window counts are stored (anonymous mode): per site, one line per

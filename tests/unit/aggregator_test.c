@@ -24,11 +24,13 @@
 #include "err.h"
 #include "frame.h"
 #include "keys.h"
+#include "kpi.h"
 #include "log.h"
 #include "receive.h"
 #include "report.h"
 #include "run.h"
 #include "store.h"
+#include "summary.h"
 #include "vitrine/v1/batch.pb-c.h"
 #include "vt_test.h"
 #include "watch.h"
@@ -584,14 +586,34 @@ VT_TEST(export_prints_every_reading_as_sorted_csv)
 	fx_fini(&fx);
 }
 
+/* What 'report' prints for the day of since_ms, with k at the floor (5). */
+static int report_day(struct fixture *fx, FILE *f, int64_t since_ms)
+{
+	struct vt_kpi_set days = { 0 }, hours = { 0 };
+	struct vt_kpi_query q = { .period = VT_KPI_DAY, .since_ms = since_ms,
+				  .until_ms = since_ms + 1, .k = VT_KPI_K_MIN };
+	int rc = vt_kpi_compute(vt_store_db(fx->st), &q, &days);
+
+	q.period = VT_KPI_HOUR;
+	q.since_ms = days.since_ms;
+	q.until_ms = days.until_ms;
+	if (rc == 0)
+		rc = vt_kpi_compute(vt_store_db(fx->st), &q, &hours);
+	if (rc == 0)
+		rc = vt_summary_print(f, &days, &hours, NULL);
+	vt_kpi_free(&days);
+	vt_kpi_free(&hours);
+	return rc;
+}
+
 static int do_report(struct fixture *fx, FILE *f)
 {
-	return vt_report_hourly(vt_store_db(fx->st), f, 0, INT64_MAX);
+	return report_day(fx, f, BASE_MS);
 }
 
 static int do_report_empty(struct fixture *fx, FILE *f)
 {
-	return vt_report_hourly(vt_store_db(fx->st), f, 0, 1000);
+	return report_day(fx, f, 1000);
 }
 
 static int do_watch(struct fixture *fx, FILE *f)
@@ -622,18 +644,19 @@ VT_TEST(report_watch_and_stats_run_on_a_database)
 	out = capture(do_report, &fx);
 	CHECK(out != NULL);
 	/* Two frames: 6 in at 10:00, 2 tablet events, 2 RFID reads of one tag
-	 * at 09:59 (offset -250 ms), top product GTIN_A. */
-	snprintf(want, sizeof(want), "%-24s %-16s %7d %7d %7d %8d %7d %7d  %s", SITE,
-		 "2024-05-01 09:00", 0, 0, 0, 0, 2, 1, GTIN_A " (2)");
+	 * at 09:59 (offset -250 ms). With k = 5, the 6 people in show, the
+	 * rest is below k: the single tag's product is left out. */
+	snprintf(want, sizeof(want), "  %-10s %6s %6s %6s %8s %9s %8s  %s\n", "2024-05-01", "6",
+		 "-", "6", "0 min", "-", "-", "-");
 	CHECK(strstr(out, want) != NULL);
-	snprintf(want, sizeof(want), "%-24s %-16s %7d %7d %7d %8d %7d %7d  %s", SITE,
-		 "2024-05-01 10:00", 6, 0, 2, 0, 0, 0, "-");
+	snprintf(want, sizeof(want), "  %-5s %6s %6s %6s %6s %9s %8s %8s\n", "10:00", "6", "-",
+		 "6", "6", "-", "-", "-");
 	CHECK(strstr(out, want) != NULL);
-	CHECK(strstr(out, "09:00") < strstr(out, "10:00"));
+	CHECK(strstr(out, "  09:00") == NULL);
+	CHECK(strstr(out, GTIN_A) == NULL);
 	free(out);
 	out = capture(do_report_empty, &fx);
-	CHECK(out && strstr(out, "no events") != NULL);
-	CHECK(strstr(out, "window counts") == NULL);
+	CHECK(out && strstr(out, "(no data in this period)") != NULL);
 	free(out);
 
 	out = capture(do_watch, &fx);
@@ -753,10 +776,11 @@ VT_TEST(window_cells_are_accepted_stored_and_exported_like_the_tap)
 		  "window," SITE "," DEVICE ",1714556700000,900,kiosk_screen_views,4,0,catalogue,0,17,5,250\n"
 		  "window," SITE "," DEVICE ",1714556700000,900,kiosk_session_length,0,3,,1,6,5,0\n");
 	free(out);
-	/* The hourly report counts the event and says the cells exist. */
+	/* The report counts window cells like events: the 6 sessions of
+	 * length bucket 3 ("other" cell) show, k being 5. */
 	out = capture(do_report, &fx);
 	CHECK(out != NULL);
-	CHECK(strstr(out, "\n(window counts of devices in anonymous mode in this period: 2 cells, shown by 'windows')\n") != NULL);
+	CHECK(strstr(out, "  kiosk session lengths: lt_30s - lt_1min - lt_2min - lt_5min 6 lt_10min - ge_10min -\n") != NULL);
 	free(out);
 	fx_fini(&fx);
 }

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "kpi.h"
+#include "kpi_out.h"
 #include "log.h"
 #include "store.h"
 #include "vt_test.h"
@@ -372,6 +373,51 @@ VT_TEST(a_day_of_25_hours_when_clocks_go_back)
 	CHECK_FIG(fig(&set, "anon", sun, VT_KPI_FOOTFALL_IN, 0, ""), 10);
 	vt_kpi_free(&set);
 	vt_store_close(st);
+}
+
+VT_TEST(exports_write_suppressed_figures_without_value)
+{
+	char *sites[] = { "shop,1" };
+	struct vt_kpi_row rows[] = {
+		{ .site = 0, .start_ms = MON_0000, .end_ms = MON_0000 + DAY_MS, .start_off_s = 7200,
+		  .end_off_s = 7200, .kpi = VT_KPI_FOOTFALL_IN, .value = 42, .shown = 1 },
+		{ .site = 0, .start_ms = MON_0000, .end_ms = MON_0000 + DAY_MS, .start_off_s = 7200,
+		  .end_off_s = 7200, .kpi = VT_KPI_ENGAGEMENT, .value = 0, .shown = 0 },
+		{ .site = 0, .start_ms = MON_0000, .end_ms = MON_0000 + DAY_MS, .kpi = VT_KPI_ZONE_PRESENCE,
+		  .dim = 3, .label = GTIN_A, .value = 12, .shown = 1 },
+	};
+	struct vt_kpi_set set = { .period = VT_KPI_DAY, .k = 10, .sites = sites, .nsites = 1,
+				  .rows = rows, .nrows = 3 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(f != NULL);
+	CHECK_EQ_INT(vt_kpi_write_csv(f, &set, NULL), 0);
+	CHECK_EQ_INT(vt_kpi_write_json(f, &set, "engagement"), 0);
+	fclose(f);
+	CHECK_STR(buf,
+		  "site,period,start,end,kpi,unit,gtin,zone,bucket,weeks,value,suppressed\n"
+		  "\"shop,1\",day,2024-05-06T02:00:00+02:00,2024-05-07T02:00:00+02:00,footfall_in,people,,,,,42,0\n"
+		  "\"shop,1\",day,2024-05-06T02:00:00+02:00,2024-05-07T02:00:00+02:00,engagement,ratio,,,,,,1\n"
+		  "\"shop,1\",day,2024-05-06T00:00:00Z,2024-05-07T00:00:00Z,zone_presence,item-slots," GTIN_A ",3,,,12,0\n"
+		  "{\"site\":\"shop,1\",\"period\":\"day\",\"start\":\"2024-05-06T02:00:00+02:00\","
+		  "\"end\":\"2024-05-07T02:00:00+02:00\",\"kpi\":\"engagement\",\"unit\":\"ratio\","
+		  "\"gtin\":null,\"zone\":null,\"bucket\":null,\"weeks\":null,\"value\":null,"
+		  "\"suppressed\":true}\n");
+	free(buf);
+}
+
+VT_TEST(times_carry_their_offset)
+{
+	char buf[40];
+
+	vt_kpi_format_time(MON_0000, -16200, buf, sizeof(buf));	/* Caracas, 2007-2016 */
+	CHECK_STR(buf, "2024-05-05T19:30:00-04:30");
+	vt_kpi_format_time(MON_0000, 0, buf, sizeof(buf));
+	CHECK_STR(buf, "2024-05-06T00:00:00Z");
+	CHECK_STR(vt_kpi_bucket_name(5), "ge_10min");
+	CHECK(vt_kpi_known("dwell_mean") && !vt_kpi_known("dwell"));
 }
 
 VT_TEST(bad_queries_are_refused)
