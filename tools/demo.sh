@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # tools/demo.sh - the local demo behind `make run`: a real mosquitto on a
-# free 127.0.0.1 port, vitrine-aggregator, one vitrine-agent with the three
-# simulated plugins (one simulated minute per second) in its default,
-# anonymous mode, and the aggregator's live view of the counts per window.
-# Ctrl-C stops everything; no process is left behind.
+# free 127.0.0.1 port, vitrine-aggregator, and three boutiques, each a
+# vitrine-agent with the three simulated plugins in the default, anonymous
+# mode, running a simulated day from opening time at four simulated
+# minutes per second (10:00-19:00 in about 2 min 15 s). The aggregator's
+# live view shows the key figures of each store as the windows arrive.
+# Ctrl-C stops everything, writes the HTML report of the day and leaves no
+# process behind.
 #
 # Environment: O (build dir), VT_DEMO_DIR (keep state there instead of a
-# temporary directory), VT_DEMO_SPEED (simulated seconds per second, 60).
+# temporary directory), VT_DEMO_SPEED (simulated seconds per second, 240),
+# VT_DEMO_STORES (how many stores, 1 to 3, 3).
 set -u
 cd "$(dirname "$0")/.."
 O=${O:-build/host}
 case "$O" in /*) ;; *) O="$PWD/$O" ;; esac
-SPEED=${VT_DEMO_SPEED:-60}
+SPEED=${VT_DEMO_SPEED:-240}
+STORES=${VT_DEMO_STORES:-3}
+SITES=(cannes-croisette cannes-antibes nice-massena)
 dir=${VT_DEMO_DIR:-$(mktemp -d /tmp/vitrine-demo-XXXXXX)}
-mkdir -p "$dir/agg" "$dir/state"
+mkdir -p "$dir/agg"
 pids=()
 
 stop_all() {
@@ -23,6 +29,10 @@ stop_all() {
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	echo
+	if "$O/vitrine-aggregator" -c "$dir/aggregator.conf" report --html "$dir/report.html" \
+		>"$dir/report.txt" 2>&1; then
+		echo "vitrine demo: the day's report is $dir/report.html (open it in a browser)"
+	fi
 	echo "vitrine demo stopped; logs and database kept in $dir"
 	exit 0
 }
@@ -57,30 +67,40 @@ if [ ! -f "$dir/agg/aggregator.key" ]; then
 else
 	agg_pub=$("$O/vitrine-aggregator" -c "$dir/aggregator.conf" pubkey | tail -n 1) || exit 1
 fi
-{
+# One agent per store: its own device id, state, keys and random seeds.
+# Each runs in the default, anonymous mode with k=10, but with one-hour
+# windows, one door and three kiosks: counts are kept per window, door and
+# kiosk, and a boutique of this size would otherwise fall below k in most
+# of its 15-minute cells (about 35 people an hour through two doors, 5
+# kiosk sessions an hour per kiosk), which the devices would withhold. The
+# day starts just before opening time.
+write_agent_conf() {
+	local site=$1 state=$2
 	cat <<CONF
 # vitrine-agent demo configuration (see vitrine-agent --help)
-site cannes-croisette
-device kiosk-01
+site $site
+device pi-$site
 broker 127.0.0.1:$port
 aggregator_key $agg_pub
-state_dir $dir/state
+state_dir $state
 plugin_dir $O/plugins
 batch_max_age_ms 1000
+privacy_window_s 3600
+footfall.doors 1
+tablet.kiosks 3
 CONF
 	for p in footfall tablet rfid; do
 		printf 'plugin %s\n%s.seed %s\n%s.speed %s\n' "$p" "$p" "$RANDOM" "$p" "$SPEED"
+		printf '%s.start %sT09:50:00Z\n' "$p" "$(date -u +%F)"
 	done
-	# The agent runs with its default privacy settings (anonymous mode:
-	# counts per 15-minute window, k=10), what ships. Start ten simulated
-	# minutes before a window boundary, ahead of the lunchtime peak: the
-	# first window closes about 10 s in, then one every 15 s, and watch
-	# shows each as it arrives.
-	for p in footfall tablet rfid; do printf '%s.start %sT11:50:00Z\n' "$p" "$(date -u +%F)"; done
-} >"$dir/agent.conf"
-if [ ! -f "$dir/state/device.key" ]; then
-	"$O/vitrine-agent" -c "$dir/agent.conf" --keygen | grep '^device ' >>"$dir/aggregator.conf"
-fi
+}
+for i in $(seq 0 $((STORES - 1))); do
+	site=${SITES[$i]}
+	mkdir -p "$dir/state-$site"
+	write_agent_conf "$site" "$dir/state-$site" >"$dir/agent-$site.conf"
+	if [ -f "$dir/state-$site/device.key" ]; then key=--pubkey; else key=--keygen; fi
+	"$O/vitrine-agent" -c "$dir/agent-$site.conf" $key | grep '^device ' >>"$dir/aggregator.conf"
+done
 
 for _ in $(seq 1 50); do
 	(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
@@ -88,9 +108,13 @@ for _ in $(seq 1 50); do
 done
 "$O/vitrine-aggregator" -c "$dir/aggregator.conf" run >"$dir/aggregator.log" 2>&1 &
 pids+=($!)
-"$O/vitrine-agent" -c "$dir/agent.conf" >"$dir/agent.log" 2>&1 &
-pids+=($!)
-echo "vitrine demo: broker 127.0.0.1:$port, state and logs in $dir; Ctrl-C stops"
+for i in $(seq 0 $((STORES - 1))); do
+	site=${SITES[$i]}
+	"$O/vitrine-agent" -c "$dir/agent-$site.conf" >"$dir/agent-$site.log" 2>&1 &
+	pids+=($!)
+done
+echo "vitrine demo: $STORES stores, broker 127.0.0.1:$port, state and logs in $dir"
+echo "Ctrl-C stops and writes the HTML report of the day"
 sleep 1
 "$O/vitrine-aggregator" -c "$dir/aggregator.conf" watch &
 pids+=($!)
