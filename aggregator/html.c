@@ -43,8 +43,8 @@ struct vt_html_axis {
 	int64_t *starts;
 	char (*names)[24];
 	const char **labels;
-	double *v[3];
-	int *shown[3];
+	double *v[2];	/* the series of one chart */
+	int *shown[2];
 };
 
 static void vt_html_axis_free(struct vt_html_axis *ax)
@@ -52,7 +52,7 @@ static void vt_html_axis_free(struct vt_html_axis *ax)
 	free(ax->starts);
 	free(ax->names);
 	free(ax->labels);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 2; i++) {
 		free(ax->v[i]);
 		free(ax->shown[i]);
 	}
@@ -96,7 +96,7 @@ static int vt_html_axis_init(const struct vt_kpi_set *set, size_t site, struct v
 	ax->starts = malloc(cap * sizeof(*ax->starts));
 	ax->names = malloc(cap * sizeof(*ax->names));
 	ax->labels = malloc(cap * sizeof(*ax->labels));
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 2; i++) {
 		ax->v[i] = calloc(cap, sizeof(double));
 		ax->shown[i] = calloc(cap, sizeof(int));
 		if (!ax->v[i] || !ax->shown[i])
@@ -145,52 +145,46 @@ static int vt_html_chart(FILE *out, int (*draw)(FILE *, const struct vt_svg_char
 	return rc;
 }
 
+/* One chart of the figures per period: up to two series. */
+struct vt_html_chart_spec {
+	int (*draw)(FILE *, const struct vt_svg_chart *);
+	const char *title_hour, *title_day, *unit;
+	size_t nseries;
+	enum vt_kpi_id kpi[2];
+	const char *name[2], *color[2];
+	double scale;
+};
+
+static const struct vt_html_chart_spec vt_html_charts[] = {
+	{ vt_svg_bars, "Footfall per hour", "Footfall per day", "people", 2,
+	  { VT_KPI_FOOTFALL_IN, VT_KPI_FOOTFALL_OUT }, { "in", "out" },
+	  { VT_HTML_IN, VT_HTML_OUT }, 1 },
+	{ vt_svg_lines, "Occupancy over the day", "Occupancy over the days", "people inside", 2,
+	  { VT_KPI_OCCUPANCY_PEAK, VT_KPI_OCCUPANCY_END }, { "peak", "at the end" },
+	  { VT_HTML_IN, VT_HTML_OUT }, 1 },
+	{ vt_svg_bars, "Kiosk sessions per hour", "Kiosk sessions per day", "", 2,
+	  { VT_KPI_KIOSK_SESSIONS, VT_KPI_KIOSK_LOOKUPS }, { "sessions", "product lookups" },
+	  { VT_HTML_IN, VT_HTML_ALT }, 1 },
+	{ vt_svg_lines, "Kiosk engagement per hour", "Kiosk engagement per day", "%", 1,
+	  { VT_KPI_ENGAGEMENT }, { "sessions per visitor" }, { VT_HTML_ALT }, 100 },
+};
+
 static int vt_html_period_charts(FILE *out, const struct vt_kpi_set *set, size_t site)
 {
-	const char *per = set->period == VT_KPI_HOUR ? "hour" : "day";
+	int hourly = set->period == VT_KPI_HOUR;
 	struct vt_html_axis ax;
-	char title[4][64];
 	int rc = vt_html_axis_init(set, site, &ax);
 
-	snprintf(title[0], sizeof(title[0]), "Footfall per %s", per);
-	snprintf(title[1], sizeof(title[1]), "Occupancy over the %s", set->period == VT_KPI_HOUR ? "day" : "days");
-	snprintf(title[2], sizeof(title[2]), "Kiosk sessions per %s", per);
-	snprintf(title[3], sizeof(title[3]), "Kiosk engagement per %s", per);
-	if (rc == 0) {
-		struct vt_svg_series s[2] = {
-			{ "in", ax.v[0], ax.shown[0], VT_HTML_IN },
-			{ "out", ax.v[1], ax.shown[1], VT_HTML_OUT },
-		};
+	for (size_t i = 0; i < sizeof(vt_html_charts) / sizeof(vt_html_charts[0]) && rc == 0; i++) {
+		const struct vt_html_chart_spec *c = &vt_html_charts[i];
+		struct vt_svg_series s[2];
 
-		vt_html_series(set, site, &ax, 0, VT_KPI_FOOTFALL_IN, 1);
-		vt_html_series(set, site, &ax, 1, VT_KPI_FOOTFALL_OUT, 1);
-		rc = vt_html_chart(out, vt_svg_bars, title[0], "people", &ax, s, 2);
-	}
-	if (rc == 0) {
-		struct vt_svg_series s[2] = {
-			{ "peak", ax.v[0], ax.shown[0], VT_HTML_IN },
-			{ "at the end", ax.v[1], ax.shown[1], VT_HTML_OUT },
-		};
-
-		vt_html_series(set, site, &ax, 0, VT_KPI_OCCUPANCY_PEAK, 1);
-		vt_html_series(set, site, &ax, 1, VT_KPI_OCCUPANCY_END, 1);
-		rc = vt_html_chart(out, vt_svg_lines, title[1], "people inside", &ax, s, 2);
-	}
-	if (rc == 0) {
-		struct vt_svg_series s[2] = {
-			{ "sessions", ax.v[0], ax.shown[0], VT_HTML_IN },
-			{ "product lookups", ax.v[1], ax.shown[1], VT_HTML_ALT },
-		};
-
-		vt_html_series(set, site, &ax, 0, VT_KPI_KIOSK_SESSIONS, 1);
-		vt_html_series(set, site, &ax, 1, VT_KPI_KIOSK_LOOKUPS, 1);
-		rc = vt_html_chart(out, vt_svg_bars, title[2], "", &ax, s, 2);
-	}
-	if (rc == 0) {
-		struct vt_svg_series s[1] = { { "sessions per visitor", ax.v[2], ax.shown[2], VT_HTML_ALT } };
-
-		vt_html_series(set, site, &ax, 2, VT_KPI_ENGAGEMENT, 100);
-		rc = vt_html_chart(out, vt_svg_lines, title[3], "%", &ax, s, 1);
+		for (size_t j = 0; j < c->nseries; j++) {
+			s[j] = (struct vt_svg_series){ c->name[j], ax.v[j], ax.shown[j], c->color[j] };
+			vt_html_series(set, site, &ax, (int)j, c->kpi[j], c->scale);
+		}
+		rc = vt_html_chart(out, c->draw, hourly ? c->title_hour : c->title_day, c->unit, &ax,
+				   s, c->nseries);
 	}
 	vt_html_axis_free(&ax);
 	return rc;
@@ -269,22 +263,14 @@ static void vt_html_days(FILE *out, const struct vt_kpi_set *days, size_t site)
 
 static void vt_html_lengths(FILE *out, const struct vt_kpi_set *days, size_t site)
 {
-	double sum[VT_KPI_LENGTH_BUCKETS] = { 0 };
-	int any[VT_KPI_LENGTH_BUCKETS] = { 0 };
 	static const char *const names[VT_KPI_LENGTH_BUCKETS] = {
 		"&lt; 30 s", "30 s &#8211; 1 min", "1 &#8211; 2 min", "2 &#8211; 5 min",
 		"5 &#8211; 10 min", "10 min or more",
 	};
+	double sum[VT_KPI_LENGTH_BUCKETS];
+	int any[VT_KPI_LENGTH_BUCKETS];
 
-	for (size_t i = 0; i < days->nrows; i++) {
-		const struct vt_kpi_row *r = &days->rows[i];
-
-		if (r->site == site && r->kpi == VT_KPI_SESSION_LENGTH && r->shown &&
-		    r->dim < VT_KPI_LENGTH_BUCKETS) {
-			sum[r->dim] += r->value;
-			any[r->dim] = 1;
-		}
-	}
+	vt_summary_length_sums(days, site, sum, any);
 	fputs("<table>\n<tr><th>kiosk session length</th>", out);
 	for (int b = 0; b < VT_KPI_LENGTH_BUCKETS; b++)
 		fprintf(out, "<th>%s</th>", names[b]);

@@ -194,6 +194,12 @@ static void vt_kpi_tz_restore(char *saved)
 
 /* ---- cells ------------------------------------------------------------------------------ */
 
+/* -1, 0 or 1 as a is below, equal to or above b: the comparators' steps. */
+static int vt_kpi_order(int64_t a, int64_t b)
+{
+	return (a > b) - (a < b);
+}
+
 static struct vt_kpi_cell *vt_kpi_push(struct vt_kpi_cells *cs)
 {
 	if (cs->n == cs->cap) {
@@ -231,16 +237,12 @@ static int vt_kpi_key_cmp(const void *pa, const void *pb)
 {
 	const struct vt_kpi_row *a = &((const struct vt_kpi_cell *)pa)->row;
 	const struct vt_kpi_row *b = &((const struct vt_kpi_cell *)pb)->row;
+	int o = vt_kpi_order((int64_t)a->site, (int64_t)b->site);
 
-	if (a->site != b->site)
-		return a->site < b->site ? -1 : 1;
-	if (a->start_ms != b->start_ms)
-		return a->start_ms < b->start_ms ? -1 : 1;
-	if (a->kpi != b->kpi)
-		return a->kpi < b->kpi ? -1 : 1;
-	if (a->dim != b->dim)
-		return a->dim < b->dim ? -1 : 1;
-	return strcmp(a->label, b->label);
+	o = o ? o : vt_kpi_order(a->start_ms, b->start_ms);
+	o = o ? o : vt_kpi_order(a->kpi, b->kpi);
+	o = o ? o : vt_kpi_order(a->dim, b->dim);
+	return o ? o : strcmp(a->label, b->label);
 }
 
 /* Sort by key and add up the cells of one key (value and basis alike). */
@@ -328,14 +330,10 @@ struct vt_kpi_occ {
 static int vt_kpi_pass_cmp(const void *pa, const void *pb)
 {
 	const struct vt_kpi_pass *a = pa, *b = pb;
+	int o = vt_kpi_order((int64_t)a->site, (int64_t)b->site);
 
-	if (a->site != b->site)
-		return a->site < b->site ? -1 : 1;
-	if (a->t_ms != b->t_ms)
-		return a->t_ms < b->t_ms ? -1 : 1;
-	if (a->len_ms != b->len_ms)
-		return a->len_ms < b->len_ms ? -1 : 1;
-	return 0;
+	o = o ? o : vt_kpi_order(a->t_ms, b->t_ms);
+	return o ? o : vt_kpi_order(a->len_ms, b->len_ms);
 }
 
 /* The footfall facts as passes, sorted, one per (store, time, length). */
@@ -530,18 +528,13 @@ static int vt_kpi_is_product(enum vt_kpi_id kpi)
 static int vt_kpi_row_cmp(const void *pa, const void *pb)
 {
 	const struct vt_kpi_row *a = pa, *b = pb;
+	int o = vt_kpi_order((int64_t)a->site, (int64_t)b->site);
 
-	if (a->site != b->site)
-		return a->site < b->site ? -1 : 1;
-	if (a->start_ms != b->start_ms)
-		return a->start_ms < b->start_ms ? -1 : 1;
-	if (a->kpi != b->kpi)
-		return a->kpi < b->kpi ? -1 : 1;
-	if (a->value != b->value)
-		return a->value > b->value ? -1 : 1;
-	if (strcmp(a->label, b->label) != 0)
-		return strcmp(a->label, b->label);
-	return a->dim < b->dim ? -1 : a->dim > b->dim;
+	o = o ? o : vt_kpi_order(a->start_ms, b->start_ms);
+	o = o ? o : vt_kpi_order(a->kpi, b->kpi);
+	o = o ? o : (a->value < b->value) - (a->value > b->value);	/* largest first */
+	o = o ? o : strcmp(a->label, b->label);
+	return o ? o : vt_kpi_order(a->dim, b->dim);
 }
 
 /* Orders indexes into sites (the argument) by name. */

@@ -178,11 +178,11 @@ static void vt_summary_products(FILE *out, const struct vt_kpi_set *d, size_t si
 	}
 }
 
-static void vt_summary_lengths(FILE *out, const struct vt_kpi_set *d, size_t site)
+void vt_summary_length_sums(const struct vt_kpi_set *d, size_t site,
+			    double sum[VT_KPI_LENGTH_BUCKETS], int any[VT_KPI_LENGTH_BUCKETS])
 {
-	double sum[VT_KPI_LENGTH_BUCKETS] = { 0 };
-	int any[VT_KPI_LENGTH_BUCKETS] = { 0 };
-
+	memset(sum, 0, VT_KPI_LENGTH_BUCKETS * sizeof(sum[0]));
+	memset(any, 0, VT_KPI_LENGTH_BUCKETS * sizeof(any[0]));
 	for (size_t i = 0; i < d->nrows; i++) {
 		const struct vt_kpi_row *r = &d->rows[i];
 
@@ -192,6 +192,14 @@ static void vt_summary_lengths(FILE *out, const struct vt_kpi_set *d, size_t sit
 			any[r->dim] = 1;
 		}
 	}
+}
+
+static void vt_summary_lengths(FILE *out, const struct vt_kpi_set *d, size_t site)
+{
+	double sum[VT_KPI_LENGTH_BUCKETS];
+	int any[VT_KPI_LENGTH_BUCKETS];
+
+	vt_summary_length_sums(d, site, sum, any);
 	fputs("  kiosk session lengths:", out);
 	for (int b = 0; b < VT_KPI_LENGTH_BUCKETS; b++) {
 		if (any[b])

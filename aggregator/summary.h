@@ -33,4 +33,9 @@ void vt_summary_panel(FILE *out, const struct vt_kpi_set *days);
 size_t vt_summary_top(const struct vt_kpi_set *days, size_t site, enum vt_kpi_id kpi, size_t n,
 		      const char **labels, double *values);
 
+/* The kiosk sessions of site per length bucket, summed over the periods of
+ * d where shown; any[b] says whether bucket b had a figure shown at all. */
+void vt_summary_length_sums(const struct vt_kpi_set *d, size_t site,
+			    double sum[VT_KPI_LENGTH_BUCKETS], int any[VT_KPI_LENGTH_BUCKETS]);
+
 #endif
