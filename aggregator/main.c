@@ -2,10 +2,10 @@
  * main.c - the vitrine-aggregator command line.
  *
  * Parses options, loads the configuration and dispatches to a command:
- * run (run.c), keygen/pubkey (here: a few lines over keys.h), report
- * (kpi.c, summary.c, html.c), export (report.c; with --kpi kpi_out.c) and
- * stats (report.c), watch (watch.c and summary.c; the refresh loop is
- * here), gaps (gaps.c), windows (windows.c). Exit
+ * run (run.c), keygen/pubkey (here: a few lines over keys.h), report and
+ * export --kpi (kpi_cmd.c), export and stats (report.c), watch (watch.c,
+ * with kpi_cmd.c's panel; the refresh loop is here), gaps (gaps.c),
+ * windows (windows.c). Exit
  * status: 0 success, 1 failure at run time, 2 usage or configuration error.
  */
 #include <errno.h>
@@ -22,15 +22,13 @@
 #include "err.h"
 #include "frame.h"
 #include "gaps.h"
-#include "html.h"
 #include "keys.h"
-#include "kpi.h"
+#include "kpi_cmd.h"
 #include "kpi_out.h"
 #include "log.h"
 #include "report.h"
 #include "run.h"
 #include "store.h"
-#include "summary.h"
 #include "vt_os.h"
 #include "watch.h"
 #include "windows.h"
@@ -44,18 +42,12 @@ struct vt_agg_cli {
 	const char *command;
 	int check_config;
 	int force;
-	const char *since;
-	const char *until;
 	unsigned interval_s;
 	unsigned count;		/* watch: refreshes, 0 = until a signal */
 	const char *device;	/* gaps, windows: only this device */
 	int json;		/* gaps, windows, export --kpi: one JSON object per line */
-	const char *tz;		/* report, export --kpi, watch: periods in this zone */
-	unsigned k;		/* report, export --kpi, watch: privacy threshold */
-	const char *site;	/* report, export --kpi: only this store */
-	const char *kpi;	/* export: key figures ("all" or one) instead of readings */
-	const char *period;	/* export --kpi: hour, day or week */
-	const char *html;	/* report: also write the HTML report there */
+	int period_set;		/* --period given */
+	struct vt_kpi_cmd kc;	/* report, export --kpi, watch: the key figures */
 };
 
 static volatile sig_atomic_t vt_agg_stop;
@@ -336,10 +328,16 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 			cli->force = 1;
 			break;
 		case OPT_SINCE:
-			cli->since = optarg;
+			if (vt_report_parse_time(optarg, 0, &cli->kc.since_wall) < 0)
+				return vt_agg_usage("--since: expected YYYY-MM-DD[THH:MM[:SS]], got '%s'",
+						    optarg);
+			cli->kc.has_since = 1;
 			break;
 		case OPT_UNTIL:
-			cli->until = optarg;
+			if (vt_report_parse_time(optarg, 1, &cli->kc.until_wall) < 0)
+				return vt_agg_usage("--until: expected YYYY-MM-DD[THH:MM[:SS]], got '%s'",
+						    optarg);
+			cli->kc.has_until = 1;
 			break;
 		case OPT_INTERVAL:
 			if (vt_agg_parse_uint(optarg, 1, 3600, &cli->interval_s) < 0)
@@ -357,13 +355,13 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 			cli->device = optarg;
 			break;
 		case OPT_JSON:
-			cli->json = 1;
+			cli->json = cli->kc.json = 1;
 			break;
 		case OPT_TZ:
-			cli->tz = optarg;
+			cli->kc.tz = optarg;
 			break;
 		case OPT_K:
-			if (vt_agg_parse_uint(optarg, VT_KPI_K_MIN, 1000000, &cli->k) < 0)
+			if (vt_agg_parse_uint(optarg, VT_KPI_K_MIN, 1000000, &cli->kc.k) < 0)
 				return vt_agg_usage("--k: expected a number of at least 5 (the privacy floor), got '%s'",
 						    optarg);
 			break;
@@ -371,24 +369,21 @@ static int vt_agg_parse_args(int argc, char **argv, struct vt_agg_cli *cli)
 			if (!vt_frame_id_valid(optarg))
 				return vt_agg_usage("--site: expected a site id (1 to 64 of A-Z a-z 0-9 . _ -), got '%s'",
 						    optarg);
-			cli->site = optarg;
+			cli->kc.site = optarg;
 			break;
 		case OPT_KPI:
 			if (strcmp(optarg, "all") != 0 && !vt_kpi_known(optarg))
 				return vt_agg_usage("--kpi: expected 'all' or a figure of docs/KPIS.md (footfall_in, engagement, product_presence, ...), got '%s'",
 						    optarg);
-			cli->kpi = optarg;
+			cli->kc.kpi = optarg;
 			break;
-		case OPT_PERIOD: {
-			enum vt_kpi_period p;
-
-			if (vt_kpi_parse_period(optarg, &p) < 0)
+		case OPT_PERIOD:
+			if (vt_kpi_parse_period(optarg, &cli->kc.period) < 0)
 				return vt_agg_usage("--period: expected hour, day or week, got '%s'", optarg);
-			cli->period = optarg;
+			cli->period_set = 1;
 			break;
-		}
 		case OPT_HTML:
-			cli->html = optarg;
+			cli->kc.html = optarg;
 			break;
 		case 'h':
 			vt_agg_help(stdout);
@@ -421,26 +416,27 @@ static int vt_agg_check_args(const struct vt_agg_cli *cli)
 	if (!known)
 		return vt_agg_usage("unknown command '%s' (expected run, keygen, pubkey, report, watch, export, stats, gaps or windows)",
 				    cli->command);
+	const struct vt_kpi_cmd *kc = &cli->kc;
+	int report = strcmp(cli->command, "report") == 0;
+	int kpi_export = strcmp(cli->command, "export") == 0 && kc->kpi;
+	int watch = strcmp(cli->command, "watch") == 0;
+	int gaps_windows = strcmp(cli->command, "gaps") == 0 || strcmp(cli->command, "windows") == 0;
+
 	if (cli->force && strcmp(cli->command, "keygen") != 0)
 		return vt_agg_usage("%s", "--force only applies to keygen");
-	int report = strcmp(cli->command, "report") == 0;
-	int kpi_export = strcmp(cli->command, "export") == 0 && cli->kpi;
-	int watch = strcmp(cli->command, "watch") == 0;
-
-	if ((cli->since || cli->until || cli->site) && !report && !kpi_export)
+	if ((kc->has_since || kc->has_until || kc->site) && !report && !kpi_export)
 		return vt_agg_usage("%s", "--since, --until and --site only apply to report and export --kpi");
-	if ((cli->tz || cli->k) && !report && !kpi_export && !watch)
+	if ((kc->tz || kc->k) && !report && !kpi_export && !watch)
 		return vt_agg_usage("%s", "--tz and --k only apply to report, export --kpi and watch");
-	if (cli->period && !kpi_export)
+	if (cli->period_set && !kpi_export)
 		return vt_agg_usage("%s", "--period only applies to export --kpi");
-	if (cli->html && !report)
+	if (kc->html && !report)
 		return vt_agg_usage("%s", "--html only applies to report");
-	if (cli->kpi && strcmp(cli->command, "export") != 0)
+	if (kc->kpi && strcmp(cli->command, "export") != 0)
 		return vt_agg_usage("%s", "--kpi only applies to export");
-	if (cli->device && strcmp(cli->command, "gaps") != 0 && strcmp(cli->command, "windows") != 0)
+	if (cli->device && !gaps_windows)
 		return vt_agg_usage("%s", "--device only applies to gaps and windows");
-	if (cli->json && strcmp(cli->command, "gaps") != 0 && strcmp(cli->command, "windows") != 0 &&
-	    !kpi_export)
+	if (cli->json && !gaps_windows && !kpi_export)
 		return vt_agg_usage("%s", "--json only applies to gaps, windows and export --kpi");
 	return -1;
 }
@@ -516,31 +512,6 @@ static int vt_agg_cmd_run(const struct vt_agg_config *cfg)
 	return rc < 0 ? VT_AGG_EXIT_FAIL : 0;
 }
 
-static void vt_agg_kpi_query(const struct vt_agg_cli *cli, enum vt_kpi_period p,
-			     struct vt_kpi_query *q);
-
-/* The key figures of the day of the newest data, above the live view. */
-static int vt_agg_watch_kpis(sqlite3 *db, const struct vt_agg_cli *cli)
-{
-	struct vt_kpi_set days = { 0 };
-	struct vt_kpi_query q;
-	int64_t first, last;
-	int rc = vt_kpi_span(db, &first, &last);
-
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	vt_agg_kpi_query(cli, VT_KPI_DAY, &q);
-	q.since_ms = last;
-	q.until_ms = last + 1;
-	rc = vt_kpi_compute(db, &q, &days);
-	if (rc == 0) {
-		vt_summary_panel(stdout, &days);
-		fputc('\n', stdout);
-	}
-	vt_kpi_free(&days);
-	return rc;
-}
-
 static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
 {
 	int clear = isatty(STDOUT_FILENO);
@@ -556,7 +527,7 @@ static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
 
 		if (clear)
 			fputs(VT_WATCH_CLEAR, stdout);
-		if (vt_agg_watch_kpis(db, cli) < 0 ||
+		if (vt_kpi_cmd_panel(db, &cli->kc, stdout) < 0 ||
 		    vt_watch_once(db, stdout, latest > 0 ? latest : vt_os_now_ms(), 0) < 0)
 			return VT_AGG_EXIT_FAIL;
 		if (cli->count && ++shown >= cli->count)
@@ -568,137 +539,9 @@ static int vt_agg_watch_loop(sqlite3 *db, const struct vt_agg_cli *cli)
 	return 0;
 }
 
-/* The period of report and export --kpi: --since and --until read as local
- * times of --tz, or by default (whole) the span of the data, else the day
- * of the newest data. 0, 1 when there is no data, or an exit status < 0. */
-static int vt_agg_kpi_range(const struct vt_agg_cli *cli, sqlite3 *db, int whole,
-			    struct vt_kpi_query *q)
+/* The exit status of a key-figures command's result. */
+static int vt_agg_kpi_status(int rc)
 {
-	int64_t first = 0, last = 0, t;
-	int rc = vt_kpi_span(db, &first, &last);
-
-	if (rc < 0)
-		return -VT_AGG_EXIT_FAIL;
-	q->since_ms = whole ? first : last;
-	q->until_ms = last + 1;
-	if (cli->since) {
-		if (vt_report_parse_time(cli->since, 0, &t) < 0)
-			return -vt_agg_usage("--since: expected YYYY-MM-DD[THH:MM[:SS]], got '%s'",
-					     cli->since);
-		if (vt_kpi_local_to_utc(cli->tz, t, &q->since_ms) < 0)
-			return -VT_AGG_EXIT_USAGE;
-		if (!cli->until)
-			q->until_ms = q->since_ms < last + 1 ? last + 1 : q->since_ms + 1;
-	}
-	if (cli->until) {
-		if (vt_report_parse_time(cli->until, 1, &t) < 0)
-			return -vt_agg_usage("--until: expected YYYY-MM-DD[THH:MM[:SS]], got '%s'",
-					     cli->until);
-		if (vt_kpi_local_to_utc(cli->tz, t, &q->until_ms) < 0)
-			return -VT_AGG_EXIT_USAGE;
-		if (!cli->since)
-			q->since_ms = q->until_ms - 1;
-	}
-	if (q->until_ms <= q->since_ms)
-		return -vt_agg_usage("%s", "--until must come after --since");
-	return rc == 1 && !cli->since && !cli->until ? 1 : 0;
-}
-
-static void vt_agg_kpi_query(const struct vt_agg_cli *cli, enum vt_kpi_period p,
-			     struct vt_kpi_query *q)
-{
-	q->period = p;
-	q->k = cli->k ? cli->k : VT_KPI_K_DEFAULT;
-	q->tz = cli->tz;
-	q->site = cli->site;
-}
-
-/* Write the HTML report to path through a temporary file, renamed when
- * complete: a reader never sees half a page. */
-static int vt_agg_write_html(const char *path, const struct vt_kpi_set *days,
-			     const struct vt_kpi_set *hours, const char *tz)
-{
-	char tmp[4096];
-	FILE *f;
-	int rc;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	if (!(f = fopen(tmp, "w")))
-		return -errno;
-	rc = vt_html_report(f, days, hours, tz);
-	if (fclose(f) != 0 && rc == 0)
-		rc = -EIO;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
-static int vt_agg_cmd_report(const struct vt_agg_cli *cli, sqlite3 *db)
-{
-	struct vt_kpi_set days = { 0 }, hours = { 0 };
-	struct vt_kpi_query q;
-	int rc = vt_agg_kpi_range(cli, db, 0, &q);
-
-	if (rc < 0)
-		return -rc;
-	vt_agg_kpi_query(cli, VT_KPI_DAY, &q);
-	if (rc == 1) {
-		printf("(no data in the database yet)\n");
-		q.since_ms = vt_os_now_ms();
-		q.until_ms = q.since_ms + 1;
-	}
-	rc = vt_kpi_compute(db, &q, &days);
-	/* the hours of the same (whole) days */
-	q.period = VT_KPI_HOUR;
-	q.since_ms = days.since_ms;
-	q.until_ms = days.until_ms;
-	if (rc == 0)
-		rc = vt_kpi_compute(db, &q, &hours);
-	if (rc == 0) {
-		/* hours only for a day or two: beyond, the days say it */
-		rc = vt_summary_print(stdout, &days,
-				      days.until_ms - days.since_ms <= 2 * 86400000LL + 3600000 ? &hours
-												: NULL,
-				      cli->tz);
-	}
-	if (rc == 0 && cli->html) {
-		rc = vt_agg_write_html(cli->html, &days, &hours, cli->tz);
-		if (rc < 0)
-			fprintf(stderr, VT_AGG_PROG ": cannot write %s: %s\n", cli->html, vt_strerror(rc));
-		else
-			printf("\nHTML report written to %s\n", cli->html);
-	}
-	vt_kpi_free(&days);
-	vt_kpi_free(&hours);
-	return rc == -EINVAL ? VT_AGG_EXIT_USAGE : rc < 0 ? VT_AGG_EXIT_FAIL : 0;
-}
-
-/* export --kpi: the figures of every period of the data, CSV or JSON lines. */
-static int vt_agg_cmd_export_kpi(const struct vt_agg_cli *cli, sqlite3 *db)
-{
-	struct vt_kpi_set set = { 0 };
-	struct vt_kpi_query q;
-	enum vt_kpi_period p = VT_KPI_HOUR;
-	const char *only = strcmp(cli->kpi, "all") == 0 ? NULL : cli->kpi;
-	int rc = vt_agg_kpi_range(cli, db, 1, &q);
-
-	if (rc < 0)
-		return -rc;
-	if (cli->period)
-		vt_kpi_parse_period(cli->period, &p);
-	vt_agg_kpi_query(cli, p, &q);
-	if (rc == 1) {	/* no data: the header alone */
-		rc = cli->json ? 0 : vt_kpi_write_csv(stdout, &set, only);
-		return rc < 0 ? VT_AGG_EXIT_FAIL : 0;
-	}
-	rc = vt_kpi_compute(db, &q, &set);
-	if (rc == 0)
-		rc = cli->json ? vt_kpi_write_json(stdout, &set, only)
-			       : vt_kpi_write_csv(stdout, &set, only);
-	vt_kpi_free(&set);
 	return rc == -EINVAL ? VT_AGG_EXIT_USAGE : rc < 0 ? VT_AGG_EXIT_FAIL : 0;
 }
 
@@ -716,11 +559,11 @@ static int vt_agg_cmd_read(const struct vt_agg_cli *cli, const struct vt_agg_con
 	}
 	db = vt_store_db(st);
 	if (strcmp(cli->command, "report") == 0)
-		rc = vt_agg_cmd_report(cli, db);
+		rc = vt_agg_kpi_status(vt_kpi_cmd_report(db, &cli->kc, stdout));
 	else if (strcmp(cli->command, "watch") == 0)
 		rc = vt_agg_watch_loop(db, cli);
-	else if (strcmp(cli->command, "export") == 0 && cli->kpi)
-		rc = vt_agg_cmd_export_kpi(cli, db);
+	else if (strcmp(cli->command, "export") == 0 && cli->kc.kpi)
+		rc = vt_agg_kpi_status(vt_kpi_cmd_export(db, &cli->kc, stdout));
 	else if (strcmp(cli->command, "export") == 0)
 		rc = vt_report_export(db, stdout) < 0 ? VT_AGG_EXIT_FAIL : 0;
 	else if (strcmp(cli->command, "gaps") == 0)
