@@ -166,7 +166,16 @@ san:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" test
 
-bench: all
+# make bench: the floor of the agent's libraries (memory.sh) and a counter
+# of allocations to preload (allocs.sh); neither is installed.
+BENCH_BINS := $(O)/bench/floor $(O)/bench/alloc_count.so
+$(O)/bench/floor: tests/bench/floor.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $< -lmosquitto -lprotobuf-c -lzstd -lmbedx509 -lmbedcrypto
+$(O)/bench/alloc_count.so: tests/bench/alloc_count.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VT_CFLAGS) -shared -o $@ $<
+bench: all $(BENCH_BINS)
 	$(Q)O=$(O) tests/bench/run.sh
 
 FUZZ_SECONDS ?= 60

@@ -9,10 +9,22 @@
 # SD card: bytes appended per reading, fsyncs per 1000 readings, and an
 # upper estimate of the bytes the card writes per reading (appended bytes
 # plus one 4 KiB page per fsync; file-system journal not counted).
+# Then the other parts: sizes (stripped binaries), memory at rest against
+# the floor of the libraries (memory.sh) and heap allocations per reading
+# (allocs.sh). Everything printed is Markdown, kept in
+# $O/bench/results.md; the figures are also in $O/bench/results.json.
 # Figures, not assertions.
 set -u
 cd "$(dirname "$0")/../.."
+if [ -z "${BENCH_TEE:-}" ]; then	# once: keep what is printed
+	mkdir -p "${O:-build/host}/bench"
+	BENCH_TEE=1 "$0" "$@" | tee "${O:-build/host}/bench/results.md"
+	exit "${PIPESTATUS[0]}"
+fi
 . tests/integration/lib.sh
+BENCH_OUT="$O/bench/results.txt"
+export BENCH_OUT
+: >"$BENCH_OUT"
 total=${BENCH_READINGS:-1000002}
 per=$(( (total + 2) / 3 ))
 ticks=$(getconf CLK_TCK)
@@ -21,8 +33,10 @@ cpu_of() { # pid -> seconds of user+system CPU so far
 	awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"
 }
 
-printf '%-6s %10s %9s %12s %12s %10s %10s %12s %12s %12s\n' batch readings frames agent_us/rd \
-	agg_us/rd bytes/rd frames/s spool_B/rd fsync/1000rd card_B/rd
+echo "## Pipeline, end to end ($(date -u +%F), $(nproc) cores)"
+echo
+echo "| batch | readings | frames | agent µs/reading | aggregator µs/reading | bytes/reading | frames/s | spool B/reading | fsyncs/1000 readings | SD card B/reading |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for batch in 10 100 1000; do
 	rm -rf "$T/agg" "$T/state" "$T"/*.conf "$T"/*.log
 	PORT=$(free_port)
@@ -45,11 +59,43 @@ for batch in 10 100 1000; do
 	agent_cpu=$(sed -E 's/.*cpu ([0-9.]+) s.*/\1/' <<<"$line")
 	spooled=$(sed -E 's/.*spooled \(([0-9]+) bytes.*/\1/' <<<"$line")
 	fsyncs=$(sed -E 's/.* ([0-9]+) fsyncs.*/\1/' <<<"$line")
-	awk -v b="$batch" -v n="$n" -v f="$frames" -v ac="$agent_cpu" -v gc="$agg_cpu" \
+	awk -v out="$BENCH_OUT" -v b="$batch" -v n="$n" -v f="$frames" -v ac="$agent_cpu" -v gc="$agg_cpu" \
 		-v by="$bytes" -v t0="$t0" -v t1="$t1" -v sp="$spooled" -v fs="$fsyncs" 'BEGIN {
-		printf "%-6d %10d %9d %12.2f %12.2f %10.1f %10.0f %12.1f %12.2f %12.1f\n", b, n, f,
+		printf "| %d | %d | %d | %.2f | %.2f | %.1f | %.0f | %.1f | %.2f | %.1f |\n", b, n, f,
 			ac * 1e6 / n, gc * 1e6 / n, by / n, f / (t1 - t0), sp / n, fs * 1000 / n,
-			(sp + fs * 4096) / n }'
+			(sp + fs * 4096) / n
+		printf "pipeline.batch%d.agent_us_per_reading %.3f\n", b, ac * 1e6 / n >>out
+		printf "pipeline.batch%d.aggregator_us_per_reading %.3f\n", b, gc * 1e6 / n >>out
+		printf "pipeline.batch%d.bytes_per_reading %.2f\n", b, by / n >>out }'
 	kill "$AGG_PID" "$BROKER_PID" 2>/dev/null
 	wait "$AGG_PID" "$BROKER_PID" 2>/dev/null
 done
+
+echo
+echo "## Sizes (stripped, this build: $(uname -m))"
+echo
+echo "| file | bytes |"
+echo "|---|---|"
+total=0
+for f in "$AGENT" "$PLUGIN_DIR"/*.so; do
+	strip -o "$T/stripped" "$f" && sz=$(stat -c %s "$T/stripped")
+	total=$((total + sz))
+	echo "| $(basename "$f") | $sz |"
+done
+echo "| agent and plugins | $total (arm64 target: < 400 KB) |"
+echo "size.agent_and_plugins_stripped_bytes $total" >>"$BENCH_OUT"
+
+echo
+echo "## Memory at rest"
+echo
+bash tests/bench/memory.sh
+echo
+echo "## Heap allocations on the hot path"
+echo
+bash tests/bench/allocs.sh
+
+# results.json: the "name value" lines as one JSON object
+awk 'BEGIN { printf "{" } { printf "%s\n  \"%s\": %s", (NR > 1 ? "," : ""), $1,
+	($2 ~ /^-?[0-9.]+$/ ? $2 : "null") } END { print "\n}" }' "$BENCH_OUT" >"$O/bench/results.json"
+echo
+echo "figures: $O/bench/results.md and $O/bench/results.json"

@@ -62,9 +62,11 @@ start_broker() {
 }
 
 # wait_for TENTHS COMMAND: poll COMMAND every 0.1 s, up to TENTHS times.
+# (Its counter has a name no caller uses: COMMAND is eval'ed in here and
+# would see a local n instead of the caller's.)
 wait_for() {
-	local n=$1; shift
-	for _ in $(seq 1 "$n"); do
+	local wait_for_tenths=$1; shift
+	for _ in $(seq 1 "$wait_for_tenths"); do
 		if eval "$@"; then return 0; fi
 		sleep 0.1
 	done
