@@ -369,10 +369,11 @@ int vt_anon_plugin(struct vt_anon *a, const char *name, int dedup, int64_t mono_
 	snprintf(ap->name, sizeof(ap->name), "%s", name);
 	ap->anon = a;
 	rc = vt_window_new(&ap->window, &wc);
-	ap->rel = calloc(VT_ANON_REL_MAX, sizeof(*ap->rel));
+	/* from the kernel: pages cost RAM once a release fills them */
+	ap->rel = vt_os_pages_alloc(VT_ANON_REL_MAX * sizeof(*ap->rel));
 	if (rc < 0 || !ap->rel) {
 		vt_window_free(ap->window);
-		free(ap->rel);
+		vt_os_pages_free(ap->rel, VT_ANON_REL_MAX * sizeof(*ap->rel));
 		snprintf(err, errlen, "plugin %s: cannot allocate its window", name);
 		return rc < 0 ? rc : -ENOMEM;
 	}
@@ -425,7 +426,7 @@ void vt_anon_free(struct vt_anon *a)
 		vt_anon_checkpoint(a, vt_os_mono_ms());
 	for (size_t i = 0; i < a->n_plugins; i++) {
 		vt_window_free(a->plugins[i].window);
-		free(a->plugins[i].rel);
+		vt_os_pages_free(a->plugins[i].rel, VT_ANON_REL_MAX * sizeof(*a->plugins[i].rel));
 	}
 	vt_wckpt_close(a->ckpt);
 	free(a->saved);

@@ -14,9 +14,13 @@
 #include <mbedtls/platform_util.h>
 
 #include "be.h"
+#include "vt_os.h"
 #include "window.h"
 
 #define VT_WINDOW_DIM2_MAX 8	/* direction 1..2, length bucket 0..5 */
+
+#define VT_WINDOW_CELLS_BYTES (VT_WINDOW_MAX_CELLS * sizeof(struct vt_window_slot))
+#define VT_WINDOW_DEDUP_BYTES (VT_WINDOW_DEDUP_SLOTS * sizeof(uint64_t))
 
 struct vt_window_slot {
 	uint32_t used;
@@ -50,9 +54,10 @@ int vt_window_new(struct vt_window **out, const struct vt_window_conf *conf)
 	w->length_ms = (int64_t)conf->length_s * 1000;
 	w->slot_ms = (int64_t)conf->slot_s * 1000;
 	w->slot = -1;
-	w->cells = calloc(VT_WINDOW_MAX_CELLS, sizeof(*w->cells));
+	/* from the kernel: only the pages that cells land in cost RAM */
+	w->cells = vt_os_pages_alloc(VT_WINDOW_CELLS_BYTES);
 	if (conf->dedup)
-		w->dedup = calloc(VT_WINDOW_DEDUP_SLOTS, sizeof(*w->dedup));
+		w->dedup = vt_os_pages_alloc(VT_WINDOW_DEDUP_BYTES);
 	if (!w->cells || (conf->dedup && !w->dedup)) {
 		vt_window_free(w);
 		return -ENOMEM;
@@ -66,9 +71,9 @@ void vt_window_free(struct vt_window *w)
 	if (!w)
 		return;
 	if (w->dedup)
-		mbedtls_platform_zeroize(w->dedup, VT_WINDOW_DEDUP_SLOTS * sizeof(*w->dedup));
-	free(w->dedup);
-	free(w->cells);
+		mbedtls_platform_zeroize(w->dedup, VT_WINDOW_DEDUP_BYTES);
+	vt_os_pages_free(w->dedup, VT_WINDOW_DEDUP_BYTES);
+	vt_os_pages_free(w->cells, VT_WINDOW_CELLS_BYTES);
 	free(w);
 }
 
@@ -138,7 +143,9 @@ static int vt_window_first_in_slot(struct vt_window *w, const struct vt_reading 
 		       ((uint64_t)r->u.rfid.reader * 0x9E3779B97F4A7C15ULL);
 
 	if (slot != w->slot) {
-		mbedtls_platform_zeroize(w->dedup, VT_WINDOW_DEDUP_SLOTS * sizeof(*w->dedup));
+		/* wiped, then the pages handed back: a quiet slot costs no RAM */
+		mbedtls_platform_zeroize(w->dedup, VT_WINDOW_DEDUP_BYTES);
+		vt_os_pages_zero(w->dedup, VT_WINDOW_DEDUP_BYTES);
 		w->slot = slot;
 	}
 	if (key == 0)
@@ -272,7 +279,7 @@ static void vt_window_release(struct vt_window *w, int64_t wall_ms, vt_window_si
 				w->stats.suppressed++;
 		}
 	}
-	memset(w->cells, 0, VT_WINDOW_MAX_CELLS * sizeof(*w->cells));
+	vt_os_pages_zero(w->cells, VT_WINDOW_CELLS_BYTES);
 	memset(w->other, 0, sizeof(w->other));
 	w->stats.windows++;
 	w->open = 0;

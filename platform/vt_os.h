@@ -64,4 +64,13 @@ int vt_os_mkdir_p(const char *dir, unsigned mode);
 void *vt_os_secret_alloc(size_t len, int *locked);
 void vt_os_secret_free(void *p, size_t len);
 
+/* Zero-filled memory straight from the kernel, for large tables that are
+ * mostly empty (window cells, de-duplication sets): a page costs RAM only
+ * once written. vt_os_pages_zero() makes the table zero again by handing
+ * its pages back (RAM used drops), without touching them. NULL when out of
+ * memory. */
+void *vt_os_pages_alloc(size_t len);
+void vt_os_pages_zero(void *p, size_t len);
+void vt_os_pages_free(void *p, size_t len);
+
 #endif

@@ -269,6 +269,30 @@ void vt_os_secret_free(void *p, size_t len)
 	munmap(p, len);
 }
 
+void *vt_os_pages_alloc(size_t len)
+{
+	void *p;
+
+	if (len == 0)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void vt_os_pages_zero(void *p, size_t len)
+{
+	/* A private anonymous mapping reads as zeros after MADV_DONTNEED;
+	 * should it fail (it does not on Linux), write the zeros. */
+	if (p && madvise(p, len, MADV_DONTNEED) != 0)
+		memset(p, 0, len);
+}
+
+void vt_os_pages_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
 /* Overwrite a file's bytes in place with zeros and sync them (a rename over
  * it would leave the old blocks untouched). On flash storage the old pages
  * may still survive in the card's remapping: best effort. */
