@@ -166,9 +166,13 @@ san:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" test
 
-# make bench: the floor of the agent's libraries (memory.sh) and a counter
-# of allocations to preload (allocs.sh); neither is installed.
-BENCH_BINS := $(O)/bench/floor $(O)/bench/alloc_count.so
+# make bench: the floor of the agent's libraries (memory.sh), a counter of
+# allocations to preload (allocs.sh) and the JSON-per-reading baseline
+# publisher (run.sh); none is installed.
+BENCH_BINS := $(O)/bench/floor $(O)/bench/alloc_count.so $(O)/bench/json_pub
+$(O)/bench/json_pub: tests/bench/json_pub.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $< -lmosquitto
 $(O)/bench/floor: tests/bench/floor.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $< -lmosquitto -lprotobuf-c -lzstd -lmbedx509 -lmbedcrypto

@@ -9,7 +9,9 @@
 # SD card: bytes appended per reading, fsyncs per 1000 readings, and an
 # upper estimate of the bytes the card writes per reading (appended bytes
 # plus one 4 KiB page per fsync; file-system journal not counted).
-# Then the other parts: sizes (stripped binaries), memory at rest against
+# Then the other parts: the same readings as one JSON message each (the
+# baseline of a naive agent, json_pub.c), sizes (stripped binaries),
+# memory at rest against
 # the floor of the libraries (memory.sh) and heap allocations per reading
 # (allocs.sh). Everything printed is Markdown, kept in
 # $O/bench/results.md; the figures are also in $O/bench/results.json.
@@ -70,6 +72,44 @@ for batch in 10 100 1000; do
 	kill "$AGG_PID" "$BROKER_PID" 2>/dev/null
 	wait "$AGG_PID" "$BROKER_PID" 2>/dev/null
 done
+
+echo
+echo "## Side by side: one JSON message per reading"
+echo
+# The same readings (the agent's --tap, pseudonymous mode, batch 1000)
+# published by tests/bench/json_pub.c as one JSON message each, QoS 1, to
+# the same broker. Bytes count whole MQTT PUBLISH packets on both sides.
+rm -rf "$T/agg" "$T/state" "$T"/*.conf "$T"/*.log "$T/tap.csv"
+PORT=$(free_port)
+start_broker "$PORT" >/dev/null
+BATCH=1000 setup_keys >/dev/null
+sim_plugins "${BENCH_JSON_PER:-33334}" 2 >>"$T/agent.conf"
+start_aggregator
+"$AGENT" -c "$T/agent.conf" --tap "$T/tap.csv" --exit-when-done 2>"$T/agent.log"
+line=$(grep 'stopped:' "$T/agent.log")
+n=$(grep -o 'stopped: [0-9]*' <<<"$line" | grep -o '[0-9]*$')
+frames=$(sed -E 's/.* ([0-9]+) frames sealed.*/\1/' <<<"$line")
+bytes=$(sed -E 's/.*sealed \(([0-9]+) bytes\).*/\1/' <<<"$line")
+agent_cpu=$(sed -E 's/.*cpu ([0-9.]+) s.*/\1/' <<<"$line")
+topic_len=$(printf 'vitrine/v1/%s/%s/data' "${SITE:-cannes-croisette}" "${DEVICE:-pi-01}" | wc -c)
+json=$("$O/bench/json_pub" 127.0.0.1 "$PORT" "$T/tap.csv")
+read -r jn jcpu jwire <<<"$(awk '{ print $3, $5, $9 }' <<<"$json")"
+kill "$AGG_PID" "$BROKER_PID" 2>/dev/null
+wait "$AGG_PID" "$BROKER_PID" 2>/dev/null
+awk -v out="$BENCH_OUT" -v n="$n" -v f="$frames" -v by="$bytes" -v ac="$agent_cpu" -v tl="$topic_len" \
+	-v jn="$jn" -v jc="$jcpu" -v jw="$jwire" 'BEGIN {
+	# PUBLISH, QoS 1: fixed header (1 + remaining length: 3 bytes for a
+	# frame of 16 KiB to 2 MiB), topic length and topic, packet id
+	vw = by + f * (1 + 3 + 2 + tl + 2)
+	printf "| publisher | readings | messages | CPU µs/reading | bytes on the wire/reading (MQTT included) |\n"
+	printf "|---|---|---|---|---|\n"
+	printf "| vitrine-agent, batch 1000 (simulation, privacy, spool included) | %d | %d | %.2f | %.1f |\n", n, f, ac * 1e6 / n, vw / n
+	printf "| JSON, one message per reading | %d | %d | %.2f | %.1f |\n", jn, jn, jc * 1e6 / jn, jw / jn
+	printf "\nvitrine / JSON: %.2fx the CPU, %.3fx the bytes (%.0f times fewer)\n",
+		(ac / n) / (jc / jn), (vw / n) / (jw / jn), (jw / jn) / (vw / n)
+	printf "baseline.json.cpu_us_per_reading %.3f\nbaseline.json.bytes_per_reading %.2f\n", jc * 1e6 / jn, jw / jn >>out
+	printf "vitrine.batch1000.wire_bytes_per_reading %.2f\n", vw / n >>out
+	printf "ratio.bytes_vitrine_over_json %.4f\nratio.cpu_vitrine_over_json %.4f\n", (vw / n) / (jw / jn), (ac / n) / (jc / jn) >>out }'
 
 echo
 echo "## Sizes (stripped, this build: $(uname -m))"
