@@ -315,9 +315,11 @@ static void vt_html_overview(FILE *out, const struct vt_kpi_set *days)
 		vt_xml_str(out, days->sites[s]);
 		fprintf(out, "</td><td>%s</td>", when);
 		vt_html_day_cells(out, days, s, day);
-		if (vt_summary_top(days, s, VT_KPI_PRODUCT_PRESENCE, 1, top, v))
-			fprintf(out, "<td>%s</td></tr>\n", top[0]);
-		else
+		if (vt_summary_top(days, s, VT_KPI_PRODUCT_PRESENCE, 1, top, v)) {
+			fputs("<td>", out);
+			vt_xml_str(out, top[0]);	/* digits, unless the database was edited */
+			fputs("</td></tr>\n", out);
+		} else
 			fputs("<td>" VT_HTML_DASH "</td></tr>\n", out);
 	}
 	fputs("</table>\n</section>\n", out);
