@@ -13,9 +13,11 @@
 #include "source.h"
 #include "vt_test.h"
 
+#include "common/sim_rng.h"
 #include "common/test_host.h"
 
 #include <errno.h>
+#include <math.h>
 
 /* ---- the state machine on synthetic streams ---------------------------- */
 
@@ -210,6 +212,20 @@ VT_TEST(beams_stuck_beam_is_reported_once_and_not_counted)
 }
 
 /* ---- the plugin ---------------------------------------------------------- */
+
+/* The simulations' exponential draw, written without libm, against libm. */
+VT_TEST(sim_exponential_draw_matches_libm)
+{
+	uint64_t st = 42;
+
+	CHECK(vp_rng_exp(0) == 0);
+	for (int i = 0; i < 100000; i++) {
+		double u = vp_rng_unit(&st), want = -log1p(-u), got = vp_rng_exp(u);
+
+		CHECK(fabs(got - want) <= 1e-13 * (want > 1 ? want : 1));
+	}
+	CHECK(fabs(vp_rng_exp(1 - 0x1p-53) - 53 * 0.69314718055994530942) < 1e-12);
+}
 
 VT_TEST(footfall_same_seed_gives_same_readings)
 {

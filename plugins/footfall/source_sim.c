@@ -23,7 +23,6 @@
 #include "common/store_hours.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 
 #define SIM_QUEUE 512		/* edges queued per door */
@@ -102,7 +101,7 @@ static int64_t sim_next_arrival(struct footfall_sim *s, int64_t t_us)
 		int64_t gap;
 
 		t_us = sim_next_open_us(t_us);
-		gap = (int64_t)(-log1p(-u) / sim_groups_per_hour(t_us) * 3.6e9);
+		gap = (int64_t)(vp_rng_exp(u) / sim_groups_per_hour(t_us) * 3.6e9);
 		if (t_us + gap < sim_close_us(t_us))
 			return t_us + gap;
 		t_us = sim_close_us(t_us);

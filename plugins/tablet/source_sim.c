@@ -24,7 +24,6 @@
 #include "common/store_hours.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,7 +116,7 @@ static int64_t sim_next_session(struct sim_kiosk *k, int64_t t)
 		int64_t gap;
 
 		t = vp_store_next_open_ms(t);
-		gap = (int64_t)(-log1p(-u) / sim_sessions_per_hour(t) * 3.6e6);
+		gap = (int64_t)(vp_rng_exp(u) / sim_sessions_per_hour(t) * 3.6e6);
 		if (t + gap < vp_store_close_ms(t))
 			return t + gap;
 		t = vp_store_close_ms(t);
