@@ -167,9 +167,13 @@ san:
 		LDFLAGS="-fsanitize=address,undefined" test
 
 # make bench: the floor of the agent's libraries (memory.sh), a counter of
-# allocations to preload (allocs.sh) and the JSON-per-reading baseline
-# publisher (run.sh); none is installed.
-BENCH_BINS := $(O)/bench/floor $(O)/bench/alloc_count.so $(O)/bench/json_pub
+# allocations to preload (allocs.sh), the JSON-per-reading baseline
+# publisher and the in-process hot path (run.sh); none is installed.
+BENCH_BINS := $(O)/bench/floor $(O)/bench/alloc_count.so $(O)/bench/json_pub \
+	$(O)/bench/hot_path
+$(O)/bench/hot_path: $(O)/obj/tests/bench/hot_path.o $(O)/libvt.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
 $(O)/bench/json_pub: tests/bench/json_pub.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $< -lmosquitto

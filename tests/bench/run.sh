@@ -9,7 +9,9 @@
 # SD card: bytes appended per reading, fsyncs per 1000 readings, and an
 # upper estimate of the bytes the card writes per reading (appended bytes
 # plus one 4 KiB page per fsync; file-system journal not counted).
-# Then the other parts: the same readings as one JSON message each (the
+# Then the other parts: the agent's pipeline alone, in process (hot_path.c,
+# with callgrind's instruction count and a Pi Zero 2 W estimate), the same
+# readings as one JSON message each (the
 # baseline of a naive agent, json_pub.c), sizes (stripped binaries),
 # memory at rest against
 # the floor of the libraries (memory.sh) and heap allocations per reading
@@ -72,6 +74,53 @@ for batch in 10 100 1000; do
 	kill "$AGG_PID" "$BROKER_PID" 2>/dev/null
 	wait "$AGG_PID" "$BROKER_PID" 2>/dev/null
 done
+
+echo
+echo "## Hot path, in process: plugin to sealed frame"
+echo
+# tests/bench/hot_path.c drives the agent's pipeline directly (validate,
+# privacy in pseudonymous mode, batch of 1000, protobuf, zstd, seal, spool
+# append on a tmpfs): no simulation, broker or poll loop. CPU time per
+# reading over BENCH_RUNS runs; instructions per reading from callgrind,
+# as the difference between two runs of different sizes (start-up cancels).
+hp_dir=$(mktemp -d /dev/shm/vitrine-hp-XXXXXX 2>/dev/null || mktemp -d "$T/hp-XXXXXX")
+hp=$("$O/bench/hot_path" "${BENCH_HOT_READINGS:-300000}" "${BENCH_RUNS:-5}" "$hp_dir")
+rm -rf "$hp_dir"
+read -r hp_n hp_f hp_b hp_min hp_med <<<"$(awk '{ print $3, $5, $7, $9, $11 }' <<<"$hp")"
+ir=""
+if command -v valgrind >/dev/null; then
+	irs=()
+	for n in 20000 60000; do
+		d=$(mktemp -d /dev/shm/vitrine-hp-XXXXXX 2>/dev/null || mktemp -d "$T/hp-XXXXXX")
+		irs+=("$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$O/bench/hot_path" "$n" 1 "$d" 2>&1 |
+			sed -nE 's/.*Collected : ([0-9]+).*/\1/p')")
+		rm -rf "$d"
+	done
+	ir=$(( (irs[1] - irs[0]) / 40000 ))
+fi
+echo "| readings | frames | sealed bytes/reading | CPU µs/reading (min / median of ${BENCH_RUNS:-5}) | instructions/reading (x86-64) |"
+echo "|---|---|---|---|---|"
+awk -v f="$hp_f" -v n="$hp_n" -v b="$hp_b" -v mn="$hp_min" -v md="$hp_med" -v ir="${ir:--}" \
+	'BEGIN { printf "| %d | %d | %.2f | %.3f / %.3f (target <= 0.5) | %s |\n", n, f, b / n, mn, md, ir }'
+{
+	echo "hot_path.us_per_reading_min $hp_min"
+	echo "hot_path.us_per_reading_median $hp_med"
+	echo "hot_path.sealed_bytes_per_reading $(awk -v n="$hp_n" -v b="$hp_b" 'BEGIN { printf "%.2f", b / n }')"
+	[ -n "$ir" ] && echo "hot_path.instructions_per_reading $ir"
+} >>"$BENCH_OUT"
+if [ -n "$ir" ]; then
+	# A Pi Zero 2 W: four Cortex-A53 at 1 GHz, in order, dual issue. For
+	# this integer code (SHA-256, zstd, protobuf) take 0.7 to 1.0
+	# instructions per cycle, and AArch64 needing about as many
+	# instructions as x86-64 (no SHA or crypto extensions used by
+	# mbedTLS 2.28): an estimate, not a measurement.
+	awk -v ir="$ir" 'BEGIN {
+		lo = ir / 1.0 / 1000; hi = ir / 0.7 / 1000	# µs per reading at 1 GHz
+		printf "\nPi Zero 2 W estimate (1 GHz Cortex-A53, 0.7-1.0 instructions per cycle): %.1f-%.1f µs per reading;\n", lo, hi
+		printf "one core busy %.2f-%.2f %% at 100 readings/s, %.0f-%.0f %% at 10,000 readings/s\n",
+			lo * 100 / 1e4, hi * 100 / 1e4, lo * 1e4 / 1e4, hi * 1e4 / 1e4 }'
+	awk -v ir="$ir" 'BEGIN { printf "pi_zero_2w.us_per_reading_estimate %.1f\n", ir / 0.85 / 1000 }' >>"$BENCH_OUT"
+fi
 
 echo
 echo "## Side by side: one JSON message per reading"
