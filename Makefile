@@ -180,6 +180,9 @@ $(O)/bench/json_pub: tests/bench/json_pub.c
 $(O)/bench/floor: tests/bench/floor.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $< -lmosquitto -lprotobuf-c -lzstd -lmbedx509 -lmbedcrypto
+# Built with the tests too, so they compile (-Werror, both compilers, the
+# sanitizers) whether or not make bench runs.
+test: $(BENCH_BINS)
 $(O)/bench/alloc_count.so: tests/bench/alloc_count.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(VT_CFLAGS) -shared -o $@ $<
