@@ -59,35 +59,14 @@ static void vt_html_axis_free(struct vt_html_axis *ax)
 	memset(ax, 0, sizeof(*ax));
 }
 
-static long vt_html_site(const struct vt_kpi_set *set, const char *name)
-{
-	for (size_t i = 0; set && i < set->nsites; i++)
-		if (strcmp(set->sites[i], name) == 0)
-			return (long)i;
-	return -1;
-}
-
-/* "10:00", or "05-06 10:00" when the hours span several days, or
- * "2024-05-06" for days. */
-static void vt_html_label(const struct vt_kpi_row *r, int hourly, int many_days, char *buf,
-			  size_t len)
-{
-	char iso[40];
-
-	vt_kpi_format_time(r->start_ms, r->start_off_s, iso, sizeof(iso));
-	if (!hourly)
-		snprintf(buf, len, "%.10s", iso);
-	else if (many_days)
-		snprintf(buf, len, "%.5s %.5s", iso + 5, iso + 11);
-	else
-		snprintf(buf, len, "%.5s", iso + 11);
-}
-
 static int vt_html_axis_init(const struct vt_kpi_set *set, size_t site, struct vt_html_axis *ax)
 {
 	size_t cap = 0;
 	int64_t last = INT64_MIN;
-	int hourly = set->period == VT_KPI_HOUR;
+	enum vt_kpi_when style = set->period != VT_KPI_HOUR ? VT_KPI_WHEN_DATE
+				 : set->until_ms - set->since_ms > 86400000LL + 3600000
+					 ? VT_KPI_WHEN_DAY_HOUR	/* hours of several days */
+					 : VT_KPI_WHEN_HOUR;
 
 	memset(ax, 0, sizeof(*ax));
 	for (size_t i = 0; i < set->nrows; i++)
@@ -109,8 +88,7 @@ static int vt_html_axis_init(const struct vt_kpi_set *set, size_t site, struct v
 
 		if (r->site != site || r->start_ms == last)
 			continue;
-		vt_html_label(r, hourly, set->until_ms - set->since_ms > 86400000LL + 3600000,
-			      ax->names[ax->n], sizeof(ax->names[0]));
+		vt_kpi_format_when(r, style, ax->names[ax->n], sizeof(ax->names[0]));
 		ax->labels[ax->n] = ax->names[ax->n];
 		ax->starts[ax->n++] = last = r->start_ms;
 	}
@@ -212,18 +190,10 @@ static int vt_html_products(FILE *out, const struct vt_kpi_set *days, size_t sit
 static void vt_html_cell(FILE *out, const struct vt_kpi_set *set, size_t site, int64_t start,
 			 enum vt_kpi_id kpi)
 {
-	const struct vt_kpi_row *r = vt_kpi_find(set, site, start, kpi);
+	char buf[48];
+	const char *s = vt_kpi_format_human(vt_kpi_find(set, site, start, kpi), buf, sizeof(buf));
 
-	if (!r || !r->shown)
-		fputs("<td>" VT_HTML_DASH "</td>", out);
-	else if (kpi == VT_KPI_ENGAGEMENT)
-		fprintf(out, "<td>%.1f %%</td>", r->value * 100);
-	else if (kpi == VT_KPI_CHANGE_PCT)
-		fprintf(out, "<td>%+.1f %%</td>", r->value);
-	else if (kpi == VT_KPI_DWELL_MEAN)
-		fprintf(out, "<td>%.0f min</td>", r->value / 60);
-	else
-		fprintf(out, "<td>%.0f</td>", r->value);
+	fprintf(out, "<td>%s</td>", s ? s : VT_HTML_DASH);
 }
 
 static const enum vt_kpi_id vt_html_day_cols[] = {
@@ -253,7 +223,7 @@ static void vt_html_days(FILE *out, const struct vt_kpi_set *days, size_t site)
 		if (r->site != site || r->start_ms == last)
 			continue;
 		last = r->start_ms;
-		vt_html_label(r, 0, 0, when, sizeof(when));
+		vt_kpi_format_when(r, VT_KPI_WHEN_DATE, when, sizeof(when));
 		fprintf(out, "<tr><td>%s</td>", when);
 		vt_html_day_cells(out, days, site, r->start_ms);
 		fputs("</tr>\n", out);
@@ -285,36 +255,22 @@ static void vt_html_lengths(FILE *out, const struct vt_kpi_set *days, size_t sit
 
 /* ---- the page ----------------------------------------------------------------------------- */
 
-static int64_t vt_html_last_day(const struct vt_kpi_set *days, size_t site)
-{
-	int64_t start = INT64_MIN;
-
-	for (size_t i = 0; i < days->nrows; i++)
-		if (days->rows[i].site == site)
-			start = days->rows[i].start_ms;
-	return start;
-}
-
 static void vt_html_overview(FILE *out, const struct vt_kpi_set *days)
 {
 	fprintf(out, "<section>\n<h2>All stores, newest day</h2>\n<table>\n"
 		     "<tr><th>store</th><th>day</th>%s<th>top product</th></tr>\n",
 		vt_html_day_head);
 	for (size_t s = 0; s < days->nsites; s++) {
-		int64_t day = vt_html_last_day(days, s);
-		const struct vt_kpi_row *r = vt_kpi_find(days, s, day, VT_KPI_FOOTFALL_IN);
+		const struct vt_kpi_row *last = vt_kpi_last_row(days, s);	/* every store has one */
 		const char *top[1];
 		double v[1];
-		char when[24] = "";
+		char when[24];
 
-		if (!r)
-			r = vt_kpi_find(days, s, day, VT_KPI_KIOSK_SESSIONS);
-		if (r)
-			vt_html_label(r, 0, 0, when, sizeof(when));
+		vt_kpi_format_when(last, VT_KPI_WHEN_DATE, when, sizeof(when));
 		fputs("<tr><td>", out);
 		vt_xml_str(out, days->sites[s]);
 		fprintf(out, "</td><td>%s</td>", when);
-		vt_html_day_cells(out, days, s, day);
+		vt_html_day_cells(out, days, s, last->start_ms);
 		if (vt_summary_top(days, s, VT_KPI_PRODUCT_PRESENCE, 1, top, v)) {
 			fputs("<td>", out);
 			vt_xml_str(out, top[0]);	/* digits, unless the database was edited */
@@ -328,7 +284,7 @@ static void vt_html_overview(FILE *out, const struct vt_kpi_set *days)
 static int vt_html_store(FILE *out, const struct vt_kpi_set *days, const struct vt_kpi_set *hours,
 			 size_t site)
 {
-	long hs = vt_html_site(hours, days->sites[site]);
+	long hs = vt_kpi_site(hours, days->sites[site]);
 	int rc;
 
 	fputs("<section>\n<h2>", out);

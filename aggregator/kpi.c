@@ -690,13 +690,43 @@ void vt_kpi_free(struct vt_kpi_set *set)
 const struct vt_kpi_row *vt_kpi_find(const struct vt_kpi_set *set, size_t site,
 				     int64_t start_ms, enum vt_kpi_id kpi)
 {
-	for (size_t i = 0; i < set->nrows; i++) {
-		const struct vt_kpi_row *r = &set->rows[i];
+	size_t lo = 0, hi = set->nrows;
 
-		if (r->site == site && r->start_ms == start_ms && r->kpi == kpi)
-			return r;
+	/* rows are sorted by site, start, kpi: the first one not before the key */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct vt_kpi_row *r = &set->rows[mid];
+		int o = vt_kpi_order((int64_t)r->site, (int64_t)site);
+
+		o = o ? o : vt_kpi_order(r->start_ms, start_ms);
+		o = o ? o : vt_kpi_order(r->kpi, kpi);
+		if (o < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	if (lo < set->nrows && set->rows[lo].site == site && set->rows[lo].start_ms == start_ms &&
+	    set->rows[lo].kpi == kpi)
+		return &set->rows[lo];
 	return NULL;
+}
+
+long vt_kpi_site(const struct vt_kpi_set *set, const char *name)
+{
+	for (size_t i = 0; set && i < set->nsites; i++)
+		if (strcmp(set->sites[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+const struct vt_kpi_row *vt_kpi_last_row(const struct vt_kpi_set *set, size_t site)
+{
+	const struct vt_kpi_row *last = NULL;
+
+	for (size_t i = 0; i < set->nrows; i++)
+		if (set->rows[i].site == site)
+			last = &set->rows[i];
+	return last;
 }
 
 int vt_kpi_local_to_utc(const char *tz, int64_t wall_ms, int64_t *utc_ms)

@@ -115,8 +115,16 @@ const char *vt_kpi_period_name(enum vt_kpi_period p);
 int vt_kpi_parse_period(const char *s, enum vt_kpi_period *p);
 
 /* The first row of site, period start_ms and kpi (dim, label ignored), or
- * NULL: for the views that pick single figures. */
+ * NULL: for the views that pick single figures. A binary search: the
+ * views call it for every cell. */
 const struct vt_kpi_row *vt_kpi_find(const struct vt_kpi_set *set, size_t site,
 				     int64_t start_ms, enum vt_kpi_id kpi);
+
+/* The index of the store called name in set (NULL: none), or -1: for a
+ * view that walks two sets of the same stores. */
+long vt_kpi_site(const struct vt_kpi_set *set, const char *name);
+
+/* The last row of site in set, one of its newest period (NULL if none). */
+const struct vt_kpi_row *vt_kpi_last_row(const struct vt_kpi_set *set, size_t site);
 
 #endif

@@ -65,6 +65,35 @@ void vt_kpi_format_time(int64_t ms, int32_t off_s, char *buf, size_t len)
 			 (int)(a % 3600 / 60));
 }
 
+const char *vt_kpi_format_human(const struct vt_kpi_row *r, char *buf, size_t len)
+{
+	if (!r || !r->shown)
+		return NULL;
+	if (r->kpi == VT_KPI_ENGAGEMENT)
+		snprintf(buf, len, "%.1f%%", r->value * 100);
+	else if (r->kpi == VT_KPI_CHANGE_PCT)
+		snprintf(buf, len, "%+.1f%%", r->value);
+	else if (r->kpi == VT_KPI_DWELL_MEAN)
+		snprintf(buf, len, "%.0f min", r->value / 60);
+	else
+		snprintf(buf, len, "%.0f", r->value);
+	return buf;
+}
+
+void vt_kpi_format_when(const struct vt_kpi_row *r, enum vt_kpi_when style, char *buf,
+			size_t len)
+{
+	char iso[40];
+
+	vt_kpi_format_time(r->start_ms, r->start_off_s, iso, sizeof(iso));
+	if (style == VT_KPI_WHEN_DATE)
+		snprintf(buf, len, "%.10s", iso);
+	else if (style == VT_KPI_WHEN_DAY_HOUR)
+		snprintf(buf, len, "%.5s %.5s", iso + 5, iso + 11);
+	else
+		snprintf(buf, len, "%.5s", iso + 11);
+}
+
 /* The optional columns of a row: each "" when the figure has none. */
 struct vt_kpi_cols {
 	char start[40], end[40], zone[16], weeks[16], value[48];

@@ -25,36 +25,13 @@ static const struct vt_kpi_row *vt_summary_row(const struct vt_kpi_set *set, siz
 	return r && r->shown ? r : NULL;
 }
 
-/* The figure as people read it: counts whole, engagement and change in
- * percent, dwell in minutes; "-" when absent or suppressed. */
+/* The figure as people read it, "-" when absent or suppressed. */
 static const char *vt_summary_fig(const struct vt_kpi_set *set, size_t site, int64_t start,
 				  enum vt_kpi_id kpi, char *buf, size_t len)
 {
-	const struct vt_kpi_row *r = vt_summary_row(set, site, start, kpi);
+	const char *s = vt_kpi_format_human(vt_summary_row(set, site, start, kpi), buf, len);
 
-	if (!r)
-		return "-";
-	if (kpi == VT_KPI_ENGAGEMENT)
-		snprintf(buf, len, "%.1f%%", r->value * 100);
-	else if (kpi == VT_KPI_CHANGE_PCT)
-		snprintf(buf, len, "%+.1f%%", r->value);
-	else if (kpi == VT_KPI_DWELL_MEAN)
-		snprintf(buf, len, "%.0f min", r->value / 60);
-	else
-		snprintf(buf, len, "%.0f", r->value);
-	return buf;
-}
-
-/* "2024-05-06" or "10:00", local. */
-static void vt_summary_when(const struct vt_kpi_row *r, int hour, char *buf, size_t len)
-{
-	char iso[40];
-
-	vt_kpi_format_time(r->start_ms, r->start_off_s, iso, sizeof(iso));
-	if (hour)
-		snprintf(buf, len, "%.5s", iso + 11);
-	else
-		snprintf(buf, len, "%.10s", iso);
+	return s ? s : "-";
 }
 
 /* ---- tables --------------------------------------------------------------------------- */
@@ -64,7 +41,7 @@ static void vt_summary_day(FILE *out, const struct vt_kpi_set *d, const struct v
 	char a[6][24], when[16], cmp[48];
 	const struct vt_kpi_row *prev = vt_summary_row(d, r->site, r->start_ms, VT_KPI_PREV_WEEKS_IN);
 
-	vt_summary_when(r, 0, when, sizeof(when));
+	vt_kpi_format_when(r, VT_KPI_WHEN_DATE, when, sizeof(when));
 	snprintf(cmp, sizeof(cmp), "%s", "-");
 	if (prev && vt_summary_row(d, r->site, r->start_ms, VT_KPI_CHANGE_PCT))
 		snprintf(cmp, sizeof(cmp), "%s (%u wk)",
@@ -83,7 +60,7 @@ static void vt_summary_hour(FILE *out, const struct vt_kpi_set *h, const struct 
 {
 	char a[7][24], when[16];
 
-	vt_summary_when(r, 1, when, sizeof(when));
+	vt_kpi_format_when(r, VT_KPI_WHEN_HOUR, when, sizeof(when));
 	fprintf(out, "  %-5s %6s %6s %6s %6s %9s %8s %8s\n", when,
 		vt_summary_fig(h, r->site, r->start_ms, VT_KPI_FOOTFALL_IN, a[0], sizeof(a[0])),
 		vt_summary_fig(h, r->site, r->start_ms, VT_KPI_FOOTFALL_OUT, a[1], sizeof(a[1])),
@@ -210,14 +187,6 @@ static void vt_summary_lengths(FILE *out, const struct vt_kpi_set *d, size_t sit
 	fputc('\n', out);
 }
 
-static long vt_summary_site_in(const struct vt_kpi_set *set, const char *name)
-{
-	for (size_t i = 0; set && i < set->nsites; i++)
-		if (strcmp(set->sites[i], name) == 0)
-			return (long)i;
-	return -1;
-}
-
 int vt_summary_print(FILE *out, const struct vt_kpi_set *days, const struct vt_kpi_set *hours,
 		     const char *tz)
 {
@@ -230,7 +199,7 @@ int vt_summary_print(FILE *out, const struct vt_kpi_set *days, const struct vt_k
 	if (days->nsites == 0)
 		fputs("(no data in this period)\n", out);
 	for (size_t s = 0; s < days->nsites; s++) {
-		long hs = vt_summary_site_in(hours, days->sites[s]);
+		long hs = vt_kpi_site(hours, days->sites[s]);
 
 		fprintf(out, "\n== %s ==\n  %-10s %6s %6s %6s %8s %9s %8s  %s\n", days->sites[s],
 			"day", "in", "out", "peak", "dwell", "sessions", "engaged", "vs prev weeks");
@@ -256,11 +225,8 @@ void vt_summary_panel(FILE *out, const struct vt_kpi_set *days)
 		"peak", "sessions", "engaged", "top product (RFID presence)");
 	for (size_t s = 0; s < days->nsites; s++) {
 		char a[6][24];
-		int64_t start = INT64_MIN;
-
-		for (size_t i = 0; i < days->nrows; i++)
-			if (days->rows[i].site == s)
-				start = days->rows[i].start_ms;	/* the last day of the store */
+		const struct vt_kpi_row *last = vt_kpi_last_row(days, s);
+		int64_t start = last ? last->start_ms : INT64_MIN;
 		fprintf(out, "%-24s %6s %6s %6s %6s %9s %8s  ", days->sites[s],
 			vt_summary_fig(days, s, start, VT_KPI_FOOTFALL_IN, a[0], sizeof(a[0])),
 			vt_summary_fig(days, s, start, VT_KPI_FOOTFALL_OUT, a[1], sizeof(a[1])),

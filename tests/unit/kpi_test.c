@@ -176,19 +176,11 @@ static int compute(struct vt_store *st, enum vt_kpi_period p, const char *tz,
 	return vt_kpi_compute(vt_store_db(st), &q, set);
 }
 
-static long site_of(const struct vt_kpi_set *set, const char *name)
-{
-	for (size_t i = 0; i < set->nsites; i++)
-		if (strcmp(set->sites[i], name) == 0)
-			return (long)i;
-	return -1;
-}
-
 /* The value of a shown figure, NAN if absent, -1 if suppressed. */
 static double fig(const struct vt_kpi_set *set, const char *site, int64_t start,
 		  enum vt_kpi_id kpi, uint32_t dim, const char *label)
 {
-	long s = site_of(set, site);
+	long s = vt_kpi_site(set, site);
 
 	for (size_t i = 0; s >= 0 && i < set->nrows; i++) {
 		const struct vt_kpi_row *r = &set->rows[i];
