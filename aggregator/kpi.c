@@ -666,8 +666,12 @@ int vt_kpi_compute(sqlite3 *db, const struct vt_kpi_query *q, struct vt_kpi_set 
 		return rc;
 	set->since_ms = vt_kpi_period_start(q->since_ms, q->period);
 	set->until_ms = vt_kpi_period_next(vt_kpi_period_start(q->until_ms - 1, q->period), q->period);
-	/* from far enough back for the previous weeks of the first period */
-	lo = vt_kpi_period_start(vt_kpi_shift_days(set->since_ms, -7 * VT_KPI_PREV_WEEKS), q->period);
+	/* from far enough back for the previous weeks of the first period,
+	 * unless the caller shows none */
+	lo = q->no_history ? set->since_ms
+			   : vt_kpi_period_start(vt_kpi_shift_days(set->since_ms,
+								  -7 * VT_KPI_PREV_WEEKS),
+						 q->period);
 	rc = vt_facts_load(db, lo, set->until_ms, q->site, &f);
 	if (rc == 0)
 		rc = vt_kpi_build(&c, &f, set);

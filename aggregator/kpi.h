@@ -87,6 +87,7 @@ struct vt_kpi_query {
 	uint32_t k;			/* >= VT_KPI_K_MIN */
 	const char *tz;			/* Olson name, NULL = UTC */
 	const char *site;		/* NULL = every store */
+	int no_history;			/* 1: skip the previous weeks (and reading their data) */
 };
 
 /* Compute the figures of q into *set (emptied first; free it with

@@ -82,7 +82,7 @@ static int vt_kpi_cmd_html(const char *path, const struct vt_kpi_set *days,
 int vt_kpi_cmd_report(sqlite3 *db, const struct vt_kpi_cmd *c, FILE *out)
 {
 	struct vt_kpi_set days = { 0 }, hours = { 0 };
-	struct vt_kpi_query q;
+	struct vt_kpi_query q = { 0 };
 	int rc = vt_kpi_cmd_range(db, c, 0, &q);
 
 	if (rc < 0)
@@ -94,8 +94,10 @@ int vt_kpi_cmd_report(sqlite3 *db, const struct vt_kpi_cmd *c, FILE *out)
 		q.until_ms = q.since_ms + 1;
 	}
 	rc = vt_kpi_compute(db, &q, &days);
-	/* the hours of the same (whole) days */
+	/* the hours of the same (whole) days; no view shows their previous
+	 * weeks, so their data is not read */
 	q.period = VT_KPI_HOUR;
+	q.no_history = 1;
 	q.since_ms = days.since_ms;
 	q.until_ms = days.until_ms;
 	if (rc == 0)
@@ -120,7 +122,7 @@ int vt_kpi_cmd_report(sqlite3 *db, const struct vt_kpi_cmd *c, FILE *out)
 int vt_kpi_cmd_export(sqlite3 *db, const struct vt_kpi_cmd *c, FILE *out)
 {
 	struct vt_kpi_set set = { 0 };
-	struct vt_kpi_query q;
+	struct vt_kpi_query q = { 0 };
 	const char *only = c->kpi && strcmp(c->kpi, "all") != 0 ? c->kpi : NULL;
 	int rc = vt_kpi_cmd_range(db, c, 1, &q);
 
@@ -140,7 +142,7 @@ int vt_kpi_cmd_export(sqlite3 *db, const struct vt_kpi_cmd *c, FILE *out)
 int vt_kpi_cmd_panel(sqlite3 *db, const struct vt_kpi_cmd *c, FILE *out)
 {
 	struct vt_kpi_set days = { 0 };
-	struct vt_kpi_query q;
+	struct vt_kpi_query q = { 0 };
 	int64_t first, last;
 	int rc = vt_kpi_span(db, &first, &last);
 
@@ -149,6 +151,7 @@ int vt_kpi_cmd_panel(sqlite3 *db, const struct vt_kpi_cmd *c, FILE *out)
 	vt_kpi_cmd_query(c, VT_KPI_DAY, &q);
 	q.since_ms = last;
 	q.until_ms = last + 1;
+	q.no_history = 1;	/* the panel shows no comparison: each refresh reads one day */
 	rc = vt_kpi_compute(db, &q, &days);
 	if (rc == 0) {
 		vt_summary_panel(out, &days);

@@ -291,6 +291,36 @@ VT_TEST(daily_dwell_by_littles_law_and_previous_weeks)
 	vt_store_close(st);
 }
 
+VT_TEST(without_history_the_same_figures_but_no_comparison)
+{
+	struct vt_store *st = fixture();
+	struct vt_kpi_set full = { 0 }, set = { 0 };
+	struct vt_kpi_query q = { .period = VT_KPI_DAY, .since_ms = MON_0000,
+				  .until_ms = MON_0000 + DAY_MS, .k = VT_KPI_K_DEFAULT,
+				  .no_history = 1 };
+	size_t j = 0;
+
+	CHECK(st != NULL);
+	CHECK_EQ_INT(compute(st, VT_KPI_DAY, NULL, &full), 0);
+	CHECK_EQ_INT(vt_kpi_compute(vt_store_db(st), &q, &set), 0);
+	/* every row but the comparisons, in the same order and values */
+	for (size_t i = 0; i < full.nrows; i++) {
+		const struct vt_kpi_row *r = &full.rows[i];
+
+		if (r->kpi == VT_KPI_PREV_WEEKS_IN || r->kpi == VT_KPI_CHANGE_PCT)
+			continue;
+		CHECK(j < set.nrows);
+		CHECK_EQ_INT(set.rows[j].kpi, r->kpi);
+		CHECK(set.rows[j].value == r->value && set.rows[j].shown == r->shown);
+		j++;
+	}
+	CHECK_EQ_INT(j, set.nrows);
+	CHECK_FIG(fig(&full, "anon", MON_0000, VT_KPI_PREV_WEEKS_IN, 2, ""), 40);
+	vt_kpi_free(&full);
+	vt_kpi_free(&set);
+	vt_store_close(st);
+}
+
 VT_TEST(events_mean_the_same_as_windows)
 {
 	struct vt_store *st = fixture();
