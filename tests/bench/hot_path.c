@@ -31,34 +31,10 @@
 #include "pipeline.h"
 #include "privacy.h"
 #include "spool.h"
+#include "vt_fields.h"
 
 #define HP_KINDS 3
 #define HP_MAX_RUNS 15
-
-static const struct vitrine_field hp_footfall[] = {
-	{ VITRINE_KIND_FOOTFALL, "door", 0 },
-	{ VITRINE_KIND_FOOTFALL, "direction", 0 },
-	{ VITRINE_KIND_FOOTFALL, "count", 0 },
-	{ 0, NULL, 0 },
-};
-static const struct vitrine_field hp_tablet[] = {
-	{ VITRINE_KIND_TABLET, "kiosk", 0 },
-	{ VITRINE_KIND_TABLET, "event", 0 },
-	{ VITRINE_KIND_TABLET, "session", VITRINE_FIELD_IDENTIFIER },
-	{ VITRINE_KIND_TABLET, "screen", 0 },
-	{ VITRINE_KIND_TABLET, "gtin", 0 },
-	{ VITRINE_KIND_TABLET, "duration_ms", 0 },
-	{ 0, NULL, 0 },
-};
-static const struct vitrine_field hp_rfid[] = {
-	{ VITRINE_KIND_RFID, "reader", 0 },
-	{ VITRINE_KIND_RFID, "antenna", 0 },
-	{ VITRINE_KIND_RFID, "rssi_cdbm", 0 },
-	{ VITRINE_KIND_RFID, "gtin", 0 },
-	{ VITRINE_KIND_RFID, "filter", 0 },
-	{ VITRINE_KIND_RFID, "serial", VITRINE_FIELD_IDENTIFIER },
-	{ 0, NULL, 0 },
-};
 
 static const char *const hp_gtins[] = {
 	"80614141123458", "03012345123457", "04006381331234", "07612345678900",
@@ -115,8 +91,9 @@ static void hp_reading(uint64_t i, struct vitrine_reading *r)
 
 static int hp_open(struct hp_bench *b, const char *dir)
 {
-	static const struct vitrine_field *const fields[HP_KINDS] = { hp_footfall, hp_tablet,
-								      hp_rfid };
+	static const struct vitrine_field *const fields[HP_KINDS] = {
+		vt_fields_footfall, vt_fields_tablet, vt_fields_rfid,
+	};
 	static const char *const names[HP_KINDS] = { "footfall", "tablet", "rfid" };
 	struct vt_privacy_conf pc = { .rotation_s = 86400, .rssi_floor_cdbm = -7000,
 				      .window_s = 900, .k = 10 };

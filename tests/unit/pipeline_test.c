@@ -12,6 +12,7 @@
 #include "privacy.h"
 #include "state.h"
 #include "vitrine/v1/batch.pb-c.h"
+#include "vt_fields.h"
 #include "vt_test.h"
 
 static struct vitrine_reading rfid_reading(uint64_t serial, int64_t t)
@@ -30,15 +31,6 @@ static struct vitrine_reading rfid_reading(uint64_t serial, int64_t t)
 /* A privacy stage with the rfid plugin's declaration. */
 static struct vt_privacy *rfid_privacy(struct vt_privacy_source **src)
 {
-	static const struct vitrine_field fields[] = {
-		{ VITRINE_KIND_RFID, "reader", 0 },
-		{ VITRINE_KIND_RFID, "antenna", 0 },
-		{ VITRINE_KIND_RFID, "rssi_cdbm", 0 },
-		{ VITRINE_KIND_RFID, "gtin", 0 },
-		{ VITRINE_KIND_RFID, "filter", 0 },
-		{ VITRINE_KIND_RFID, "serial", VITRINE_FIELD_IDENTIFIER },
-		{ 0, NULL, 0 },
-	};
 	struct vt_privacy_conf conf = { .rotation_s = 86400, .rssi_floor_cdbm = -9000,
 					.window_s = 900, .k = 10 };
 	struct vt_privacy *p;
@@ -46,7 +38,7 @@ static struct vt_privacy *rfid_privacy(struct vt_privacy_source **src)
 
 	if (vt_privacy_new(&p, &conf, err, sizeof(err)) < 0)
 		return NULL;
-	if (vt_privacy_source_add(p, "rfid", VT_PRIVACY_PSEUDONYMOUS, fields, src, err,
+	if (vt_privacy_source_add(p, "rfid", VT_PRIVACY_PSEUDONYMOUS, vt_fields_rfid, src, err,
 				  sizeof(err)) < 0) {
 		vt_privacy_free(p);
 		return NULL;
