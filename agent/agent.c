@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "egress.h"
 #include "err.h"
+#include "fleet.h"
 #include "frame.h"
 #include "host.h"
 #include "log.h"
@@ -42,6 +43,7 @@ struct vt_agent {
 	struct vt_egress *egress;
 	struct vt_pipeline *pipeline;
 	struct vt_pub *pub;
+	struct vt_fleet *fleet;
 	uint8_t ack_key[VT_KEY_LEN];
 	struct vitrine_ctx plugins[VT_AGENT_MAX_PLUGINS];
 	int n_plugins;
@@ -50,6 +52,7 @@ struct vt_agent {
 	int64_t next_status_ms;
 	int64_t next_expire_ms;
 	int status_sent;
+	int restart;		/* a fleet bundle changed what runs */
 };
 
 static int vt_agent_key_path(char *buf, size_t len, const char *dir, const char *name)
@@ -213,7 +216,7 @@ static int vt_agent_plugin_mode(const struct vt_agent_config *cfg, const char *p
 	if (*mode)
 		return 0;
 	snprintf(err, errlen, "%s:%d: invalid value for '%s' (expected anonymous or pseudonymous)",
-		 cfg->raw->path, e->line, key);
+		 e->path, e->line, key);
 	return -VT_ECONFIG;
 }
 
@@ -401,13 +404,15 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 {
 	const struct vt_pipeline_stats *ps = vt_pipeline_stats(a->pipeline);
 	const struct vt_pub_stats *bs = vt_pub_stats(a->pub);
-	char json[2048];
+	char json[4096];
 	size_t n;
 
 	n = (size_t)snprintf(json, sizeof(json),
-		"{\"state\":\"online\",\"version\":\"%s\",\"uptime_s\":%lld,\"epoch\":%u,"
-		"\"readings\":%llu,\"invalid\":%llu,\"frames_sealed\":%llu,\"frames_acked\":%llu,",
-		VT_VERSION, (long long)((now - a->started_ms) / 1000), vt_pipeline_epoch(a->pipeline),
+		"{\"state\":\"online\",\"version\":\"%s\",\"time\":%lld,\"uptime_s\":%lld,"
+		"\"epoch\":%u,\"readings\":%llu,\"invalid\":%llu,\"frames_sealed\":%llu,"
+		"\"frames_acked\":%llu,",
+		VT_VERSION, (long long)(vt_os_now_ms() / 1000),
+		(long long)((now - a->started_ms) / 1000), vt_pipeline_epoch(a->pipeline),
 		(unsigned long long)ps->readings_in, (unsigned long long)ps->readings_invalid,
 		(unsigned long long)ps->frames_sealed, (unsigned long long)bs->frames_acked);
 	n += vt_agent_status_spool(a, json + n, sizeof(json) - n, now);
@@ -415,6 +420,7 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 	n += vt_agent_status_egress(a, json + n, sizeof(json) - n);
 	n += vt_tls_status_json(vt_pub_tls(a->pub), vt_os_now_ms() / 1000, json + n,
 				sizeof(json) - n);
+	n += vt_fleet_status_json(a->fleet, json + n, sizeof(json) - n);
 	if (n < sizeof(json) - 64)
 		n += (size_t)snprintf(json + n, sizeof(json) - n, ",\"plugins\":{");
 	for (int i = 0; i < a->n_plugins && n < sizeof(json) - 64; i++) {
@@ -500,6 +506,33 @@ static void vt_agent_poll(struct vt_agent *a, int64_t wait_ms)
 	}
 }
 
+/* The fleet's trial watches this; returns 1 when the agent must restart. */
+static int vt_agent_fleet(struct vt_agent *a, int64_t now)
+{
+	struct vt_fleet_health h = {
+		.plugins_configured = a->cfg->n_plugins,
+		.plugins_loaded = a->n_plugins,
+		.readings = vt_pipeline_stats(a->pipeline)->readings_in,
+		.connected = vt_pub_connected(a->pub),
+	};
+
+	for (int i = 0; i < a->n_plugins; i++)
+		if (a->plugins[i].degraded)
+			h.plugin_failing = a->plugins[i].lp.desc.name;
+	if (!vt_fleet_tick(a->fleet, &h, now))
+		return 0;
+	a->restart = 1;
+	return 1;
+}
+
+static void vt_agent_on_message(void *ctx, const char *topic, const uint8_t *payload,
+				size_t len)
+{
+	struct vt_agent *a = ctx;
+
+	vt_fleet_offer(a->fleet, topic, payload, len);
+}
+
 /* One turn of the loop; returns 1 when the agent should exit. */
 static int vt_agent_turn(struct vt_agent *a)
 {
@@ -523,6 +556,11 @@ static int vt_agent_turn(struct vt_agent *a)
 		a->next_expire_ms = now + VT_AGENT_EXPIRE_MS;
 	}
 	wait = vt_min_wait(wait, vt_pub_tick(a->pub, now));
+	if (vt_agent_fleet(a, now))
+		return 1;
+	wait = vt_min_wait(wait, vt_fleet_ms_left(a->fleet, now));
+	if (vt_fleet_changed(a->fleet))
+		a->status_sent = 0;
 	if (vt_pub_connected(a->pub) && (now >= a->next_status_ms || !a->status_sent)) {
 		vt_agent_status(a, now);
 		a->next_status_ms = now + (int64_t)a->cfg->status_interval_s * 1000;
@@ -665,6 +703,12 @@ static int vt_agent_start(struct vt_agent *a)
 	rc = vt_agent_pipeline(a);
 	if (rc < 0)
 		return rc;
+	rc = vt_fleet_new(&a->fleet, a->opts->config_path, cfg, a->opts->fleet);
+	if (rc < 0)
+		return rc;
+	bc.n_topics = vt_fleet_topics(a->fleet, &bc.topics);
+	bc.on_message = vt_agent_on_message;
+	bc.on_message_ctx = a;
 	rc = vt_pub_new(&a->pub, &bc, a->spool);
 	if (rc < 0)
 		return rc;
@@ -728,7 +772,7 @@ int vt_agent_check_plugins(struct vt_agent_config *cfg)
 		}
 		if (!known) {
 			fprintf(stderr, "vitrine-agent: %s:%d: key '%s' is for plugin '%.*s', which no 'plugin' line loads\n",
-				cfg->raw->path, e->line, e->key, (int)len, e->key);
+				e->path, e->line, e->key, (int)len, e->key);
 			bad++;
 		}
 	}
@@ -758,6 +802,7 @@ out:
 	for (int i = 0; i < a->n_plugins; i++)
 		vt_loader_close(&a->plugins[i].lp);
 	vt_pub_free(a->pub);
+	vt_fleet_free(a->fleet);
 	vt_pipeline_free(a->pipeline);
 	vt_egress_close(a->egress);	/* writes what is pending */
 	vt_privacy_free(a->privacy);
@@ -765,6 +810,8 @@ out:
 	vt_keys_wipe(a->ack_key, sizeof(a->ack_key));
 	if (a->tap)
 		fclose(a->tap);
+	if (rc == 0 && a->restart)
+		rc = VT_AGENT_RESTART;
 	free(a);
 	return rc;
 }

@@ -9,14 +9,20 @@
 
 #include "config.h"
 
+struct vt_fleet_state;
+
 struct vt_agent_opts {
+	const char *config_path;	/* to check fleet configuration bundles */
+	struct vt_fleet_state *fleet;	/* from vt_fleet_boot(); taken */
 	const char *tap_path;	/* write every reading as CSV here (tests, debugging) */
 	int exit_when_done;	/* exit 0 once every plugin finished and all is acked */
 	volatile sig_atomic_t *stop;	/* set by the signal handler */
 };
 
-/* Run until *stop (or done). Returns 0, or a negative code when start-up
- * failed (the message is logged). */
+/* Run until *stop (or done). Returns 0, VT_AGENT_RESTART when a fleet
+ * bundle was taken or rolled back (the caller executes the agent again),
+ * or a negative code when start-up failed (the message is logged). */
+#define VT_AGENT_RESTART 1
 int vt_agent_run(struct vt_agent_config *cfg, const struct vt_agent_opts *opts);
 
 /* --check-config: load each plugin and check its "<name>.<key>" entries;

@@ -64,6 +64,7 @@ static int vt_conf_push(struct vt_conf *c, const char *key, size_t klen, const c
 	e = &c->entries[c->n];
 	e->key = strndup(key, klen);
 	e->value = strndup(val, vlen);
+	e->path = c->path;
 	e->line = line;
 	e->used = 0;
 	if (!e->key || !e->value) {
@@ -190,7 +191,67 @@ void vt_conf_free(struct vt_conf *c)
 	}
 	free(c->entries);
 	free(c->path);
+	free(c->overlay_path);
 	free(c);
+}
+
+static int vt_conf_in(const char *const *list, const char *key)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		if (strcmp(list[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+static int vt_conf_top_sets(const struct vt_conf *top, const char *key)
+{
+	for (size_t i = 0; i < top->n; i++)
+		if (strcmp(top->entries[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
+int vt_conf_overlay(struct vt_conf *base, struct vt_conf *top, const char *const *reserved,
+		    char *err, size_t errlen)
+{
+	struct vt_conf_entry *ne;
+	size_t kept = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < top->n; i++) {
+		if (vt_conf_in(reserved, top->entries[i].key)) {
+			rc = vt_conf_error(err, errlen, top->path, top->entries[i].line,
+					   "'%s' belongs to the device's own configuration (%s), not to a fleet bundle",
+					   top->entries[i].key, base->path);
+			goto out;
+		}
+	}
+	ne = realloc(base->entries, (base->n + top->n + 1) * sizeof(*ne));
+	if (!ne) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	base->entries = ne;
+	for (size_t i = 0; i < base->n; i++) {
+		if (vt_conf_top_sets(top, ne[i].key)) {
+			free(ne[i].key);
+			free(ne[i].value);
+			continue;
+		}
+		ne[kept++] = ne[i];
+	}
+	for (size_t i = 0; i < top->n; i++) {
+		ne[kept] = top->entries[i];
+		ne[kept++].path = top->path;
+	}
+	base->n = kept;
+	free(base->overlay_path);
+	base->overlay_path = top->path;
+	top->path = NULL;
+	top->n = 0;
+out:
+	vt_conf_free(top);
+	return rc;
 }
 
 struct vt_conf_entry *vt_conf_find(struct vt_conf *c, const char *key)
@@ -326,7 +387,7 @@ static int vt_conf_set(const struct vt_conf_key *k, void *target, const char *v,
 	return -EINVAL;
 }
 
-int vt_conf_unknown(const struct vt_conf *c, const struct vt_conf_entry *e,
+int vt_conf_unknown(const struct vt_conf_entry *e,
 		    const char *const *expected, char *err, size_t errlen)
 {
 	char list[VT_CONF_ERR_MAX / 2];
@@ -343,7 +404,7 @@ int vt_conf_unknown(const struct vt_conf *c, const struct vt_conf_entry *e,
 		}
 		used += (size_t)n;
 	}
-	return vt_conf_error(err, errlen, c->path, e->line,
+	return vt_conf_error(err, errlen, e->path, e->line,
 			     "unknown key '%.64s' (expected one of: %s)", e->key, list);
 }
 
@@ -355,7 +416,7 @@ static const struct vt_conf_key *vt_conf_lookup(const struct vt_conf_key *keys, 
 	return NULL;
 }
 
-static int vt_conf_unknown_in_table(const struct vt_conf *c, const struct vt_conf_entry *e,
+static int vt_conf_unknown_in_table(const struct vt_conf_entry *e,
 				    const struct vt_conf_key *keys, char *err, size_t errlen)
 {
 	const char *names[64];
@@ -364,7 +425,7 @@ static int vt_conf_unknown_in_table(const struct vt_conf *c, const struct vt_con
 	for (size_t i = 0; keys[i].name && n < 63; i++)
 		names[n++] = keys[i].name;
 	names[n] = NULL;
-	return vt_conf_unknown(c, e, names, err, errlen);
+	return vt_conf_unknown(e, names, err, errlen);
 }
 
 int vt_conf_apply(struct vt_conf *c, const struct vt_conf_key *keys, void *target,
@@ -381,11 +442,11 @@ int vt_conf_apply(struct vt_conf *c, const struct vt_conf_key *keys, void *targe
 			continue;
 		k = vt_conf_lookup(keys, e->key);
 		if (!k)
-			return vt_conf_unknown_in_table(c, e, keys, err, errlen);
+			return vt_conf_unknown_in_table(e, keys, err, errlen);
 		if (!(k->flags & VT_CONF_MULTI)) {
 			for (size_t j = 0; j < i; j++)
 				if (strcmp(c->entries[j].key, e->key) == 0)
-					return vt_conf_error(err, errlen, c->path, e->line,
+					return vt_conf_error(err, errlen, e->path, e->line,
 							     "'%s' already set on line %d (expected once)",
 							     e->key, c->entries[j].line);
 		}
@@ -394,7 +455,7 @@ int vt_conf_apply(struct vt_conf *c, const struct vt_conf_key *keys, void *targe
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc < 0)
-			return vt_conf_error(err, errlen, c->path, e->line,
+			return vt_conf_error(err, errlen, e->path, e->line,
 					     "invalid value for '%s' (expected %s)", e->key,
 					     expected[0] ? expected : "a valid value");
 		e->used = 1;

@@ -22,12 +22,14 @@
 struct vt_conf_entry {
 	char *key;
 	char *value;
+	const char *path;	/* the file it came from, for messages (borrowed) */
 	int line;
 	int used;	/* set by vt_conf_apply / plugin look-ups */
 };
 
 struct vt_conf {
 	char *path;	/* as given, for messages */
+	char *overlay_path;	/* the overlay's, after vt_conf_overlay() */
 	struct vt_conf_entry *entries;
 	size_t n;
 };
@@ -42,6 +44,14 @@ int vt_conf_parse(const char *path, const char *text, size_t len, struct vt_conf
 int vt_conf_load(const char *path, struct vt_conf **out, char *err, size_t errlen);
 
 void vt_conf_free(struct vt_conf *c);
+
+/* Lay top over base: every key top sets replaces all of base's lines of
+ * that key (a repeated key such as 'plugin' is replaced as a whole), the
+ * rest of base stays. A key listed in reserved (NULL-terminated) may not
+ * appear in top: VT_ECONFIG, naming top's file and line. top is consumed
+ * (freed) either way. */
+int vt_conf_overlay(struct vt_conf *base, struct vt_conf *top, const char *const *reserved,
+		    char *err, size_t errlen);
 
 /* Last entry with this exact key, or NULL. */
 struct vt_conf_entry *vt_conf_find(struct vt_conf *c, const char *key);
@@ -85,7 +95,7 @@ int vt_conf_apply(struct vt_conf *c, const struct vt_conf_key *keys, void *targe
 int vt_conf_parse_hostport(const char *s, uint16_t default_port, struct vt_hostport *hp);
 
 /* Report an unknown key at entry e, listing the expected ones. */
-int vt_conf_unknown(const struct vt_conf *c, const struct vt_conf_entry *e,
+int vt_conf_unknown(const struct vt_conf_entry *e,
 		    const char *const *expected, char *err, size_t errlen);
 
 #endif

@@ -39,6 +39,47 @@ static int vt_config_plugin(void *target, const char *value, char *err, size_t e
 	return 0;
 }
 
+/* A repeated string key into a bounded array. */
+static int vt_config_push(char **arr, int *n, int max, const char *value, char *err,
+			  size_t errlen, const char *what)
+{
+	if (*n >= max) {
+		snprintf(err, errlen, "at most %d %s lines", max, what);
+		return -EINVAL;
+	}
+	arr[*n] = strdup(value);
+	if (!arr[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static int vt_config_group(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+
+	if (!vt_frame_id_valid(value)) {
+		snprintf(err, errlen, "a group name: 1 to 64 of A-Z a-z 0-9 . _ -");
+		return -EINVAL;
+	}
+	for (int i = 0; i < cfg->n_groups; i++) {
+		if (strcmp(cfg->groups[i], value) == 0) {
+			snprintf(err, errlen, "a group not already named");
+			return -EINVAL;
+		}
+	}
+	return vt_config_push(cfg->groups, &cfg->n_groups, VT_AGENT_MAX_GROUPS, value, err,
+			      errlen, "group");
+}
+
+static int vt_config_ops_key(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+
+	return vt_config_push(cfg->ops_keys, &cfg->n_ops_keys, VT_AGENT_MAX_OPS_KEYS, value, err,
+			      errlen, "fleet_ops_key");
+}
+
 static int vt_config_aead(void *target, const char *value, char *err, size_t errlen)
 {
 	struct vt_agent_config *cfg = target;
@@ -180,7 +221,17 @@ static const struct vt_conf_key vt_agent_keys[] = {
 	{ "privacy_key_rotation_s", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_rotation },
 	{ "privacy_rssi_floor_cdbm", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_rssi_floor },
 	{ "privacy_optout", VT_CONF_STR, OFF(privacy_optout), 0, 0, 0, NULL },
+	{ "group", VT_CONF_CUSTOM, 0, 0, 0, VT_CONF_MULTI, vt_config_group },
+	{ "fleet_ops_key", VT_CONF_CUSTOM, 0, 0, 0, VT_CONF_MULTI, vt_config_ops_key },
+	{ "fleet_trial_s", VT_CONF_U32, OFF(fleet_trial_s), 5, 86400, 0, NULL },
+	{ "fleet_health_readings", VT_CONF_U32, OFF(fleet_health_readings), 0, 1000000000, 0,
+	  NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL },
+};
+
+const char *const vt_agent_config_reserved[] = {
+	"site", "device", "client_id", "state_dir", "spool_dir", "tls_ca", "tls_cert", "tls_key",
+	"group", "fleet_ops_key", NULL,
 };
 
 static int vt_config_defaults(struct vt_agent_config *cfg)
@@ -209,6 +260,8 @@ static int vt_config_defaults(struct vt_agent_config *cfg)
 	cfg->privacy_k = VT_PRIVACY_K_DEFAULT;
 	cfg->privacy_key_rotation_s = VT_PRIVACY_ROTATION_MAX_S;
 	cfg->privacy_rssi_floor_cdbm = VT_PRIVACY_RSSI_FLOOR_DEFAULT;
+	cfg->fleet_trial_s = 60;
+	cfg->fleet_health_readings = 1;
 	return cfg->state_dir && cfg->plugin_dir ? 0 : -ENOMEM;
 }
 
@@ -267,9 +320,11 @@ static int vt_config_check(struct vt_agent_config *cfg, char *err, size_t errlen
 	return 0;
 }
 
-int vt_agent_config_load(const char *path, struct vt_agent_config *cfg, char *err,
-			 size_t errlen)
+int vt_agent_config_load_overlay(const char *path, const char *text, size_t len,
+				 const char *label, struct vt_agent_config *cfg, char *err,
+				 size_t errlen)
 {
+	struct vt_conf *top;
 	int rc;
 
 	rc = vt_config_defaults(cfg);
@@ -278,10 +333,24 @@ int vt_agent_config_load(const char *path, struct vt_agent_config *cfg, char *er
 	rc = vt_conf_load(path, &cfg->raw, err, errlen);
 	if (rc < 0)
 		return rc;
+	if (label) {
+		rc = vt_conf_parse(label, text, len, &top, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = vt_conf_overlay(cfg->raw, top, vt_agent_config_reserved, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
 	rc = vt_conf_apply(cfg->raw, vt_agent_keys, cfg, err, errlen);
 	if (rc < 0)
 		return rc;
 	return vt_config_check(cfg, err, errlen);
+}
+
+int vt_agent_config_load(const char *path, struct vt_agent_config *cfg, char *err,
+			 size_t errlen)
+{
+	return vt_agent_config_load_overlay(path, NULL, 0, NULL, cfg, err, errlen);
 }
 
 void vt_agent_config_free(struct vt_agent_config *cfg)
@@ -298,6 +367,10 @@ void vt_agent_config_free(struct vt_agent_config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->privacy_optout);
+	for (int i = 0; i < cfg->n_groups; i++)
+		free(cfg->groups[i]);
+	for (int i = 0; i < cfg->n_ops_keys; i++)
+		free(cfg->ops_keys[i]);
 	vt_conf_free(cfg->raw);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -346,6 +419,13 @@ void vt_agent_config_help(FILE *f)
 	      "                        change at each multiple of N on the UTC clock\n"
 	      "  privacy_rssi_floor_cdbm N  RFID reads weaker than N centi-dBm are ignored as\n"
 	      "                        outside the shop [-7000]\n"
-	      "  privacy_optout FILE   items not to count, one (01)<GTIN>(21)<serial> per line\n",
+	      "  privacy_optout FILE   items not to count, one (01)<GTIN>(21)<serial> per line\n"
+	      "  group NAME            a fleet group this device belongs to (repeat, up to 8)\n"
+	      "  fleet_ops_key FILE    PEM public key of the ops team: signed bundles from it\n"
+	      "                        are applied (repeat, up to 4); none: fleet updates off\n"
+	      "  fleet_trial_s N       after a bundle, the health check lasts N s [60]\n"
+	      "  fleet_health_readings N  ... and needs N readings from the plugins [1]\n"
+	      "  Keys a fleet bundle may not set: site device client_id state_dir spool_dir\n"
+	      "  tls_ca tls_cert tls_key group fleet_ops_key (docs/OPERATIONS.md)\n",
 	      f);
 }

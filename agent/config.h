@@ -15,6 +15,8 @@
 #include "keys.h"
 
 #define VT_AGENT_MAX_PLUGINS 16
+#define VT_AGENT_MAX_GROUPS 8
+#define VT_AGENT_MAX_OPS_KEYS 4
 
 struct vt_agent_config {
 	char *site;
@@ -54,6 +56,12 @@ struct vt_agent_config {
 	uint32_t privacy_key_rotation_s;
 	int32_t privacy_rssi_floor_cdbm;
 	char *privacy_optout;
+	char *groups[VT_AGENT_MAX_GROUPS];	/* fleet groups (docs/OPERATIONS.md) */
+	int n_groups;
+	char *ops_keys[VT_AGENT_MAX_OPS_KEYS];	/* paths of the ops public keys */
+	int n_ops_keys;
+	uint32_t fleet_trial_s;
+	uint32_t fleet_health_readings;
 	struct vt_conf *raw;	/* kept for plugin keys */
 };
 
@@ -62,6 +70,18 @@ struct vt_agent_config {
 int vt_agent_config_load(const char *path, struct vt_agent_config *cfg, char *err,
 			 size_t errlen);
 void vt_agent_config_free(struct vt_agent_config *cfg);
+
+/* The same, with a fleet bundle's configuration text (len bytes, named
+ * label in messages) laid over path's (vt_conf_overlay): what it sets
+ * replaces path's lines of the same key; keys that make the device what it
+ * is (identity, state, trust, groups: vt_agent_config_reserved) may only
+ * come from path. */
+int vt_agent_config_load_overlay(const char *path, const char *text, size_t len,
+				 const char *label, struct vt_agent_config *cfg, char *err,
+				 size_t errlen);
+
+/* NULL-terminated list of the keys a bundle may not set. */
+extern const char *const vt_agent_config_reserved[];
 
 /* The key reference printed by --help. */
 void vt_agent_config_help(FILE *f);

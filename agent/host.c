@@ -146,7 +146,7 @@ int vt_host_check_keys(struct vitrine_ctx *ctx, char *err, size_t errlen)
 		for (size_t k = 0; keys && keys[k]; k++)
 			known |= strcmp(e->key + plen, keys[k]) == 0;
 		if (!known)
-			return vt_conf_unknown(ctx->conf, e, keys, err, errlen);
+			return vt_conf_unknown(e, keys, err, errlen);
 	}
 	return 0;
 }

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "config.h"
 #include "egress.h"
 #include "err.h"
+#include "fleet.h"
 #include "log.h"
 #include "spool.h"
 #include "vt_os.h"
@@ -237,6 +239,51 @@ static void vt_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Without a command option, the agent runs. */
+static int vt_runs(const struct vt_cli *cli)
+{
+	return !cli->check && !cli->keygen && !cli->pubkey && !cli->spool && !cli->egress;
+}
+
+/* Run the agent: agent.conf with the fleet's bundles (fleet.h). When a
+ * bundle was taken or rolled back, the agent executes itself again with
+ * the same arguments: a fresh start is the one way to change a setting or a
+ * plugin that the tests and the crash recovery already cover. */
+static int vt_run(const struct vt_cli *cli, char **argv)
+{
+	struct vt_agent_config cfg;
+	struct vt_fleet_state fleet;
+	char err[VT_CONF_ERR_MAX];
+	int rc;
+
+	rc = vt_fleet_boot(cli->config, &cfg, &fleet, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "vitrine-agent: %s\n", err);
+		vt_agent_config_free(&cfg);
+		return 2;
+	}
+	vt_log_level = cli->verbose ? VT_LOG_DEBUG : cfg.log_level;
+	vt_signals();
+	/* No core dump: raw identifiers pass through the agent's memory
+	 * (docs/PRIVACY.md R1, R3). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fprintf(stderr, "vitrine-agent: cannot disable core dumps: %s\n", strerror(errno));
+	rc = vt_agent_run(&cfg, &(struct vt_agent_opts){ .config_path = cli->config,
+							 .fleet = &fleet,
+							 .tap_path = cli->tap,
+							 .exit_when_done = cli->exit_when_done,
+							 .stop = &vt_stop });
+	vt_fleet_state_free(&fleet);
+	vt_agent_config_free(&cfg);
+	if (rc == VT_AGENT_RESTART && !vt_stop) {
+		VT_INFO("restarting to run what the fleet installed");
+		execv("/proc/self/exe", argv);
+		VT_ERROR("cannot execute the agent again: %s", strerror(errno));
+		return 1;
+	}
+	return rc == -VT_ECONFIG ? 2 : rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vt_agent_config cfg;
@@ -247,6 +294,8 @@ int main(int argc, char **argv)
 	vt_log_init("vitrine-agent", VT_LOG_INFO);
 	if (vt_parse_args(argc, argv, &cli) < 0)
 		return 2;
+	if (vt_runs(&cli))
+		return vt_run(&cli, argv);
 	rc = vt_agent_config_load(cli.config, &cfg, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "vitrine-agent: %s\n", err);
@@ -272,16 +321,6 @@ int main(int argc, char **argv)
 		rc = vt_egress_verify_head(cfg.state_dir, stdout, cli.head ? &cli.want : NULL, NULL);
 		vt_agent_config_free(&cfg);
 		return rc < 0 ? 2 : rc;
-	} else {
-		struct vt_agent_opts opts = { cli.tap, cli.exit_when_done, &vt_stop };
-
-		vt_signals();
-		/* No core dump: raw identifiers pass through the agent's memory
-		 * (docs/PRIVACY.md R1, R3). */
-		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-			fprintf(stderr, "vitrine-agent: cannot disable core dumps: %s\n",
-				strerror(errno));
-		rc = vt_agent_run(&cfg, &opts);
 	}
 	vt_agent_config_free(&cfg);
 	return rc == -VT_ECONFIG ? 2 : rc < 0 ? 1 : 0;

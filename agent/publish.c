@@ -22,6 +22,7 @@
 #define VT_PUB_ACK_TIMEOUT_MAX_MS 600000
 #define VT_PUB_SUBACK_WAIT_MS 2000	/* then publish without the retained ack */
 #define VT_PUB_LOG_MS 60000
+#define VT_PUB_MAX_TOPICS 16		/* besides the ack topic */
 
 enum vt_pub_state {
 	VT_PUB_IDLE,		/* waiting for the next attempt */
@@ -165,6 +166,18 @@ static void vt_pub_lost(struct vt_pub *p, const char *why)
 	vt_pub_schedule(p, now);
 }
 
+/* The ack topic and the fleet's, in one SUBSCRIBE. */
+static int vt_pub_subscribe(struct vt_pub *p)
+{
+	char *subs[1 + VT_PUB_MAX_TOPICS];
+	int n = 0;
+
+	subs[n++] = p->topic_ack;
+	for (int i = 0; i < p->conf.n_topics && i < VT_PUB_MAX_TOPICS; i++)
+		subs[n++] = (char *)p->conf.topics[i];
+	return mosquitto_subscribe_multiple(p->mosq, NULL, n, subs, 1, 0, NULL);
+}
+
 static void vt_pub_on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
 	struct vt_pub *p = obj;
@@ -181,7 +194,7 @@ static void vt_pub_on_connect(struct mosquitto *mosq, void *obj, int rc)
 	p->connected_ms = now;
 	p->subscribed = 0;
 	p->backoff_ms = VT_PUB_BACKOFF_MIN_MS;
-	rc = mosquitto_subscribe(p->mosq, NULL, p->topic_ack, 1);
+	rc = vt_pub_subscribe(p);
 	if (rc != MOSQ_ERR_SUCCESS)
 		VT_WARN("cannot subscribe to %s: %s", p->topic_ack, mosquitto_strerror(rc));
 	/* Whatever was sent before may not have reached the aggregator. */
@@ -230,6 +243,10 @@ static void vt_pub_on_subscribe(struct mosquitto *mosq, void *obj, int mid, int 
 	if (n < 1 || granted[0] > 1)
 		VT_WARN("broker refused the subscription to %s: acknowledgments cannot arrive, every frame stays in the spool (check the broker's ACL)",
 			p->topic_ack);
+	for (int i = 1; i < n && i - 1 < p->conf.n_topics; i++)
+		if (granted[i] > 1)
+			VT_WARN("broker refused the subscription to %s: fleet bundles cannot arrive (check the broker's ACL)",
+				p->conf.topics[i - 1]);
 	p->subscribed = 1;
 }
 
@@ -243,8 +260,11 @@ static void vt_pub_on_message(struct mosquitto *mosq, void *obj,
 	uint64_t seq, retired;
 
 	(void)mosq;
-	if (strcmp(m->topic, p->topic_ack) != 0)
+	if (strcmp(m->topic, p->topic_ack) != 0) {
+		if (p->conf.on_message)
+			p->conf.on_message(p->conf.on_message_ctx, m->topic, m->payload, len);
 		return;
+	}
 	if (vt_ack_decode(p->ack_key, m->topic, m->payload, len, &seq) < 0) {
 		p->stats.acks_rejected++;
 		if (vt_ratelimit_ok(&p->ack_rl, now, VT_PUB_LOG_MS))

@@ -45,6 +45,12 @@ struct vt_pub_conf {
 	const char *tls_cert;
 	const char *tls_key;
 	struct vt_tls_cert tls_client;	/* from vt_tls_startup(); copied */
+	/* More topics to subscribe to (fleet bundles; borrowed, outlive the
+	 * publisher), and where their messages go. */
+	const char *const *topics;
+	int n_topics;
+	void (*on_message)(void *ctx, const char *topic, const uint8_t *payload, size_t len);
+	void *on_message_ctx;
 };
 
 struct vt_pub_stats {

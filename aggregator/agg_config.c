@@ -173,7 +173,7 @@ static int vt_agg_config_finish(struct vt_agg_config *cfg, char *err, size_t err
 
 			for (size_t k = 0; k < sizeof(vt_agg_keys) / sizeof(vt_agg_keys[0]); k++)
 				names[k] = vt_agg_keys[k].name;
-			return vt_conf_unknown(cfg->raw, &cfg->raw->entries[i], names, err, errlen);
+			return vt_conf_unknown(&cfg->raw->entries[i], names, err, errlen);
 		}
 	}
 	return vt_agg_config_check(cfg, err, errlen);
