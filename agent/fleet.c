@@ -580,6 +580,24 @@ int vt_fleet_changed(struct vt_fleet *f)
 
 /* ---- set-up and status ------------------------------------------------------------- */
 
+int vt_fleet_check_keys(const struct vt_agent_config *cfg)
+{
+	char err[VT_CONF_ERR_MAX];
+	int bad = 0;
+
+	for (int i = 0; i < cfg->n_ops_keys; i++) {
+		struct vt_sigkey *k;
+
+		if (vt_sigkey_load(cfg->ops_keys[i], 0, &k, err, sizeof(err)) < 0) {
+			fprintf(stderr, "vitrine-agent: fleet_ops_key %s\n", err);
+			bad++;
+			continue;
+		}
+		vt_sigkey_free(k);
+	}
+	return bad ? -VT_ECONFIG : 0;
+}
+
 int vt_fleet_new(struct vt_fleet **out, const char *config_path,
 		 const struct vt_agent_config *cfg, struct vt_fleet_state *st)
 {

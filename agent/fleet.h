@@ -48,6 +48,10 @@ struct vt_fleet;
 int vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
 		  struct vt_fleet_state *st, char *err, size_t errlen);
 
+/* --check-config: can every fleet_ops_key be read? Errors on stderr;
+ * returns 0 or -VT_ECONFIG. */
+int vt_fleet_check_keys(const struct vt_agent_config *cfg);
+
 /* The run-time side; takes st. Loads the ops keys of cfg (borrowed, must
  * outlive the fleet). Returns 0 or a negative code (logged). */
 int vt_fleet_new(struct vt_fleet **out, const char *config_path,

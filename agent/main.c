@@ -59,6 +59,10 @@ static void vt_usage(FILE *f)
 	      "  When the broker is away it keeps collecting into the spool (bounded by bytes and\n"
 	      "  age; the oldest frames are dropped first, counted and logged) and reconnects by\n"
 	      "  itself with back-off.\n"
+	      "  With fleet_ops_key set, it takes configuration and plugin bundles signed by the ops\n"
+	      "  team from vitrine/v1/<site>/<device>/cmd/bundle/# and vitrine/groups/<group>/bundle/#,\n"
+	      "  restarts itself into them, checks its own health for fleet_trial_s, and rolls back\n"
+	      "  by itself if it is not healthy (docs/OPERATIONS.md, vitrine-ctl(1)).\n"
 	      "\n"
 	      "OPTIONS\n"
 	      "  -c, --config FILE   configuration file [" VT_DEFAULT_CONFIG "]\n"
@@ -103,6 +107,10 @@ static void vt_usage(FILE *f)
 	      "                             (written at each group commit, restored at start)\n"
 	      "  <state_dir>/egress.log     what left the device, one hash-chained line a minute\n"
 	      "                             at most (and egress.log.1, the previous file)\n"
+	      "  <state_dir>/fleet.state    signed bundles installed by the fleet: the running and\n"
+	      "                             the previous configuration and plugins, and the\n"
+	      "                             outcome of the last one (docs/OPERATIONS.md)\n"
+	      "  <state_dir>/fleet/*.so     the plugins of those bundles\n"
 	      "\n"
 	      "SIGNALS\n"
 	      "  SIGINT, SIGTERM  stop collecting, seal and spool the open batch, fsync, wait up to\n"
@@ -304,7 +312,7 @@ int main(int argc, char **argv)
 	}
 	vt_log_level = cli.verbose ? VT_LOG_DEBUG : cfg.log_level;
 	if (cli.check) {
-		if (vt_agent_check_plugins(&cfg) < 0) {
+		if (vt_agent_check_plugins(&cfg) < 0 || vt_fleet_check_keys(&cfg) < 0) {
 			vt_agent_config_free(&cfg);
 			return 2;
 		}
