@@ -25,6 +25,14 @@
 #define VT_FLEET_DIR "fleet"
 #define VT_FLEET_LOG_MS 60000
 
+#define VT_FLEET_PENDING 8
+
+struct vt_fleet_msg {
+	uint8_t *buf;
+	size_t len;
+	uint64_t serial;	/* as the bundle says, unverified: for the order */
+};
+
 struct vt_fleet {
 	const struct vt_agent_config *cfg;
 	const char *config_path;
@@ -37,8 +45,8 @@ struct vt_fleet {
 	int64_t trial_end_ms;		/* 0: not started (or no trial) */
 	int restart;
 	int changed;
-	uint8_t *pending;		/* a bundle offered during a trial */
-	size_t pending_len;
+	struct vt_fleet_msg pending[VT_FLEET_PENDING];	/* offered during a trial */
+	int n_pending;
 	struct vt_ratelimit refuse_rl;
 };
 
@@ -412,14 +420,16 @@ static void vt_fleet_take(struct vt_fleet *f, const uint8_t *buf, size_t len,
 		return;
 	}
 	if (b->serial <= s->high_serial) {
-		/* The retained copy of what runs, or of what was refused or rolled
-		 * back, comes again at every connection: say nothing. */
-		if (b->serial != s->high_serial && !(s->cur && len == s->cur_len &&
-						     memcmp(buf, s->cur, len) == 0))
-			vt_fleet_refuse(f, b, "replayed: its serial is older than a bundle already tried", 0);
+		/* The retained copies of what runs, of what was refused or rolled
+		 * back, of a group's bundle a device bundle superseded, come again
+		 * at every connection: say nothing about those. */
+		if (!vt_fleet_state_seen(s, b->serial)) {
+			vt_fleet_state_note(s, b->serial);
+			vt_fleet_refuse(f, b, "replayed or superseded: its serial is older than a bundle already tried here", 1);
+		}
 		return;
 	}
-	s->high_serial = b->serial;
+	vt_fleet_state_note(s, b->serial);
 	running = vt_fleet_cur_version(s);
 	if (b->version < running && !(b->flags & VT_BUNDLE_ROLLBACK)) {
 		snprintf(why, sizeof(why),
@@ -444,6 +454,52 @@ static void vt_fleet_take(struct vt_fleet *f, const uint8_t *buf, size_t len,
 	f->restart = 1;
 }
 
+/* One change at a time: keep what comes during a trial for after it (the
+ * newest VT_FLEET_PENDING messages). */
+static void vt_fleet_hold(struct vt_fleet *f, const uint8_t *payload, size_t len)
+{
+	struct vt_fleet_msg *m;
+	struct vt_bundle b;
+	const char *why;
+
+	if (f->n_pending == VT_FLEET_PENDING) {
+		free(f->pending[0].buf);
+		memmove(f->pending, f->pending + 1, (VT_FLEET_PENDING - 1) * sizeof(*m));
+		f->n_pending--;
+	}
+	m = &f->pending[f->n_pending];
+	m->buf = malloc(len);
+	if (!m->buf)
+		return;
+	memcpy(m->buf, payload, len);
+	m->len = len;
+	m->serial = vt_bundle_parse(payload, len, &b, &why) == 0 ? b.serial : 0;
+	f->n_pending++;
+}
+
+static int vt_fleet_msg_newer_first(const void *a, const void *b)
+{
+	const struct vt_fleet_msg *x = a, *y = b;
+
+	return x->serial < y->serial ? 1 : x->serial > y->serial ? -1 : 0;
+}
+
+/* After a trial that kept its bundle: what came meanwhile, newest first,
+ * until one is taken (then the restart brings the retained ones again). */
+static void vt_fleet_release(struct vt_fleet *f)
+{
+	int n = f->n_pending;
+
+	f->n_pending = 0;
+	qsort(f->pending, (size_t)n, sizeof(f->pending[0]), vt_fleet_msg_newer_first);
+	for (int i = 0; i < n; i++) {
+		if (!f->restart)
+			vt_fleet_offer(f, "(held during the trial)", f->pending[i].buf,
+				       f->pending[i].len);
+		free(f->pending[i].buf);
+	}
+}
+
 void vt_fleet_offer(struct vt_fleet *f, const char *topic, const uint8_t *payload, size_t len)
 {
 	struct vt_bundle b;
@@ -452,16 +508,10 @@ void vt_fleet_offer(struct vt_fleet *f, const char *topic, const uint8_t *payloa
 
 	if (len == 0)
 		return;		/* a retained bundle cleared by ops */
-	if (f->st.trial_slot >= 0 || f->restart) {
-		/* One change at a time: keep the newest for after the trial. */
-		uint8_t *copy = malloc(len);
-
-		if (copy) {
-			memcpy(copy, payload, len);
-			free(f->pending);
-			f->pending = copy;
-			f->pending_len = len;
-		}
+	if (f->restart)
+		return;		/* retained bundles come again after the restart */
+	if (f->st.trial_slot >= 0) {
+		vt_fleet_hold(f, payload, len);
 		return;
 	}
 	if (vt_bundle_parse(payload, len, &b, &why) < 0) {
@@ -525,13 +575,8 @@ int vt_fleet_tick(struct vt_fleet *f, const struct vt_fleet_health *h, int64_t m
 	if (f->restart)
 		return 1;
 	if (f->st.trial_slot < 0) {
-		if (f->pending) {
-			uint8_t *p = f->pending;
-
-			f->pending = NULL;
-			vt_fleet_offer(f, "(held during the trial)", p, f->pending_len);
-			free(p);
-		}
+		if (f->n_pending)
+			vt_fleet_release(f);
 		return f->restart;
 	}
 	if (!f->trial_end_ms)
@@ -566,7 +611,7 @@ int vt_fleet_tick(struct vt_fleet *f, const struct vt_fleet_health *h, int64_t m
 int64_t vt_fleet_ms_left(const struct vt_fleet *f, int64_t mono_ms)
 {
 	if (f->st.trial_slot < 0 || !f->trial_end_ms)
-		return f->pending ? 0 : -1;
+		return f->n_pending ? 0 : -1;
 	return f->trial_end_ms > mono_ms ? f->trial_end_ms - mono_ms : 0;
 }
 
@@ -644,7 +689,8 @@ void vt_fleet_free(struct vt_fleet *f)
 	for (int i = 0; i < f->n_keys; i++)
 		vt_sigkey_free(f->keys[i]);
 	vt_fleet_state_free(&f->st);
-	free(f->pending);
+	for (int i = 0; i < f->n_pending; i++)
+		free(f->pending[i].buf);
 	free(f);
 }
 

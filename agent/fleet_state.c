@@ -59,6 +59,27 @@ struct vt_fleet_slot *vt_fleet_state_slot(struct vt_fleet_state *st, int kind, c
 	return s;
 }
 
+void vt_fleet_state_note(struct vt_fleet_slot *s, uint64_t serial)
+{
+	if (serial > s->high_serial)
+		s->high_serial = serial;
+	if (vt_fleet_state_seen(s, serial))
+		return;
+	if (s->n_seen == VT_FLEET_SEEN) {
+		memmove(s->seen, s->seen + 1, (VT_FLEET_SEEN - 1) * sizeof(s->seen[0]));
+		s->n_seen--;
+	}
+	s->seen[s->n_seen++] = serial;
+}
+
+int vt_fleet_state_seen(const struct vt_fleet_slot *s, uint64_t serial)
+{
+	for (int i = 0; i < s->n_seen; i++)
+		if (s->seen[i] == serial)
+			return 1;
+	return 0;
+}
+
 /* ---- encoding ---------------------------------------------------------------------- */
 
 struct vt_fs_buf {
@@ -150,6 +171,9 @@ int vt_fleet_state_encode(const struct vt_fleet_state *st, uint8_t **out, size_t
 		vt_fs_u8(&body, (unsigned)s->kind);
 		vt_fs_str(&body, s->name);
 		vt_fs_u64(&body, s->high_serial);
+		vt_fs_u8(&body, (unsigned)s->n_seen);
+		for (int j = 0; j < s->n_seen; j++)
+			vt_fs_u64(&body, s->seen[j]);
 		vt_fs_record_of(&b, VT_FS_SLOT, &body);
 		if (s->cur)
 			vt_fs_record(&b, VT_FS_CUR, s->cur, s->cur_len);
@@ -232,10 +256,17 @@ static const char *vt_fs_slot(struct vt_fs_in *in, struct vt_fleet_state *st)
 	struct vt_fleet_slot *s;
 	uint8_t kind;
 	char name[VT_BUNDLE_MAX_NAME + 1];
-	uint64_t high;
+	uint64_t high, seen[VT_FLEET_SEEN];
+	uint8_t n_seen;
 
 	if (vt_fs_get(in, &kind, 1) < 0 || vt_fs_get_str(in, name, VT_BUNDLE_MAX_NAME) < 0 ||
-	    vt_fs_get_u64(in, &high) < 0 || in->p != in->end)
+	    vt_fs_get_u64(in, &high) < 0 || vt_fs_get(in, &n_seen, 1) < 0 ||
+	    n_seen > VT_FLEET_SEEN)
+		return "bad slot record";
+	for (int i = 0; i < n_seen; i++)
+		if (vt_fs_get_u64(in, &seen[i]) < 0)
+			return "bad slot record";
+	if (in->p != in->end)
 		return "bad slot record";
 	if (kind != VT_BUNDLE_CONFIG && kind != VT_BUNDLE_PLUGIN)
 		return "unknown slot kind";
@@ -245,6 +276,8 @@ static const char *vt_fs_slot(struct vt_fs_in *in, struct vt_fleet_state *st)
 	if (!s)
 		return "too many slots";
 	s->high_serial = high;
+	memcpy(s->seen, seen, n_seen * sizeof(seen[0]));
+	s->n_seen = n_seen;
 	return NULL;
 }
 

@@ -5,7 +5,8 @@
  * shipped by bundle (a "slot"), the running bundle and the one before it
  * (the rollback target), the highest serial ever tried in that slot (a
  * bundle at or below it is never applied again: replay protection, and a
- * bundle that was rolled back stays rolled back), the trial under way if
+ * bundle that was rolled back stays rolled back) and the last few serials
+ * handled there, the trial under way if
  * any, and the outcome of the last bundle. The whole file is replaced
  * atomically (write, fsync, rename, fsync the directory), so a device
  * killed at any point runs either the old set or the new one, never a mix.
@@ -25,6 +26,7 @@
 #define VT_FLEET_STATE_FILE "fleet.state"
 #define VT_FLEET_MAX_SLOTS 17		/* the config and 16 plugins */
 #define VT_FLEET_REASON_MAX 240
+#define VT_FLEET_SEEN 16
 
 enum vt_fleet_outcome {
 	VT_FLEET_NONE = 0,
@@ -40,6 +42,11 @@ struct vt_fleet_slot {
 	uint8_t *cur, *prev;		/* whole bundles (malloc'ed), or NULL */
 	size_t cur_len, prev_len;
 	uint64_t high_serial;		/* highest serial tried here */
+	/* Serials of the signed bundles handled here lately, oldest first:
+	 * their retained copies come back at every connection and are
+	 * ignored quietly, where an older serial never seen is a replay. */
+	uint64_t seen[VT_FLEET_SEEN];
+	int n_seen;
 };
 
 struct vt_fleet_result {
@@ -79,6 +86,10 @@ int vt_fleet_state_write(const char *dir, const struct vt_fleet_state *st);
  * absent or full. */
 struct vt_fleet_slot *vt_fleet_state_slot(struct vt_fleet_state *st, int kind, const char *name,
 					  int create);
+
+/* Record serial as handled in s (raising high_serial); was it already? */
+void vt_fleet_state_note(struct vt_fleet_slot *s, uint64_t serial);
+int vt_fleet_state_seen(const struct vt_fleet_slot *s, uint64_t serial);
 
 const char *vt_fleet_outcome_name(int outcome);
 
