@@ -13,6 +13,9 @@
 # Respects CC, CFLAGS, LDFLAGS, DESTDIR, PREFIX, CROSS_COMPILE, PKG_CONFIG,
 # BOARD (boards/$(BOARD)/board.mk) and O (output directory). V=1 shows commands.
 
+# "make" alone builds everything (the first rule below would be a library).
+.DEFAULT_GOAL := all
+
 BOARD ?= host
 O ?= build/$(BOARD)
 PREFIX ?= /usr/local
@@ -89,6 +92,24 @@ $(O)/vitrine-aggregator: $(O)/obj/aggregator/main.o $(O)/libvtagg.a $(O)/libvt.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(VT_CFLAGS) -pie $(VT_LDFLAGS) -o $@ $^ $(LIBS)
 
+# vitrine-ctl, the ops team's fleet tool (tools/ctl): its modules but main.c
+# form libvtctl.a, which the ctl_* unit tests link too. It reads status
+# documents with cJSON, and enrolls devices with the aggregator's
+# configuration checks (libvtagg.a).
+CTL_SRCS := $(filter-out tools/ctl/main.c,$(wildcard tools/ctl/*.c))
+CTL_OBJS := $(call obj,$(CTL_SRCS))
+CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
+CJSON_LIBS := $(or $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null),-lcjson)
+$(CTL_OBJS) $(O)/obj/tools/ctl/main.o: VT_CFLAGS += $(CJSON_CFLAGS)
+$(O)/obj/tests/unit/ctl_%.o: VT_CFLAGS += -Itools/ctl
+
+$(O)/libvtctl.a: $(CTL_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/vitrine-ctl: $(O)/obj/tools/ctl/main.o $(O)/libvtctl.a $(O)/libvtagg.a $(O)/libvt.a
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(VT_CFLAGS) -pie $(VT_LDFLAGS) -o $@ $^ $(LIBS) $(CJSON_LIBS)
+
 # ---- plugins: each plugins/<name>/plugin.mk adds itself ---------------------
 PLUGINS :=
 include $(wildcard plugins/*/plugin.mk)
@@ -120,6 +141,12 @@ $(O)/tests/%_test: $(O)/obj/tests/unit/%_test.o $(O)/libvtagg.a $(O)/libvt.a
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
 
+# vitrine-ctl's tests (tests/unit/ctl_*_test.c) link its library too.
+$(O)/tests/ctl_%_test: $(O)/obj/tests/unit/ctl_%_test.o $(O)/libvtctl.a $(O)/libvtagg.a $(O)/libvt.a
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS) $(CJSON_LIBS)
+
 # A fuzz target whose code is not in the libraries (a plugin's parser) names
 # its sources in fuzz_<x>_SRCS, set in that plugin's plugin.mk;
 # tests/fuzz/run.sh reads the same variable.
@@ -148,7 +175,7 @@ $(CANARY_AGENT): $(O)/obj/agent/main.o $(O)/canary-control/privacy.o $(O)/libvt.
 	$(Q)$(CC) $(VT_CFLAGS) -pie -rdynamic $(VT_LDFLAGS) -o $@ $^ $(LIBS)
 -include $(O)/canary-control/privacy.d
 
-BINS := $(O)/vitrine-agent $(O)/vitrine-aggregator
+BINS := $(O)/vitrine-agent $(O)/vitrine-aggregator $(O)/vitrine-ctl
 TEST_BINS := $(UNIT_BINS) $(PLUGIN_TESTS) $(FUZZ_REPLAY) $(ABI_PLUGINS) $(CANARY_AGENT)
 
 .PHONY: all test test-long san bench fuzz run deps install clean check-tools
@@ -197,7 +224,7 @@ run: all
 	$(Q)O=$(O) tools/demo.sh
 
 DEB_PACKAGES := build-essential pkgconf clang mosquitto mosquitto-clients libmosquitto-dev \
-	protobuf-c-compiler libprotobuf-c-dev libmbedtls-dev libzstd-dev libsqlite3-dev sqlite3 \
+	protobuf-c-compiler libprotobuf-c-dev libmbedtls-dev libzstd-dev libsqlite3-dev sqlite3 libcjson-dev \
 	openssl procps faketime python3 chromium
 deps:
 	$(Q)if [ "$$(id -u)" != 0 ]; then \
