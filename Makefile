@@ -40,7 +40,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
 CFLAGS ?= -O2 -g
 VT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
-	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itests -Iplugins \
+	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itools/ctl -Itests -Iplugins \
 	-I$(O)/gen $(BOARD_CFLAGS) $(CFLAGS)
 VT_LDFLAGS := -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS := -lmosquitto -lprotobuf-c -lzstd -lmbedx509 -lmbedcrypto -lsqlite3 -ldl -lm
@@ -101,7 +101,6 @@ CTL_OBJS := $(call obj,$(CTL_SRCS))
 CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null)
 CJSON_LIBS := $(or $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null),-lcjson)
 $(CTL_OBJS) $(O)/obj/tools/ctl/main.o: VT_CFLAGS += $(CJSON_CFLAGS)
-$(O)/obj/tests/unit/ctl_%.o: VT_CFLAGS += -Itools/ctl
 
 $(O)/libvtctl.a: $(CTL_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -148,13 +147,16 @@ $(O)/tests/ctl_%_test: $(O)/obj/tests/unit/ctl_%_test.o $(O)/libvtctl.a $(O)/lib
 	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS) $(CJSON_LIBS)
 
 # A fuzz target whose code is not in the libraries (a plugin's parser) names
-# its sources in fuzz_<x>_SRCS, set in that plugin's plugin.mk;
-# tests/fuzz/run.sh reads the same variable.
+# its sources in fuzz_<x>_SRCS, set in that plugin's plugin.mk, and the
+# libraries they need beyond LIBS in fuzz_<x>_LIBS; tests/fuzz/run.sh reads
+# the same variables.
+fuzz_ctl_status_SRCS := $(CTL_SRCS)
+fuzz_ctl_status_LIBS := $(CJSON_LIBS)
 .SECONDEXPANSION:
 $(O)/tests/fuzz_%_replay: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay_main.o \
 		$$(call obj,$$(fuzz_$$*_SRCS)) $(O)/libvtagg.a $(O)/libvt.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS) $(fuzz_$*_LIBS)
 
 $(O)/tests/abi/%.so: tests/abi/%.c
 	@mkdir -p $(dir $@)

@@ -679,7 +679,7 @@ static int vt_agent_start(struct vt_agent *a)
 	if (rc < 0)
 		return rc;
 	if (a->opts->tap_path) {
-		a->tap = fopen(a->opts->tap_path, "w");
+		a->tap = fopen(a->opts->tap_path, "a");
 		if (!a->tap) {
 			rc = -errno;
 			VT_ERROR("cannot open tap file %s: %s", a->opts->tap_path, strerror(errno));

@@ -14,7 +14,8 @@
 #   FUZZ_TARGETS  a grep -E pattern to pick targets (default: all)
 #
 # A target is tests/fuzz/fuzz_<x>.c with LLVMFuzzerTestOneInput(), plus the
-# sources in the Makefile variable fuzz_<x>_SRCS if it is set; its seeds
+# sources in the Makefile variable fuzz_<x>_SRCS and the libraries in
+# fuzz_<x>_LIBS if they are set; its seeds
 # are in tests/fuzz/corpus/<x>/ (optional) and tests/fuzz/<x>.dict is passed
 # as a dictionary if present. The libraries are built by the Makefile itself
 # and the compile flags and libraries are read from it (VT_CFLAGS,
@@ -75,10 +76,11 @@ for src in tests/fuzz/fuzz_*.c; do
 	# Code under test outside the libraries (a plugin's parser), compiled
 	# into the target as the replay build links it in.
 	extra=$(make_var "fuzz_${x}_SRCS")
+	extra_libs=$(make_var "fuzz_${x}_LIBS")
 
 	# shellcheck disable=SC2086 # the flag strings are word lists
 	if ! "$FUZZ_CC" $vt_cflags -fsanitize=fuzzer $vt_ldflags -o "$bin" "$src" $extra \
-		"$libdir/libvtagg.a" "$libdir/libvt.a" $libs; then
+		"$libdir/libvtagg.a" "$libdir/libvt.a" $libs $extra_libs; then
 		echo "FAIL $target: does not build"
 		failed=$((failed + 1))
 		continue
