@@ -3,7 +3,8 @@
 #  - a configuration pushed to one group is applied by each member and by
 #    no other device; vitrine-ctl devices shows the new version;
 #  - a tampered bundle, a bundle signed by an unknown key, a replayed older
-#    bundle and an older version are refused and reported, the running
+#    bundle, an older version and a signed configuration that would weaken
+#    a privacy floor are refused and reported, the running
 #    configuration stays; the same older version signed as a rollback is
 #    applied;
 #  - an agent offline during a push converges when it comes back;
@@ -158,6 +159,13 @@ mosquitto_pub -p "$PORT" -h 127.0.0.1 -q 1 -r -t "$topic" -f "$T/v1_again.vtb"
 wait_for 100 'refused_with $D "" "older than the running 2" >/dev/null'
 check older_version_refused refused_with $D "" "older than the running 2"
 check refusals_keep_running_config test "$(running $D | cut -d/ -f1-3)" = "12/900/2"
+
+printf 'privacy_k 3\n' >"$T/k3.conf"
+sign weak --group gb --version 9 "$T/k3.conf"
+mosquitto_pub -p "$PORT" -h 127.0.0.1 -q 1 -r -t "$topic" -f "$T/weak.vtb"
+wait_for 100 'refused_with $D "" "privacy_k" >/dev/null'
+check signed_bundle_weakening_a_privacy_floor_refused refused_with $D "" "a floor compiled into the agent"
+check privacy_floor_refusal_keeps_running_config test "$(running $D | cut -d/ -f1-3)" = "12/900/2"
 
 sign v1_rollback --group gb --version 1 --rollback "$T/k20.conf"
 mosquitto_pub -p "$PORT" -h 127.0.0.1 -q 1 -r -t "$topic" -f "$T/v1_rollback.vtb"
