@@ -43,6 +43,7 @@ struct vt_fleet {
 	const char *topics[VT_FLEET_MAX_TOPICS];
 	int n_topics;
 	int64_t trial_end_ms;		/* 0: not started (or no trial) */
+	int trial_connected;		/* the broker was reached during the trial */
 	int restart;
 	int changed;
 	struct vt_fleet_msg pending[VT_FLEET_PENDING];	/* offered during a trial */
@@ -556,7 +557,7 @@ static const char *vt_fleet_unhealthy(const struct vt_fleet *f, const struct vt_
 		snprintf(buf, len, "plugin %s is failing", h->plugin_failing);
 		return buf;
 	}
-	if (!h->connected)
+	if (!f->trial_connected)
 		return "the broker could not be reached";
 	if (h->readings < f->cfg->fleet_health_readings) {
 		snprintf(buf, len, "%" PRIu64 " readings in %u s, %u needed", h->readings,
@@ -581,6 +582,7 @@ int vt_fleet_tick(struct vt_fleet *f, const struct vt_fleet_health *h, int64_t m
 	}
 	if (!f->trial_end_ms)
 		f->trial_end_ms = mono_ms + (int64_t)f->cfg->fleet_trial_s * 1000;
+	f->trial_connected |= h->connected;
 	final = mono_ms >= f->trial_end_ms;
 	bad = vt_fleet_unhealthy(f, h, final, buf, sizeof(buf));
 	if (bad) {

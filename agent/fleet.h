@@ -17,7 +17,8 @@
  * the agent to restart itself (the spool and the window checkpoint carry
  * every reading over a restart). During the trial (fleet_trial_s) the new
  * agent must load every plugin, keep them out of trouble, reach the broker
- * and see fleet_health_readings readings; it then commits. Otherwise, or
+ * (once: an outage later in the trial is not the bundle's doing) and see
+ * fleet_health_readings readings; it then commits. Otherwise, or
  * if it cannot even start (bad configuration, a plugin that does not load,
  * three starts without finishing the trial: a crash loop), it puts the
  * previous bundle back, restarts, and reports "rolled_back" with the
