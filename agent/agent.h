@@ -29,16 +29,4 @@ int vt_agent_run(struct vt_agent_config *cfg, const struct vt_agent_opts *opts);
  * also flag keys of plugins no 'plugin' line loads. Errors on stderr. */
 int vt_agent_check_plugins(struct vt_agent_config *cfg);
 
-/* Key files in state_dir. */
-#define VT_AGENT_DEVICE_KEY "device.key"
-/* Versions before 0.2 kept a pseudonym key here; the agent removes it. */
-#define VT_AGENT_OLD_PSEUDONYM_KEY "pseudonym.key"
-
-/* Create state_dir's device key pair (refusing to overwrite unless force)
- * and print the line to add to aggregator.conf. */
-int vt_agent_keygen(const struct vt_agent_config *cfg, int force);
-
-/* Print "device <id> <public key hex>" for the existing device key. */
-int vt_agent_pubkey(const struct vt_agent_config *cfg);
-
 #endif

@@ -15,6 +15,7 @@
 
 #include "agent.h"
 #include "config.h"
+#include "devkey.h"
 #include "egress.h"
 #include "err.h"
 #include "fleet.h"
@@ -321,9 +322,9 @@ int main(int argc, char **argv)
 		       cfg.site, cfg.device, cfg.n_plugins);
 		rc = 0;
 	} else if (cli.keygen) {
-		rc = vt_agent_keygen(&cfg, cli.force);
+		rc = vt_devkey_generate(&cfg, cli.force);
 	} else if (cli.pubkey) {
-		rc = vt_agent_pubkey(&cfg);
+		rc = vt_devkey_print(&cfg);
 	} else if (cli.spool) {
 		rc = vt_spool_report(&cfg, cli.records);
 	} else if (cli.egress) {
