@@ -152,6 +152,8 @@ $(O)/tests/ctl_%_test: $(O)/obj/tests/unit/ctl_%_test.o $(O)/libvtctl.a $(O)/lib
 # the same variables.
 fuzz_ctl_status_SRCS := $(CTL_SRCS)
 fuzz_ctl_status_LIBS := $(CJSON_LIBS)
+fuzz_ctl_acl_SRCS := $(CTL_SRCS)
+fuzz_ctl_acl_LIBS := $(CJSON_LIBS)
 .SECONDEXPANSION:
 $(O)/tests/fuzz_%_replay: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/replay_main.o \
 		$$(call obj,$$(fuzz_$$*_SRCS)) $(O)/libvtagg.a $(O)/libvt.a

@@ -8,11 +8,12 @@
  * vt_ctl_cmd_<name>(conf, argc, argv) returning an exit status: 0 done,
  * 1 failed, 2 usage error. Errors go to stderr, results to stdout.
  *
- * This header holds the pieces used by more than one command: options
- * (ctl_opts.c), bundles and topics (ctl_bundle.c), the MQTT session
- * (ctl_mqtt.c), status documents (ctl_status.c), the list of devices seen
- * on the broker (ctl_devlist.c) and rollout waves (ctl_waves.c). No cJSON
- * type appears here: only ctl_status.c and ctl_devices.c use cJSON.
+ * This header holds the pieces used by more than one command (or by a
+ * unit test): options (ctl_opts.c), bundles and topics (ctl_bundle.c), the
+ * MQTT session (ctl_mqtt.c), status documents (ctl_status.c), the list of
+ * devices seen on the broker (ctl_devlist.c), rollout waves (ctl_waves.c)
+ * and the broker's ACL (ctl_acl.c). No cJSON type appears here: only
+ * ctl_status.c and ctl_devices.c use cJSON.
  */
 #ifndef VT_CTL_H
 #define VT_CTL_H
@@ -402,6 +403,21 @@ int vt_ctl_waves_plan(const char *spec, size_t members, size_t *totals, int max,
  * given max_pct (0..100) of failures tolerated? */
 int vt_ctl_waves_too_many(size_t failures, size_t size, uint32_t max_pct);
 
+/* ---- the broker's access control list (ctl_acl.c) ---------------------------------- */
+
+/* What an ACL was made of. */
+struct vt_ctl_acl_counts {
+	size_t devices, groups, aggregators, ops;
+};
+
+/* Make the mosquitto acl_file for the inventory text (len bytes, need not
+ * be NUL-terminated) named path: *out (malloc'ed, caller frees) of
+ * *out_len bytes, and what it holds in *counts. Returns 0, -VT_ECONFIG
+ * with "path:line: what was expected" in err (the inventory is refused),
+ * or -ENOMEM. */
+int vt_ctl_acl_make(const char *path, const char *text, size_t len, char **out,
+		    size_t *out_len, struct vt_ctl_acl_counts *counts, char *err, size_t errlen);
+
 /* ---- commands ------------------------------------------------------------------------ */
 
 int vt_ctl_cmd_keygen(const struct vt_ctl_conf *conf, int argc, char **argv);
@@ -413,6 +429,7 @@ int vt_ctl_cmd_devices(const struct vt_ctl_conf *conf, int argc, char **argv);
 int vt_ctl_cmd_show(const struct vt_ctl_conf *conf, int argc, char **argv);
 int vt_ctl_cmd_rollout(const struct vt_ctl_conf *conf, int argc, char **argv);
 int vt_ctl_cmd_enroll(const struct vt_ctl_conf *conf, int argc, char **argv);
+int vt_ctl_cmd_acl(const struct vt_ctl_conf *conf, int argc, char **argv);
 
 /* ---- signing options shared by sign and push (ctl_sign.c) ------------------------- */
 

@@ -24,7 +24,7 @@
 static const char vt_ctl_help_tool[] =
 	"NAME\n"
 	"  vitrine-ctl - sign, publish and roll out fleet bundles; list and inspect devices;\n"
-	"  enroll devices at the aggregator\n"
+	"  enroll devices at the aggregator; write the broker's access control list\n"
 	"\n"
 	"SYNOPSIS\n"
 	"  vitrine-ctl [-c FILE] COMMAND [OPTIONS] [ARGS]\n"
@@ -51,6 +51,8 @@ static const char vt_ctl_help_tool[] =
 	"  devices   list the devices' retained statuses, with what needs attention\n"
 	"  show      one device's status in full\n"
 	"  enroll    add a device's public key to the aggregator's configuration\n"
+	"  acl       write the broker's access control list (a mosquitto acl_file) from\n"
+	"            the fleet's inventory\n"
 	"\n"
 	"OPTIONS\n"
 	"  -c, --config FILE  read broker defaults from FILE (below)\n"
@@ -315,6 +317,60 @@ static const char vt_ctl_help_enroll[] =
 	"  vitrine-ctl enroll --aggregator-config /etc/vitrine/aggregator.conf \\\n"
 	"      --line \"$(ssh pi-3 vitrine-agent --pubkey)\"\n";
 
+static const char vt_ctl_help_acl[] =
+	"NAME\n"
+	"  vitrine-ctl acl - the broker's access control list, from the fleet's inventory\n"
+	"\n"
+	"SYNOPSIS\n"
+	"  vitrine-ctl acl [-o FILE] INVENTORY\n"
+	"\n"
+	"DESCRIPTION\n"
+	"  Writes a mosquitto acl_file in which each device may publish its own data and\n"
+	"  status and read its own ack, its own bundles and its groups' bundles; each\n"
+	"  aggregator may read every device's data and write acks; each ops tool may read\n"
+	"  statuses and write bundles. Nothing else: no topic is open to anonymous\n"
+	"  clients, and a certificate whose CN has no section can do nothing.\n"
+	"\n"
+	"  The broker must name each client after its certificate's CN. In\n"
+	"  mosquitto.conf, on the TLS listener:\n"
+	"    require_certificate true\n"
+	"    use_identity_as_username true\n"
+	"    acl_file /etc/mosquitto/vitrine.acl\n"
+	"    allow_anonymous false\n"
+	"  A device's certificate has CN <site>/<device>, as in its agent.conf (e.g.\n"
+	"  cannes-croisette/pi-01); an aggregator's or an ops tool's, the name the\n"
+	"  inventory gives it. When the fleet changes, run acl again and reload\n"
+	"  mosquitto (SIGHUP): it reads acl_file again and applies it to connected\n"
+	"  clients too.\n"
+	"\n"
+	"INVENTORY\n"
+	"  One \"key value\" a line, as agent.conf; '#' starts a comment. Each repeatable:\n"
+	"    device SITE/DEVICE [GROUP,GROUP...]   a device and its groups (its agent.conf's\n"
+	"                                          group lines)\n"
+	"    aggregator NAME                       the CN of an aggregator's certificate\n"
+	"    ops NAME                              the CN of an ops tool's certificate\n"
+	"  Ids are 1 to 64 of A-Z a-z 0-9 . _ -, and a CN at most 64 characters, so\n"
+	"  <site>/<device> must fit in 64. NAME has no blank or control character. A\n"
+	"  device listed twice, or one name for two clients, is refused.\n"
+	"\n"
+	"OPTIONS\n"
+	"  -o, --output FILE   write FILE (replaced atomically, mode 0644) instead of\n"
+	"                      stdout, and say on stderr how many devices, groups,\n"
+	"                      aggregator and ops users it holds\n"
+	"\n"
+	"EXIT STATUS\n"
+	"  0 written, 1 the inventory could not be read or FILE written, 2 the inventory\n"
+	"  is refused (the message says FILE:LINE: what was expected)\n"
+	"\n"
+	"EXAMPLE\n"
+	"  # fleet.conf\n"
+	"  device cannes-croisette/pi-01 pilot,cannes\n"
+	"  device cannes-croisette/pi-02 pilot\n"
+	"  aggregator vitrine-aggregator\n"
+	"  ops vitrine-ops\n"
+	"\n"
+	"  vitrine-ctl acl -o /etc/mosquitto/vitrine.acl fleet.conf && systemctl reload mosquitto\n";
+
 static const struct {
 	const char *cmd;
 	const char *text;
@@ -323,7 +379,7 @@ static const struct {
 	{ "inspect", vt_ctl_help_inspect },   { "push", vt_ctl_help_push },
 	{ "rollout", vt_ctl_help_rollout },   { "rollback", vt_ctl_help_rollback },
 	{ "devices", vt_ctl_help_devices },   { "show", vt_ctl_help_show },
-	{ "enroll", vt_ctl_help_enroll },
+	{ "enroll", vt_ctl_help_enroll },     { "acl", vt_ctl_help_acl },
 };
 
 int vt_ctl_help(const char *cmd, FILE *f)
