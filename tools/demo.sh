@@ -8,9 +8,16 @@
 # Ctrl-C stops everything, writes the HTML report of the day and leaves no
 # process behind.
 #
+# Set up as in production: the broker listens with TLS only and requires a
+# client certificate (a CA and certificates made here with openssl), each
+# client is named by its certificate's CN and may use only its own topics
+# (an ACL from vitrine-ctl acl), and the agents take fleet bundles signed
+# with an ops key made here (vitrine-ctl, with ctl.conf in the demo folder).
+#
 # Environment: O (build dir), VT_DEMO_DIR (keep state there instead of a
 # temporary directory), VT_DEMO_SPEED (simulated seconds per second, 240),
-# VT_DEMO_STORES (how many stores, 1 to 3, 3).
+# VT_DEMO_STORES (how many stores, 1 to 3, 3), VT_DEMO_SECONDS (stop by
+# itself after that many seconds, as Ctrl-C would; for tests).
 set -u
 cd "$(dirname "$0")/.."
 O=${O:-build/host}
@@ -38,7 +45,7 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-for tool in mosquitto sqlite3; do
+for tool in mosquitto sqlite3 openssl; do
 	command -v "$tool" >/dev/null || { echo "demo: '$tool' not found: run 'make deps' first" >&2; exit 1; }
 done
 
@@ -49,10 +56,67 @@ for _ in $(seq 1 50); do
 done
 [ -n "$port" ] || { echo "demo: no free port found" >&2; exit 1; }
 
+# The PKI: a CA, the broker's certificate for 127.0.0.1, and one client
+# certificate per agent (CN <site>/<device>), aggregator and ops tool.
+pki=$dir/pki
+mkdir -p "$pki"
+cert() { # NAME CN [SAN]
+	[ -f "$pki/$1.crt" ] && return 0
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=${2//\//\\/}" \
+		-keyout "$pki/$1.key" -out "$pki/$1.csr" &&
+		printf '%s\n' "${3:-extendedKeyUsage=clientAuth}" >"$pki/$1.ext" &&
+		openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+			-CAcreateserial -days 365 -extfile "$pki/$1.ext" -out "$pki/$1.crt"
+}
+{
+	[ -f "$pki/ca.crt" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-nodes -days 365 -subj "/CN=vitrine demo CA" -keyout "$pki/ca.key" -out "$pki/ca.crt"
+	cert server 127.0.0.1 "subjectAltName=IP:127.0.0.1"
+	cert aggregator vitrine-aggregator
+	cert ops vitrine-ops
+	for i in $(seq 0 $((STORES - 1))); do
+		cert "agent-${SITES[$i]}" "${SITES[$i]}/pi-${SITES[$i]}"
+	done
+} >"$dir/openssl.log" 2>&1 || { echo "demo: openssl failed, see $dir/openssl.log" >&2; exit 1; }
+chmod 600 "$pki"/*.key
+# mosquitto started as root runs as its own user: it reads its certificate,
+# key and ACL from here (throw-away demo keys).
+chmod 755 "$dir" "$pki" && chmod 644 "$pki/server.key"
+
+# Fleet groups: every store in "demo", the Cannes ones in "cannes" too.
+groups_of() {
+	case $1 in cannes-*) echo demo,cannes ;; *) echo demo ;; esac
+}
+
+# Who may do what on the broker: vitrine-ctl acl, from the fleet inventory.
+{
+	echo "# the demo fleet: the Cannes stores in groups demo and cannes"
+	for i in $(seq 0 $((STORES - 1))); do
+		site=${SITES[$i]}
+		echo "device $site/pi-$site $(groups_of "$site")"
+	done
+	echo "aggregator vitrine-aggregator"
+	echo "ops vitrine-ops"
+} >"$dir/fleet.conf"
+"$O/vitrine-ctl" acl -o "$dir/acl.conf" "$dir/fleet.conf" 2>/dev/null || exit 1
+[ -f "$dir/ops.key" ] || "$O/vitrine-ctl" keygen --key "$dir/ops.key" --pub "$dir/ops.pub" >/dev/null || exit 1
+cat >"$dir/ctl.conf" <<CONF
+broker 127.0.0.1:$port
+tls_ca $pki/ca.crt
+tls_cert $pki/ops.crt
+tls_key $pki/ops.key
+CONF
+
 cat >"$dir/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
-allow_anonymous true
 persistence false
+cafile $pki/ca.crt
+certfile $pki/server.crt
+keyfile $pki/server.key
+require_certificate true
+use_identity_as_username true
+acl_file $dir/acl.conf
+allow_anonymous false
 CONF
 mosquitto -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 &
 pids+=($!)
@@ -61,6 +125,9 @@ cat >"$dir/aggregator.conf" <<CONF
 broker 127.0.0.1:$port
 database $dir/agg/vitrine.db
 key_file $dir/agg/aggregator.key
+tls_ca $pki/ca.crt
+tls_cert $pki/aggregator.crt
+tls_key $pki/aggregator.key
 CONF
 if [ ! -f "$dir/agg/aggregator.key" ]; then
 	agg_pub=$("$O/vitrine-aggregator" -c "$dir/aggregator.conf" keygen | tail -n 1) || exit 1
@@ -84,11 +151,16 @@ broker 127.0.0.1:$port
 aggregator_key $agg_pub
 state_dir $state
 plugin_dir $O/plugins
+tls_ca $pki/ca.crt
+tls_cert $pki/agent-$site.crt
+tls_key $pki/agent-$site.key
+fleet_ops_key $dir/ops.pub
 batch_max_age_ms 1000
 privacy_window_s 3600
 footfall.doors 1
 tablet.kiosks 3
 CONF
+	for g in $(groups_of "$site" | tr , ' '); do echo "group $g"; done
 	for p in footfall tablet rfid; do
 		printf 'plugin %s\n%s.seed %s\n%s.speed %s\n' "$p" "$p" "$RANDOM" "$p" "$SPEED"
 		printf '%s.start %sT09:50:00Z\n' "$p" "$(date -u +%F)"
@@ -96,7 +168,7 @@ CONF
 }
 for i in $(seq 0 $((STORES - 1))); do
 	site=${SITES[$i]}
-	mkdir -p "$dir/state-$site"
+	mkdir -p -m 700 "$dir/state-$site"
 	write_agent_conf "$site" "$dir/state-$site" >"$dir/agent-$site.conf"
 	if [ -f "$dir/state-$site/device.key" ]; then key=--pubkey; else key=--keygen; fi
 	"$O/vitrine-agent" -c "$dir/agent-$site.conf" $key | grep '^device ' >>"$dir/aggregator.conf"
@@ -113,9 +185,14 @@ for i in $(seq 0 $((STORES - 1))); do
 	"$O/vitrine-agent" -c "$dir/agent-$site.conf" >"$dir/agent-$site.log" 2>&1 &
 	pids+=($!)
 done
-echo "vitrine demo: $STORES stores, broker 127.0.0.1:$port, state and logs in $dir"
+echo "vitrine demo: $STORES stores, broker 127.0.0.1:$port (TLS with client certificates, ACL), state and logs in $dir"
+echo "the fleet, from another terminal: $O/vitrine-ctl -c $dir/ctl.conf devices"
 echo "Ctrl-C stops and writes the HTML report of the day"
 sleep 1
 "$O/vitrine-aggregator" -c "$dir/aggregator.conf" watch &
 pids+=($!)
+if [ -n "${VT_DEMO_SECONDS:-}" ]; then
+	sleep "$VT_DEMO_SECONDS"
+	stop_all
+fi
 wait "${pids[-1]}"
