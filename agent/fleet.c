@@ -383,6 +383,8 @@ static uint32_t vt_fleet_cur_version(const struct vt_fleet_slot *s)
 static int vt_fleet_install(struct vt_fleet *f, struct vt_fleet_slot *s, const uint8_t *buf,
 			    size_t len, const struct vt_bundle *b)
 {
+	struct vt_fleet_slot was = *s;
+	struct vt_fleet_result last = f->st.last;
 	char path[4096];
 	uint8_t *copy;
 	int rc;
@@ -392,11 +394,12 @@ static int vt_fleet_install(struct vt_fleet *f, struct vt_fleet_slot *s, const u
 		if (rc < 0)
 			return rc;
 	}
+
 	copy = malloc(len);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, buf, len);
-	free(s->prev);
+	vt_fleet_state_note(s, b->serial);
 	s->prev = s->cur;
 	s->prev_len = s->cur_len;
 	s->cur = copy;
@@ -404,7 +407,18 @@ static int vt_fleet_install(struct vt_fleet *f, struct vt_fleet_slot *s, const u
 	f->st.trial_slot = (int)(s - f->st.slots);
 	f->st.trial_starts = 0;
 	vt_fleet_result(&f->st, VT_FLEET_TRIAL, b, NULL);
-	return vt_fleet_state_write(f->cfg->state_dir, &f->st);
+	rc = vt_fleet_state_write(f->cfg->state_dir, &f->st);
+	if (rc < 0) {
+		/* Not on disk, so not taken: what runs stays as it was, and the
+		 * bundle will be tried again when it comes again. */
+		free(copy);
+		*s = was;
+		f->st.trial_slot = -1;
+		f->st.last = last;
+		return rc;
+	}
+	free(was.prev);
+	return 0;
 }
 
 /* Verified and addressed to us: the slot's rules, then the content. */
@@ -430,16 +444,17 @@ static void vt_fleet_take(struct vt_fleet *f, const uint8_t *buf, size_t len,
 		}
 		return;
 	}
-	vt_fleet_state_note(s, b->serial);
 	running = vt_fleet_cur_version(s);
 	if (b->version < running && !(b->flags & VT_BUNDLE_ROLLBACK)) {
 		snprintf(why, sizeof(why),
 			 "version %u is older than the running %u (sign it as a rollback to go back on purpose)",
 			 b->version, running);
+		vt_fleet_state_note(s, b->serial);
 		vt_fleet_refuse(f, b, why, 1);
 		return;
 	}
 	if (vt_fleet_check_content(f, b, why, sizeof(why)) < 0) {
+		vt_fleet_state_note(s, b->serial);
 		vt_fleet_refuse(f, b, why, 1);
 		return;
 	}
