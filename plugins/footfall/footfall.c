@@ -12,6 +12,7 @@
 #include <vitrine/plugin.h>
 
 #include "beams.h"
+#include "fields.h"
 #include "source.h"
 
 #include "common/plugin_conf.h"
@@ -336,14 +337,6 @@ static void footfall_fini(void *state)
 	ff->src->ops->destroy(ff->src);
 	free(ff);
 }
-
-/* Every field it fills (ABI 1.1, docs/PRIVACY.md R9): no identifier. */
-static const struct vitrine_field footfall_fields[] = {
-	{ VITRINE_KIND_FOOTFALL, "door", 0 },
-	{ VITRINE_KIND_FOOTFALL, "direction", 0 },
-	{ VITRINE_KIND_FOOTFALL, "count", 0 },
-	{ 0, NULL, 0 },
-};
 
 VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.abi_major = VITRINE_ABI_MAJOR,

@@ -12,6 +12,7 @@
  */
 #include <vitrine/plugin.h>
 
+#include "fields.h"
 #include "sgtin96.h"
 #include "source.h"
 
@@ -355,18 +356,6 @@ static void rfid_fini(void *state)
 	rf->src->ops->destroy(rf->src);
 	free(rf);
 }
-
-/* Every field it fills (ABI 1.1, docs/PRIVACY.md R9): the serial is an
- * identifier, which the agent digests or drops. */
-static const struct vitrine_field rfid_fields[] = {
-	{ VITRINE_KIND_RFID, "reader", 0 },
-	{ VITRINE_KIND_RFID, "antenna", 0 },
-	{ VITRINE_KIND_RFID, "rssi_cdbm", 0 },
-	{ VITRINE_KIND_RFID, "gtin", 0 },
-	{ VITRINE_KIND_RFID, "filter", 0 },
-	{ VITRINE_KIND_RFID, "serial", VITRINE_FIELD_IDENTIFIER },
-	{ 0, NULL, 0 },
-};
 
 VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.abi_major = VITRINE_ABI_MAJOR,

@@ -12,6 +12,7 @@
  */
 #include <vitrine/plugin.h>
 
+#include "fields.h"
 #include "source.h"
 
 #include "common/plugin_conf.h"
@@ -363,18 +364,6 @@ static void tablet_fini(void *state)
 	tb->src->ops->destroy(tb->src);
 	free(tb);
 }
-
-/* Every field it fills (ABI 1.1, docs/PRIVACY.md R9): the session id is an
- * identifier, which the agent digests or drops. */
-static const struct vitrine_field tablet_fields[] = {
-	{ VITRINE_KIND_TABLET, "kiosk", 0 },
-	{ VITRINE_KIND_TABLET, "event", 0 },
-	{ VITRINE_KIND_TABLET, "session", VITRINE_FIELD_IDENTIFIER },
-	{ VITRINE_KIND_TABLET, "screen", 0 },
-	{ VITRINE_KIND_TABLET, "gtin", 0 },
-	{ VITRINE_KIND_TABLET, "duration_ms", 0 },
-	{ 0, NULL, 0 },
-};
 
 VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.abi_major = VITRINE_ABI_MAJOR,

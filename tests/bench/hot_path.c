@@ -31,7 +31,9 @@
 #include "pipeline.h"
 #include "privacy.h"
 #include "spool.h"
-#include "vt_fields.h"
+#include "footfall/fields.h"
+#include "tablet/fields.h"
+#include "rfid/fields.h"
 
 #define HP_KINDS 3
 #define HP_MAX_RUNS 15
@@ -92,7 +94,7 @@ static void hp_reading(uint64_t i, struct vitrine_reading *r)
 static int hp_open(struct hp_bench *b, const char *dir)
 {
 	static const struct vitrine_field *const fields[HP_KINDS] = {
-		vt_fields_footfall, vt_fields_tablet, vt_fields_rfid,
+		footfall_fields, tablet_fields, rfid_fields,
 	};
 	static const char *const names[HP_KINDS] = { "footfall", "tablet", "rfid" };
 	struct vt_privacy_conf pc = { .rotation_s = 86400, .rssi_floor_cdbm = -7000,

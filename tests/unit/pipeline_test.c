@@ -12,7 +12,7 @@
 #include "privacy.h"
 #include "state.h"
 #include "vitrine/v1/batch.pb-c.h"
-#include "vt_fields.h"
+#include "rfid/fields.h"
 #include "vt_test.h"
 
 static struct vitrine_reading rfid_reading(uint64_t serial, int64_t t)
@@ -38,7 +38,7 @@ static struct vt_privacy *rfid_privacy(struct vt_privacy_source **src)
 
 	if (vt_privacy_new(&p, &conf, err, sizeof(err)) < 0)
 		return NULL;
-	if (vt_privacy_source_add(p, "rfid", VT_PRIVACY_PSEUDONYMOUS, vt_fields_rfid, src, err,
+	if (vt_privacy_source_add(p, "rfid", VT_PRIVACY_PSEUDONYMOUS, rfid_fields, src, err,
 				  sizeof(err)) < 0) {
 		vt_privacy_free(p);
 		return NULL;

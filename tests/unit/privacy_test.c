@@ -16,7 +16,7 @@
 #include "privacy.h"
 #include "pseudonym.h"
 #include "vt_os.h"
-#include "vt_fields.h"
+#include "rfid/fields.h"
 #include "vt_test.h"
 
 #define PSEUDO VT_PRIVACY_PSEUDONYMOUS
@@ -45,7 +45,7 @@ static struct vt_privacy *new_privacy(const char *optout, struct vt_privacy_sour
 	if (vt_privacy_new(&p, &conf, err, sizeof(err)) < 0)
 		return NULL;
 	if (src &&
-	    vt_privacy_source_add(p, "rfid", PSEUDO, vt_fields_rfid, src, err, sizeof(err)) < 0) {
+	    vt_privacy_source_add(p, "rfid", PSEUDO, rfid_fields, src, err, sizeof(err)) < 0) {
 		vt_privacy_free(p);
 		return NULL;
 	}
@@ -361,7 +361,7 @@ VT_TEST(anonymous_mode_sends_counts_per_window_and_no_event)
 
 	CHECK(p != NULL);
 	vt_privacy_set_sink(p, keep_cell, &got);
-	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", VT_PRIVACY_ANONYMOUS, vt_fields_rfid, &src, err,
+	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", VT_PRIVACY_ANONYMOUS, rfid_fields, &src, err,
 					   sizeof(err)), 0);
 	/* 12 items, each read 3 times in the first 5 minutes of a window. */
 	for (int rep = 0; rep < 3; rep++)
@@ -395,7 +395,7 @@ VT_TEST(anonymous_key_changes_with_each_five_minute_slot)
 
 	CHECK(p != NULL);
 	vt_privacy_set_sink(p, keep_cell, &got);
-	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", VT_PRIVACY_ANONYMOUS, vt_fields_rfid, &src, err,
+	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", VT_PRIVACY_ANONYMOUS, rfid_fields, &src, err,
 					   sizeof(err)), 0);
 	/* The same 10 items in three slots of one window: 30 item-slots, and
 	 * a key drawn per slot. */
