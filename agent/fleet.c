@@ -103,10 +103,13 @@ static void vt_fleet_save(const char *dir, const struct vt_fleet_state *st)
 
 /* ---- plugins shipped by bundle ----------------------------------------------------- */
 
+/* The file name of a plugin bundle's shared object: <name>-<serial>.so. */
+#define VT_FLEET_SO_NAME "%s-%" PRIu64 ".so"
+
 static int vt_fleet_so_path(char *buf, size_t len, const char *state_dir, const char *name,
 			    uint64_t serial)
 {
-	return snprintf(buf, len, "%s/" VT_FLEET_DIR "/%s-%" PRIu64 ".so", state_dir, name,
+	return snprintf(buf, len, "%s/" VT_FLEET_DIR "/" VT_FLEET_SO_NAME, state_dir, name,
 			serial) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
@@ -143,7 +146,7 @@ static int vt_fleet_so_used(const struct vt_fleet_state *st, const char *file)
 
 			if (!bufs[j] || vt_bundle_parse(bufs[j], lens[j], &b, &why) < 0)
 				continue;
-			snprintf(want, sizeof(want), "%s-%" PRIu64 ".so", b.name, b.serial);
+			snprintf(want, sizeof(want), VT_FLEET_SO_NAME, b.name, b.serial);
 			if (strcmp(want, file) == 0)
 				return 1;
 		}
