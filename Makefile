@@ -229,6 +229,7 @@ run: all
 
 DEB_PACKAGES := build-essential pkgconf clang mosquitto mosquitto-clients libmosquitto-dev \
 	protobuf-c-compiler libprotobuf-c-dev libmbedtls-dev libzstd-dev libsqlite3-dev sqlite3 libcjson-dev \
+	libgpiod-dev libmicrohttpd-dev curl \
 	openssl procps faketime python3 chromium
 deps:
 	$(Q)if [ "$$(id -u)" != 0 ]; then \

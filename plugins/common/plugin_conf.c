@@ -68,14 +68,24 @@ int vp_conf_sim(const struct vp_conf *c, struct vp_sim_conf *sim)
 	return vp_conf_numbers(c, vp_sim_keys, VP_ARRAY_SIZE(vp_sim_keys), sim);
 }
 
-int vp_conf_source_sim(const struct vp_conf *c)
+int vp_conf_source(const struct vp_conf *c, const char *const *names,
+		   const char *expected)
 {
 	const char *source = c->host->config(c->ctx, "source");
 
-	if (source && strcmp(source, "sim"))
-		return vp_conf_bad(c, "source", source,
-				   "\"sim\" (the only source built so far)");
-	return 0;
+	if (!source)
+		return 0;
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(source, names[i]))
+			return i;
+	return vp_conf_bad(c, "source", source, expected);
+}
+
+int vp_conf_source_sim(const struct vp_conf *c)
+{
+	static const char *const sim_only[] = { "sim", NULL };
+
+	return vp_conf_source(c, sim_only, "\"sim\" (the only source built so far)");
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */

@@ -56,6 +56,12 @@ int vp_parse_utc(const char *val, int64_t *out_ms);
 int vp_conf_numbers(const struct vp_conf *c, const struct vp_num_key *keys,
 		    size_t nkeys, void *base);
 
+/* "source": the index in `names` (NULL-terminated, names[0] the default)
+ * of its value, 0 when the key is absent; -EINVAL (logged with `expected`,
+ * e.g. "\"sim\" or \"llrp\"") for any other value. */
+int vp_conf_source(const struct vp_conf *c, const char *const *names,
+		   const char *expected);
+
 /* "source": absent or "sim" (the only source built so far). */
 int vp_conf_source_sim(const struct vp_conf *c);
 
