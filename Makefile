@@ -180,10 +180,19 @@ $(CANARY_AGENT): $(O)/obj/agent/main.o $(O)/canary-control/privacy.o $(O)/libvt.
 -include $(O)/canary-control/privacy.d
 
 BINS := $(O)/vitrine-agent $(O)/vitrine-aggregator $(O)/vitrine-ctl
+
+# The LLRP reader simulator (tools/llrp-sim): for the tests and the demo,
+# built by `all`, never installed.
+LLRP_SIM := $(O)/vitrine-llrp-sim
+LLRP_SIM_SRCS := tools/llrp-sim/llrp_sim.c plugins/rfid/llrp.c plugins/rfid/sgtin96.c \
+	plugins/rfid/source_sim.c plugins/common/store_hours.c
+$(LLRP_SIM): $(call obj,$(LLRP_SIM_SRCS))
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(VT_CFLAGS) -pie $(VT_LDFLAGS) -o $@ $^
 TEST_BINS := $(UNIT_BINS) $(PLUGIN_TESTS) $(FUZZ_REPLAY) $(ABI_PLUGINS) $(CANARY_AGENT)
 
 .PHONY: all test test-long san bench fuzz run deps install clean check-tools
-all: $(BINS) $(PLUGIN_SOS)
+all: $(BINS) $(PLUGIN_SOS) $(LLRP_SIM)
 
 test: all $(TEST_BINS)
 	$(Q)O=$(O) tests/run.sh

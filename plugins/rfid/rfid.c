@@ -2,9 +2,10 @@
  * plugins/rfid/rfid.c - the rfid collector plugin: glue between a tag
  * source and the agent.
  *
- * Reads the configuration, starts the source (only the simulated one is
- * built so far), paces it on a simulated clock, decodes each report's EPC as
- * SGTIN-96 and emits one VITRINE_KIND_RFID reading per decoded report.
+ * Reads the configuration, starts the source (the simulated readers, paced
+ * on a simulated clock, or real readers over LLRP), decodes each report's
+ * EPC as SGTIN-96 and emits one VITRINE_KIND_RFID reading per decoded
+ * report.
  * Reports whose EPC is not SGTIN-96 are counted and dropped. It does not
  * filter or aggregate repeated reads of one tag (the aggregator does), and it
  * never logs an EPC or serial: the serial is an identifier that the agent
@@ -23,8 +24,11 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RFID_INTERVAL_MS 50
+/* The longest fini waits for readers to answer CLOSE_CONNECTION. */
+#define RFID_DRAIN_MS 1500
 /* Reports looked at per collect call, as a multiple of burst: bounds the
  * time one call takes even when every report is dropped. */
 #define RFID_SCAN_FACTOR 4
@@ -35,7 +39,11 @@ struct rfid {
 	struct rfid_source *src;
 	int src_open;
 	int done;
+	int failing;		/* failures since the last report */
 	/* configuration */
+	int source;		/* enum rfid_source_kind */
+	const char *llrp_readers;	/* borrowed from the host */
+	uint64_t llrp_keepalive_ms, llrp_max_message, llrp_report_n, llrp_rospec_id;
 	struct vp_sim_conf sim;	/* seed, limit, burst, fail_every */
 	uint64_t readers, antennas, items;
 	uint8_t canaries[RFID_SIM_CANARIES_MAX][RFID_EPC_BYTES];
@@ -53,8 +61,25 @@ static const struct vp_num_key rfid_num_keys[] = {
 	{ "items", 200, 1, 100000, offsetof(struct rfid, items) },
 };
 
+/* ... and those of the LLRP driver. */
+static const struct vp_num_key rfid_llrp_keys[] = {
+	{ "llrp_keepalive_ms", 5000, 100, 600000, offsetof(struct rfid, llrp_keepalive_ms) },
+	{ "llrp_max_message", 262144, 1024, 16777216, offsetof(struct rfid, llrp_max_message) },
+	{ "llrp_report_n", 1, 1, 65535, offsetof(struct rfid, llrp_report_n) },
+	{ "llrp_rospec_id", 7601, 1, 4294967295u, offsetof(struct rfid, llrp_rospec_id) },
+};
+
+enum rfid_source_kind {
+	RFID_SOURCE_SIM = 0,
+	RFID_SOURCE_LLRP = 1,
+};
+
+static const char *const rfid_sources[] = { "sim", "llrp", NULL };
+
 static const char *const rfid_config_keys[] = {
-	VP_SIM_CONFIG_KEYS, "readers", "antennas", "items", "canary", NULL,
+	VP_SIM_CONFIG_KEYS, "readers", "antennas", "items", "canary",
+	"llrp_readers", "llrp_keepalive_ms", "llrp_max_message", "llrp_report_n",
+	"llrp_rospec_id", NULL,
 };
 
 /* ---- configuration ----------------------------------------------------- */
@@ -139,13 +164,39 @@ static int rfid_conf_canaries(struct rfid *rf, const struct vp_conf *c)
 	return 0;
 }
 
+/* rfid.llrp_readers: required with source llrp, checked as the driver
+ * reads it. */
+static int rfid_conf_llrp(struct rfid *rf, const struct vp_conf *c)
+{
+	const char *val = c->host->config(c->ctx, "llrp_readers");
+	uint32_t n;
+	int rc = vp_conf_numbers(c, rfid_llrp_keys, VP_ARRAY_SIZE(rfid_llrp_keys), rf);
+
+	if (rc || rf->source != RFID_SOURCE_LLRP)
+		return rc;
+	if (!val) {
+		c->host->log(c->ctx, VITRINE_LOG_ERROR,
+			     "rfid.source is llrp but rfid.llrp_readers is not set: expected the readers' addresses, e.g. rfid.llrp_readers 192.168.1.20,reader2.local:5084");
+		return -EINVAL;
+	}
+	if (rfid_llrp_parse_readers(val, NULL, NULL, &n))
+		return vp_conf_bad(c, "llrp_readers", val,
+				   "a comma-separated list of at most 16 host, host:port, [IPv6] or [IPv6]:port (port 5084 by default)");
+	rf->llrp_readers = val;
+	return 0;
+}
+
 static int rfid_configure(struct rfid *rf)
 {
 	struct vp_conf c = { rf->host, rf->ctx, "rfid" };
-	int rc = vp_conf_source_sim(&c);
+	int rc = vp_conf_source(&c, rfid_sources, "\"sim\" or \"llrp\"");
 
+	if (rc < 0)
+		return rc;
+	rf->source = rc;
+	rc = vp_conf_sim(&c, &rf->sim);
 	if (!rc)
-		rc = vp_conf_sim(&c, &rf->sim);
+		rc = rfid_conf_llrp(rf, &c);
 	if (!rc)
 		rc = vp_conf_numbers(&c, rfid_num_keys,
 				     VP_ARRAY_SIZE(rfid_num_keys), rf);
@@ -158,7 +209,22 @@ static int rfid_configure(struct rfid *rf)
 
 /* ---- source and clock -------------------------------------------------- */
 
-static int rfid_start(struct rfid *rf)
+static int rfid_create_llrp(struct rfid *rf)
+{
+	struct rfid_llrp_params p = {
+		.readers = rf->llrp_readers,
+		.keepalive_ms = (uint32_t)rf->llrp_keepalive_ms,
+		.max_message = (uint32_t)rf->llrp_max_message,
+		.report_n = (uint16_t)rf->llrp_report_n,
+		.rospec_id = (uint32_t)rf->llrp_rospec_id,
+		.host = rf->host,
+		.ctx = rf->ctx,
+	};
+
+	return rfid_llrp_create(&p, &rf->src);
+}
+
+static int rfid_create_sim(struct rfid *rf)
 {
 	struct rfid_sim_params p = {
 		.seed = rf->sim.seed,
@@ -170,7 +236,14 @@ static int rfid_start(struct rfid *rf)
 		.canaries = rf->ncanaries ? rf->canaries : NULL,
 		.ncanaries = rf->ncanaries,
 	};
-	int rc = rfid_sim_create(&p, &rf->src);
+
+	return rfid_sim_create(&p, &rf->src);
+}
+
+static int rfid_start(struct rfid *rf)
+{
+	int rc = rf->source == RFID_SOURCE_LLRP ? rfid_create_llrp(rf) :
+						  rfid_create_sim(rf);
 
 	if (rc)
 		return rc;
@@ -189,8 +262,11 @@ static int rfid_start(struct rfid *rf)
 /* Latest simulated time (UTC µs) whose reports may be delivered now. */
 static int64_t rfid_horizon_us(struct rfid *rf)
 {
-	int64_t sim_ms = vp_sim_clock_now_ms(&rf->clock, rf->host, rf->ctx);
+	int64_t sim_ms;
 
+	if (rf->source != RFID_SOURCE_SIM)
+		return INT64_MAX;	/* real readers report what they read */
+	sim_ms = vp_sim_clock_now_ms(&rf->clock, rf->host, rf->ctx);
 	if (sim_ms == INT64_MAX)
 		return INT64_MAX;
 	return sim_ms * 1000 + 999;
@@ -219,16 +295,19 @@ static int rfid_reopen(struct rfid *rf)
 		return rc;
 	}
 	rf->src_open = 1;
-	rf->host->log(rf->ctx, VITRINE_LOG_INFO,
+	rf->host->log(rf->ctx, rf->failing > 1 ? VITRINE_LOG_DEBUG : VITRINE_LOG_INFO,
 		      "tag source \"%s\" reopened; resuming after %llu readings",
 		      rf->src->ops->name, (unsigned long long)rf->emitted);
 	return 0;
 }
 
+/* The first failure since the last report is a warning; while the source
+ * stays down (a reader switched off for the night) the agent backs off and
+ * each further attempt is logged at debug level only. */
 static int rfid_source_lost(struct rfid *rf, int rc)
 {
 	rf->failures++;
-	rf->host->log(rf->ctx, VITRINE_LOG_WARN,
+	rf->host->log(rf->ctx, rf->failing++ ? VITRINE_LOG_DEBUG : VITRINE_LOG_WARN,
 		      "tag source \"%s\" failed (%s) after %llu readings; closed, reopening on the next collect",
 		      rf->src->ops->name, strerror(-rc),
 		      (unsigned long long)rf->emitted);
@@ -334,11 +413,39 @@ static int rfid_collect(void *state)
 			return rfid_source_lost(rf, rc);
 		if (rc == 0)
 			break;
+		rf->failing = 0;
 		emitted += (uint64_t)rfid_handle(rf, &rep);
 		if (rf->done)
 			return 1;
 	}
 	return 0;
+}
+
+/* Real readers are asked to stop; what they read until they answer is
+ * still emitted (the agent drains its pipeline after fini). */
+static void rfid_drain(struct rfid *rf)
+{
+	struct rfid_tag_report rep;
+	struct timespec ts;
+	int64_t end;
+	int rc;
+
+	if (!rf->src_open || !rf->src->ops->shutdown)
+		return;
+	rf->src->ops->shutdown(rf->src);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + RFID_DRAIN_MS;
+	for (;;) {
+		rc = rf->src->ops->next_report(rf->src, INT64_MAX, &rep);
+		if (rc == 1) {
+			rfid_handle(rf, &rep);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (rc < 0 || ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= end)
+			return;
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	}
 }
 
 static void rfid_fini(void *state)
@@ -347,6 +454,7 @@ static void rfid_fini(void *state)
 
 	if (!rf)
 		return;
+	rfid_drain(rf);
 	rf->host->log(rf->ctx, VITRINE_LOG_INFO,
 		      "stopping: %llu readings, %llu non-SGTIN-96 and %llu invalid reports dropped, %llu source failures",
 		      (unsigned long long)rf->emitted,
@@ -363,7 +471,7 @@ VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.struct_size = sizeof(struct vitrine_plugin),
 	.name = "rfid",
 	.version = "0.1.0",
-	.description = "UHF RFID tag reads (SGTIN-96) from readers; simulated source",
+	.description = "UHF RFID tag reads (SGTIN-96) from LLRP readers or a simulation",
 	.config_keys = rfid_config_keys,
 	.init = rfid_init,
 	.collect = rfid_collect,

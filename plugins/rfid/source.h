@@ -4,14 +4,16 @@
  * A source delivers raw tag reports (EPC bytes, reader, antenna, RSSI, time),
  * oldest first, exactly as a UHF reader reports them; it does not decode the
  * EPC (rfid.c does, so a real reader and the simulation take the same path).
- * Drivers: source_sim.c (simulated readers, for demos and tests); an LLRP
- * driver (TCP 5084, RO_ACCESS_REPORT -> TagReportData) will implement the
- * same ops. Single-threaded: called from the agent's poll loop only.
+ * Drivers: source_sim.c (simulated readers, for demos and tests) and
+ * source_llrp.c (fixed readers over LLRP, TCP 5084). Single-threaded:
+ * called from the agent's poll loop only.
  */
 #ifndef VT_RFID_SOURCE_H
 #define VT_RFID_SOURCE_H
 
 #include <stdint.h>
+
+#include <vitrine/plugin.h>
 
 #define RFID_EPC_BYTES 12
 
@@ -23,6 +25,7 @@ struct rfid_tag_report {
 	int32_t rssi_cdbm;	/* peak RSSI, centi-dBm */
 	int64_t mono_us;	/* reader uptime (LLRP Uptime), or 0 */
 	int64_t utc_us;		/* LLRP FirstSeenTimestampUTC, or 0 when absent */
+	uint32_t reads;		/* LLRP TagSeenCount; 0 is taken as 1 */
 };
 
 struct rfid_source;
@@ -40,6 +43,10 @@ struct rfid_source_ops {
 	void (*close)(struct rfid_source *src);
 	/* Free the source (closing it first if needed). */
 	void (*destroy)(struct rfid_source *src);
+	/* Optional, before destroy at the end: say goodbye. Reports already in
+	 * flight keep coming from next_report, which returns -ENOTCONN once
+	 * the source has nothing more to say. NULL for the simulation. */
+	void (*shutdown)(struct rfid_source *src);
 };
 
 /* Drivers embed this as their first member. */
@@ -71,5 +78,35 @@ struct rfid_sim_params {
 /* Creates a simulated source; *out is freed with (*out)->ops->destroy.
  * Returns 0, -EINVAL (params out of range) or -ENOMEM. */
 int rfid_sim_create(const struct rfid_sim_params *p, struct rfid_source **out);
+
+/* ---- the LLRP driver (source_llrp.c) ---- */
+
+#define RFID_LLRP_READERS_MAX 16
+#define RFID_LLRP_HOST_MAX 64
+
+struct rfid_llrp_params {
+	const char *readers;	/* "host[:port],...", borrowed for create */
+	uint32_t keepalive_ms;	/* asked of each reader; 3 silent periods end
+				 * a connection */
+	uint32_t max_message;	/* bytes; a longer message ends the connection */
+	uint16_t report_n;	/* tags per RO_ACCESS_REPORT (ROReportSpec N) */
+	uint32_t rospec_id;
+	/* Logs and clocks, borrowed for the source's life. */
+	const struct vitrine_host *host;
+	struct vitrine_ctx *ctx;
+};
+
+/* Creates the driver (no connection is made before the first next_report);
+ * *out is freed with (*out)->ops->destroy. Returns 0, -EINVAL (a reader
+ * address that does not parse, more than RFID_LLRP_READERS_MAX readers,
+ * max_message below 1024, keepalive_ms 0) or -ENOMEM. Reports carry utc_us
+ * (converted from the reader's uptime when it has no UTC clock) and
+ * reader = the reader's place in the list, from 1. */
+int rfid_llrp_create(const struct rfid_llrp_params *p, struct rfid_source **out);
+
+/* Checks a reader list as rfid_llrp_create() reads it; *n readers. Fills
+ * hosts and ports when they are not NULL. 0 or -EINVAL. */
+int rfid_llrp_parse_readers(const char *list, char hosts[][RFID_LLRP_HOST_MAX],
+			    char ports[][8], uint32_t *n);
 
 #endif /* VT_RFID_SOURCE_H */
