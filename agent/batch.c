@@ -109,6 +109,8 @@ static void vt_batch_fill_rfid(struct vt_batch_slot *s)
 	m->rssi_cdbm = s->src.u.rfid.rssi_cdbm;
 	m->gtin = s->src.u.rfid.gtin;
 	m->filter = s->src.u.rfid.filter;
+	m->reads = s->src.u.rfid.reads;
+	m->dwell_ms = s->src.u.rfid.dwell_ms;
 	m->tag_digest.data = s->src.u.rfid.tag_digest;
 	m->tag_digest.len = VT_DIGEST_LEN;
 	s->reading.kind_case = VITRINE__V1__READING__KIND_RFID;

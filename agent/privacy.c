@@ -48,6 +48,8 @@ static const struct vt_privacy_field {
 	VT_PRIVACY_FIELD(RFID, rfid, gtin, 0),
 	VT_PRIVACY_FIELD(RFID, rfid, filter, 0),
 	VT_PRIVACY_FIELD(RFID, rfid, serial, 1),
+	VT_PRIVACY_FIELD(RFID, rfid, reads, 0),
+	VT_PRIVACY_FIELD(RFID, rfid, dwell_ms, 0),
 };
 #define VT_PRIVACY_NFIELDS (sizeof(vt_privacy_fields) / sizeof(vt_privacy_fields[0]))
 
@@ -361,6 +363,8 @@ static int vt_privacy_rfid(struct vt_privacy *p, struct vt_privacy_source *src,
 	out->u.rfid.rssi_cdbm = in->rssi_cdbm;
 	memcpy(out->u.rfid.gtin, in->gtin, sizeof(in->gtin));
 	out->u.rfid.filter = in->filter;
+	out->u.rfid.reads = in->reads;
+	out->u.rfid.dwell_ms = in->dwell_ms;
 	vt_put_be64(serial_be, in->serial);
 	if (src->mode == VT_PRIVACY_ANONYMOUS)
 		vt_privacy_anon_slot(p, out->time_ms);

@@ -73,6 +73,8 @@ int vt_reading_validate(const struct vitrine_reading *r, const char **why)
 			return vt_reading_fail(why, "rfid gtin not 14 digits");
 		if (r->u.rfid.serial >> 38)
 			return vt_reading_fail(why, "rfid serial wider than 38 bits");
+		if (r->u.rfid.dwell_ms > VT_READING_DWELL_MAX_MS)
+			return vt_reading_fail(why, "rfid dwell longer than a day");
 		return 0;
 	}
 	return vt_reading_fail(why, "unknown kind");
@@ -130,7 +132,7 @@ int vt_reading_write_csv(FILE *f, const char *site, const char *device,
 			(long long)r->time_ms, r->u.rfid.reader, r->u.rfid.antenna,
 			r->u.rfid.rssi_cdbm, r->u.rfid.gtin, r->u.rfid.filter);
 		vt_reading_hex(f, r->u.rfid.tag_digest, VT_DIGEST_LEN);
-		fputc('\n', f);
+		fprintf(f, ",%u,%u\n", r->u.rfid.reads, r->u.rfid.dwell_ms);
 		break;
 	case VT_KIND_WINDOW: {
 		const struct vt_window_cell *w = &r->u.window;

@@ -16,6 +16,8 @@
 #include "vitrine/plugin.h"
 
 #define VT_DIGEST_LEN 8	/* truncated HMAC-SHA256: 64 bits (R5) */
+/* The longest presence an RFID reading may stand for. */
+#define VT_READING_DWELL_MAX_MS 86400000u
 
 /* An internal kind, never a plugin's: one cell of an aggregate window
  * (anonymous mode, window.h). Its time_ms is the window's start. */
@@ -67,6 +69,8 @@ struct vt_reading {
 			char gtin[VITRINE_GTIN_MAX];
 			uint32_t filter;
 			uint8_t tag_digest[VT_DIGEST_LEN];
+			uint32_t reads;		/* 0: one read */
+			uint32_t dwell_ms;
 		} rfid;
 		struct vt_window_cell window;
 	} u;

@@ -153,7 +153,7 @@ static void vt_agg_help(FILE *f)
 	      "  export    every stored reading as a CSV line, sorted in byte order (LC_ALL=C):\n"
 	      "              footfall,SITE,DEVICE,TIME_MS,DOOR,in|out,COUNT\n"
 	      "              tablet,SITE,DEVICE,TIME_MS,KIOSK,EVENT,SESSION_DIGEST,SCREEN,GTIN,DURATION_MS\n"
-	      "              rfid,SITE,DEVICE,TIME_MS,READER,ANTENNA,RSSI_CDBM,GTIN,FILTER,TAG_DIGEST\n"
+	      "              rfid,SITE,DEVICE,TIME_MS,READER,ANTENNA,RSSI_CDBM,GTIN,FILTER,TAG_DIGEST,READS,DWELL_MS\n"
 	      "              window,SITE,DEVICE,START_MS,LENGTH_S,METRIC,DIM1,DIM2,LABEL,OTHER,\n"
 	      "                COUNT,K,EPSILON_MILLI   (one line per stored part)\n"
 	      "            digests in lowercase hex; OTHER 0 or 1; no header line\n"

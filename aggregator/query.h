@@ -30,6 +30,9 @@ const char *vt_query_text(sqlite3_stmt *s, int col);
  * that 'run' has not upgraded yet.) */
 int vt_query_has_table(sqlite3 *db, const char *name);
 
+/* Does table have column? (Likewise: a column added by an upgrade.) */
+int vt_query_has_column(sqlite3 *db, const char *table, const char *column);
+
 /* The value of counter name (counters table), 0 if it was never counted or
  * cannot be read. */
 int64_t vt_query_counter(sqlite3 *db, const char *name);

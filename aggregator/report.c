@@ -26,7 +26,10 @@
 	" || ',' || duration_ms FROM tablet" \
 	" UNION ALL SELECT 'rfid,' || site || ',' || device || ',' || time_ms || ',' || reader" \
 	" || ',' || antenna || ',' || rssi_cdbm || ',' || gtin || ',' || filter || ','" \
-	" || lower(hex(tag_digest)) FROM rfid"
+	" || lower(hex(tag_digest)) || ',' || "
+/* Version 4's presence columns; a database not upgraded yet has none. */
+#define VT_REPORT_EXPORT_PRESENCE "reads || ',' || dwell_ms FROM rfid"
+#define VT_REPORT_EXPORT_NO_PRESENCE "'0,0' FROM rfid"
 /* The same line as the agent's tap (vt_reading_write_csv()). */
 #define VT_REPORT_EXPORT_WINDOWS \
 	" UNION ALL SELECT 'window,' || site || ',' || device || ',' || time_ms || ','" \
@@ -39,13 +42,18 @@
 int vt_report_export(sqlite3 *db, FILE *out)
 {
 	/* A version 2 database that 'run' has not upgraded yet has no
-	 * windows table, and so no window cells. */
-	const char *sql = vt_query_has_table(db, "windows")
-				  ? VT_REPORT_EXPORT_EVENTS VT_REPORT_EXPORT_WINDOWS VT_REPORT_EXPORT_ORDER
-				  : VT_REPORT_EXPORT_EVENTS VT_REPORT_EXPORT_ORDER;
+	 * windows table, and so no window cells; before version 4, rfid
+	 * rows are single reads. */
+	char sql[sizeof(VT_REPORT_EXPORT_EVENTS VT_REPORT_EXPORT_PRESENCE
+			VT_REPORT_EXPORT_WINDOWS VT_REPORT_EXPORT_ORDER)];
 	sqlite3_stmt *s = NULL;
 	int rc;
 
+	snprintf(sql, sizeof(sql), "%s%s%s%s", VT_REPORT_EXPORT_EVENTS,
+		 vt_query_has_column(db, "rfid", "dwell_ms") ? VT_REPORT_EXPORT_PRESENCE
+							     : VT_REPORT_EXPORT_NO_PRESENCE,
+		 vt_query_has_table(db, "windows") ? VT_REPORT_EXPORT_WINDOWS : "",
+		 VT_REPORT_EXPORT_ORDER);
 	rc = vt_query_prepare(db, sql, 0, 0, &s);
 	if (rc < 0)
 		return rc;

@@ -67,8 +67,8 @@ static const char *const vt_store_sql[VT_STMT_COUNT] = {
 			   " session_digest, screen, gtin, duration_ms)"
 			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[VT_STMT_RFID] = "INSERT INTO rfid(device, seq, idx, site, time_ms, reader, antenna,"
-			 " rssi_cdbm, gtin, filter, tag_digest)"
-			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			 " rssi_cdbm, gtin, filter, tag_digest, reads, dwell_ms)"
+			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	/* Only a copy of a cell already stored is skipped: any other
 	 * constraint failing is still an error. */
 	[VT_STMT_WINDOW] = "INSERT INTO windows(device, seq, idx, site, time_ms, length_s, metric,"
@@ -97,7 +97,8 @@ static const char vt_store_tables[] =
 	"CREATE TABLE IF NOT EXISTS rfid(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
 	" reader INTEGER NOT NULL, antenna INTEGER NOT NULL, rssi_cdbm INTEGER NOT NULL,"
-	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL);"
+	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL,"
+	" reads INTEGER NOT NULL DEFAULT 0, dwell_ms INTEGER NOT NULL DEFAULT 0);"
 	/* Since version 3; time_ms is the window's start, part the device's
 	 * release id (the same for a window sent again after a crash). */
 	"CREATE TABLE IF NOT EXISTS windows(device TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -119,9 +120,15 @@ static const char vt_store_indexes[] =
 	"CREATE UNIQUE INDEX IF NOT EXISTS windows_cell_part ON windows(device, time_ms,"
 	" length_s, metric, dim1, dim2, label, other, part);";
 
-/* Columns added since version 1, to frames. */
-#define VT_STORE_NEW_COLUMNS 2
-static const char *const vt_store_new_columns[VT_STORE_NEW_COLUMNS] = { "prev_seq", "floor_seq" };
+/* Integer columns added since version 1: frames' in version 2, rfid's
+ * (presence readings) in version 4. */
+static const struct {
+	const char *table, *column;
+} vt_store_new_columns[] = {
+	{ "frames", "prev_seq" }, { "frames", "floor_seq" },
+	{ "rfid", "reads" }, { "rfid", "dwell_ms" },
+};
+#define VT_STORE_NEW_COLUMNS (sizeof(vt_store_new_columns) / sizeof(vt_store_new_columns[0]))
 /* Version 1 called duplicates replays. */
 static const char vt_store_rename_replay[] =
 	"INSERT INTO counters(name, value) SELECT 'rejected_duplicate', value FROM counters"
@@ -243,7 +250,7 @@ static int vt_store_has_column(struct vt_store *st, const char *table, const cha
 	return have > 0;
 }
 
-/* Add what version 1 lacks and rename its replay counter. Columns are
+/* Add what versions 1 and 3 lack and rename version 1's replay counter. Columns are
  * looked up rather than trusted to the version number, so a database that
  * an older aggregator opened again (and labelled version 1) upgrades as
  * well. What version 2 lacks (the windows table and its indexes) is made by
@@ -254,15 +261,16 @@ static int vt_store_upgrade(struct vt_store *st, char *err, size_t errlen)
 	int have;
 
 	for (size_t i = 0; i < VT_STORE_NEW_COLUMNS; i++) {
-		const char *col = vt_store_new_columns[i];
+		const char *table = vt_store_new_columns[i].table;
+		const char *col = vt_store_new_columns[i].column;
 
-		have = vt_store_has_column(st, "frames", col, err, errlen);
+		have = vt_store_has_column(st, table, col, err, errlen);
 		if (have < 0)
 			return have;
 		if (have)
 			continue;
 		snprintf(sql, sizeof(sql),
-			 "ALTER TABLE frames ADD COLUMN %s INTEGER NOT NULL DEFAULT 0", col);
+			 "ALTER TABLE %s ADD COLUMN %s INTEGER NOT NULL DEFAULT 0", table, col);
 		if (vt_store_exec(st, sql, err, errlen) < 0)
 			return -VT_EDB;
 	}
@@ -324,8 +332,9 @@ static int vt_store_init_schema(struct vt_store *st, char *err, size_t errlen)
 	if (was > 0 && was < VT_STORE_SCHEMA_VERSION)
 		VT_INFO("database %s: schema upgraded from version %d to %d (%s)", st->path, was,
 			VT_STORE_SCHEMA_VERSION,
-			was < VT_STORE_SCHEMA_CHAIN ? "frames.prev_seq, frames.floor_seq, acks, windows"
-						    : "windows");
+			was < VT_STORE_SCHEMA_CHAIN ? "frames.prev_seq, frames.floor_seq, acks, windows, rfid.reads, rfid.dwell_ms"
+			: was < VT_STORE_SCHEMA_WINDOWS ? "windows, rfid.reads, rfid.dwell_ms"
+							 : "rfid.reads, rfid.dwell_ms");
 	rc = vt_store_prepare(st, err, errlen);
 	if (rc == 0)
 		rc = vt_acks_open(st->db, &st->acks);
@@ -540,6 +549,8 @@ static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h
 		sqlite3_bind_text(s, 9, r->rfid->gtin, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 10, r->rfid->filter);
 		vt_store_bind_blob(s, 11, &r->rfid->tag_digest);
+		sqlite3_bind_int64(s, 12, r->rfid->reads);
+		sqlite3_bind_int64(s, 13, r->rfid->dwell_ms);
 		return vt_store_step(st, VT_STMT_RFID);
 	case VITRINE__V1__READING__KIND_WINDOW:
 		return vt_store_window(st, h, b, idx, t);

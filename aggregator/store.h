@@ -48,10 +48,14 @@ struct vt_store;
 
 /* PRAGMA user_version of the schema this build writes. A read-write open
  * upgrades an older database in place (version 1: frames without prev_seq
- * and floor_seq, no acks table; version 2: no windows table) and refuses a
- * newer one, and a windows table without part (a development build). Read-only opens leave the version alone: readers of the
- * windows table treat its absence as "no window counts stored". */
-#define VT_STORE_SCHEMA_VERSION 3
+ * and floor_seq, no acks table; version 2: no windows table; version 3: rfid
+ * without reads and dwell_ms) and refuses a newer one, and a windows table
+ * without part (a development build). Read-only opens leave the version
+ * alone: readers of the windows table treat its absence as "no window
+ * counts stored". */
+#define VT_STORE_SCHEMA_VERSION 4
+/* The first version with the windows table. */
+#define VT_STORE_SCHEMA_WINDOWS 3
 /* The first version with frames.prev_seq and floor_seq and the acks table
  * (what gaps needs). */
 #define VT_STORE_SCHEMA_CHAIN 2

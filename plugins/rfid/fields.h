@@ -20,6 +20,8 @@ __attribute__((unused)) static const struct vitrine_field rfid_fields[] = {
 	{ VITRINE_KIND_RFID, "gtin", 0 },
 	{ VITRINE_KIND_RFID, "filter", 0 },
 	{ VITRINE_KIND_RFID, "serial", VITRINE_FIELD_IDENTIFIER },
+	{ VITRINE_KIND_RFID, "reads", 0 },	/* ABI 1.2: presence readings */
+	{ VITRINE_KIND_RFID, "dwell_ms", 0 },
 	{ 0, NULL, 0 },
 };
 

@@ -14,6 +14,7 @@
 #include <vitrine/plugin.h>
 
 #include "fields.h"
+#include "presence.h"
 #include "sgtin96.h"
 #include "source.h"
 
@@ -44,6 +45,9 @@ struct rfid {
 	int source;		/* enum rfid_source_kind */
 	const char *llrp_readers;	/* borrowed from the host */
 	uint64_t llrp_keepalive_ms, llrp_max_message, llrp_report_n, llrp_rospec_id;
+	uint64_t presence_ms, presence_tags;
+	struct rfid_presence presence;	/* when presence_ms > 0 */
+	int64_t presence_opened_ms;	/* mono time the open window got a read */
 	struct vp_sim_conf sim;	/* seed, limit, burst, fail_every */
 	uint64_t readers, antennas, items;
 	uint8_t canaries[RFID_SIM_CANARIES_MAX][RFID_EPC_BYTES];
@@ -67,7 +71,14 @@ static const struct vp_num_key rfid_llrp_keys[] = {
 	{ "llrp_max_message", 262144, 1024, 16777216, offsetof(struct rfid, llrp_max_message) },
 	{ "llrp_report_n", 1, 1, 65535, offsetof(struct rfid, llrp_report_n) },
 	{ "llrp_rospec_id", 7601, 1, 4294967295u, offsetof(struct rfid, llrp_rospec_id) },
+	/* The default of presence_ms depends on the source (rfid_conf_llrp). */
+	{ "presence_ms", 0, 0, 3600000, offsetof(struct rfid, presence_ms) },
+	{ "presence_tags", 4096, 16, 1000000, offsetof(struct rfid, presence_tags) },
 };
+
+/* Real readers report a tag many times a second: by default their reads
+ * are summed up per second. The simulation reads each tag once a round. */
+#define RFID_LLRP_PRESENCE_MS 1000
 
 enum rfid_source_kind {
 	RFID_SOURCE_SIM = 0,
@@ -79,7 +90,7 @@ static const char *const rfid_sources[] = { "sim", "llrp", NULL };
 static const char *const rfid_config_keys[] = {
 	VP_SIM_CONFIG_KEYS, "readers", "antennas", "items", "canary",
 	"llrp_readers", "llrp_keepalive_ms", "llrp_max_message", "llrp_report_n",
-	"llrp_rospec_id", NULL,
+	"llrp_rospec_id", "presence_ms", "presence_tags", NULL,
 };
 
 /* ---- configuration ----------------------------------------------------- */
@@ -174,6 +185,8 @@ static int rfid_conf_llrp(struct rfid *rf, const struct vp_conf *c)
 
 	if (rc || rf->source != RFID_SOURCE_LLRP)
 		return rc;
+	if (!c->host->config(c->ctx, "presence_ms"))
+		rf->presence_ms = RFID_LLRP_PRESENCE_MS;
 	if (!val) {
 		c->host->log(c->ctx, VITRINE_LOG_ERROR,
 			     "rfid.source is llrp but rfid.llrp_readers is not set: expected the readers' addresses, e.g. rfid.llrp_readers 192.168.1.20,reader2.local:5084");
@@ -247,8 +260,13 @@ static int rfid_start(struct rfid *rf)
 
 	if (rc)
 		return rc;
-	rc = rf->src->ops->open(rf->src);
+	if (rf->presence_ms)
+		rc = rfid_presence_init(&rf->presence, (uint32_t)rf->presence_tags,
+					(int64_t)rf->presence_ms * 1000);
+	if (!rc)
+		rc = rf->src->ops->open(rf->src);
 	if (rc) {
+		rfid_presence_free(&rf->presence);
 		rf->src->ops->destroy(rf->src);
 		rf->src = NULL;
 		return rc;
@@ -352,11 +370,56 @@ static int rfid_handle(struct rfid *rf, const struct rfid_tag_report *rep)
 	r.u.rfid.rssi_cdbm = rep->rssi_cdbm;
 	r.u.rfid.filter = tag.filter;
 	r.u.rfid.serial = tag.serial;
+	r.u.rfid.reads = rep->reads;
+	r.u.rfid.dwell_ms = rep->dwell_ms;
 	rf->host->emit(rf->ctx, &r);
 	rf->emitted++;
 	if (rf->sim.limit && rf->emitted >= rf->sim.limit)
 		rf->done = 1;
 	return 1;
+}
+
+/* ---- presence windows ---------------------------------------------------- */
+
+/* Emits every presence of the open window. Returns how many. */
+static uint64_t rfid_presence_flush(struct rfid *rf)
+{
+	struct rfid_tag_report rep;
+	uint64_t n = 0;
+
+	rfid_presence_close(&rf->presence);
+	while (rfid_presence_next(&rf->presence, &rep))
+		n += (uint64_t)rfid_handle(rf, &rep);
+	return n;
+}
+
+/* A report from the source: summed up into the open presence window, or
+ * emitted as it is. Returns the readings emitted. */
+static uint64_t rfid_take(struct rfid *rf, struct rfid_tag_report *rep)
+{
+	uint64_t n = 0;
+
+	if (!rf->presence_ms || rep->epc_bits != 96)
+		return (uint64_t)rfid_handle(rf, rep);
+	if (!rep->utc_us)
+		rep->utc_us = rf->src->epoch_utc_ms * 1000 + rep->mono_us;
+	if (rfid_presence_add(&rf->presence, rep)) {
+		n = rfid_presence_flush(rf);
+		rfid_presence_add(&rf->presence, rep);	/* an empty table takes it */
+	}
+	if (rf->presence.count == 1)
+		rf->presence_opened_ms = rf->host->mono_ms(rf->ctx);
+	return n;
+}
+
+/* A window with reads is closed presence_ms after its first read came in,
+ * even if no later read arrives to close it. */
+static uint64_t rfid_presence_tick(struct rfid *rf)
+{
+	if (!rf->presence_ms || !rf->presence.count ||
+	    rf->host->mono_ms(rf->ctx) - rf->presence_opened_ms < (int64_t)rf->presence_ms)
+		return 0;
+	return rfid_presence_flush(rf);
 }
 
 /* ---- the plugin callbacks ---------------------------------------------- */
@@ -414,11 +477,12 @@ static int rfid_collect(void *state)
 		if (rc == 0)
 			break;
 		rf->failing = 0;
-		emitted += (uint64_t)rfid_handle(rf, &rep);
+		emitted += rfid_take(rf, &rep);
 		if (rf->done)
 			return 1;
 	}
-	return 0;
+	rfid_presence_tick(rf);
+	return rf->done;
 }
 
 /* Real readers are asked to stop; what they read until they answer is
@@ -438,7 +502,7 @@ static void rfid_drain(struct rfid *rf)
 	for (;;) {
 		rc = rf->src->ops->next_report(rf->src, INT64_MAX, &rep);
 		if (rc == 1) {
-			rfid_handle(rf, &rep);
+			rfid_take(rf, &rep);
 			continue;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -455,6 +519,17 @@ static void rfid_fini(void *state)
 	if (!rf)
 		return;
 	rfid_drain(rf);
+	if (rf->presence_ms) {
+		rfid_presence_flush(rf);
+		rf->host->log(rf->ctx, VITRINE_LOG_INFO,
+			      "presence: %llu reads summed up into %llu readings (windows of %llu ms; %llu closed early, the table of %llu tags being full)",
+			      (unsigned long long)rf->presence.reads_in,
+			      (unsigned long long)rf->presence.presences_out,
+			      (unsigned long long)rf->presence_ms,
+			      (unsigned long long)rf->presence.early_closes,
+			      (unsigned long long)rf->presence_tags);
+		rfid_presence_free(&rf->presence);
+	}
 	rf->host->log(rf->ctx, VITRINE_LOG_INFO,
 		      "stopping: %llu readings, %llu non-SGTIN-96 and %llu invalid reports dropped, %llu source failures",
 		      (unsigned long long)rf->emitted,

@@ -404,7 +404,7 @@ VT_TEST(rfid_declares_its_config_keys)
 
 	for (const char *const *k = vitrine_plugin.config_keys; *k; k++)
 		n++;
-	CHECK_EQ_INT(n, 16);
+	CHECK_EQ_INT(n, 18);
 	CHECK_STR(vitrine_plugin.name, "rfid");
 	CHECK_EQ_INT(vitrine_plugin.struct_size, sizeof(struct vitrine_plugin));
 }

@@ -26,6 +26,7 @@ struct rfid_tag_report {
 	int64_t mono_us;	/* reader uptime (LLRP Uptime), or 0 */
 	int64_t utc_us;		/* LLRP FirstSeenTimestampUTC, or 0 when absent */
 	uint32_t reads;		/* LLRP TagSeenCount; 0 is taken as 1 */
+	uint32_t dwell_ms;	/* last seen - first seen, when the reader says */
 };
 
 struct rfid_source;

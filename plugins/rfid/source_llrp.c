@@ -42,6 +42,7 @@
 #define LLRP_BACKOFF_MAX_MS 60000
 #define LLRP_CLOSE_WAIT_MS 1000
 #define LLRP_TX_BYTES 512		/* the longest request is ADD_ROSPEC */
+#define LLRP_DWELL_MAX_US 3600000000ull	/* longer from one report: a bad clock */
 
 enum llrp_state {
 	LLRP_DOWN,		/* waiting for retry_at */
@@ -576,6 +577,13 @@ static void llrp_fill(struct llrp_conn *c, const struct llrp_tag *t,
 	else
 		rep->utc_us = c->src->p.host->now_ms(c->src->p.ctx) * 1000;
 	rep->reads = t->seen_count ? t->seen_count : 1;
+	/* Last seen, when on the same clock as first seen and not absurd. */
+	if (t->first_utc_us && t->last_utc_us >= t->first_utc_us &&
+	    t->last_utc_us - t->first_utc_us < LLRP_DWELL_MAX_US)
+		rep->dwell_ms = (uint32_t)((t->last_utc_us - t->first_utc_us) / 1000);
+	else if (!t->first_utc_us && t->first_uptime_us && t->last_uptime_us >= t->first_uptime_us &&
+		 t->last_uptime_us - t->first_uptime_us < LLRP_DWELL_MAX_US)
+		rep->dwell_ms = (uint32_t)((t->last_uptime_us - t->first_uptime_us) / 1000);
 }
 
 /* The next tag of the report being read at c, or 0 when it is done. */

@@ -36,7 +36,7 @@ sim_plugins 20 1 >>"$T/mixed.conf"
 start_aggregator
 timeout 30 "$AGENT" -c "$T/mixed.conf" --tap "$T/tap.csv" --exit-when-done 2>"$T/mixed.log"; rc=$?
 check missing_plugin_named grep -q 'nosuch.so: cannot load plugin' "$T/mixed.log"
-check abi_mismatch_names_both_versions grep -q 'ABI 2.3, this agent speaks ABI 1.1' "$T/mixed.log"
+check abi_mismatch_names_both_versions grep -q 'ABI 2.3, this agent speaks ABI 1.2' "$T/mixed.log"
 check plugin_without_field_declarations_refused \
 	grep -q 'plugin abi_v1_0 declares no fields (built for ABI 1.0?)' "$T/mixed.log"
 check agent_runs_on_with_loaded_plugins grep -q '4 of 7 configured plugins loaded' "$T/mixed.log"
@@ -62,6 +62,6 @@ check failing_source_readings_all_stored [ "$(db_count)" = "$((stored_before + e
 
 # --help and --version on both binaries.
 check agent_help_is_a_manual grep -q 'EXIT STATUS' <<<"$("$AGENT" --help)"
-check agent_version grep -q 'plugin ABI 1.1' <<<"$("$AGENT" --version)"
+check agent_version grep -q 'plugin ABI 1.2' <<<"$("$AGENT" --version)"
 check aggregator_help grep -qi 'usage\|synopsis' <<<"$("$AGG" --help)"
 check aggregator_version grep -q '[0-9]\.[0-9]' <<<"$("$AGG" --version)"

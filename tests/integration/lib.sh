@@ -193,7 +193,7 @@ db_lines_by_seq() {
 			',' || gtin || ',' || duration_ms from tablet
 		union all select seq, idx, 'rfid,' || site || ',' || device || ',' || time_ms || ',' ||
 			reader || ',' || antenna || ',' || rssi_cdbm || ',' || gtin || ',' || filter ||
-			',' || lower(hex(tag_digest)) from rfid
+			',' || lower(hex(tag_digest)) || ',' || reads || ',' || dwell_ms from rfid
 		union all select seq, idx, 'window,' || site || ',' || device || ',' || time_ms || ',' ||
 			length_s || ',' || metric || ',' || dim1 || ',' || dim2 || ',' || label || ',' ||
 			other || ',' || count || ',' || k || ',' || epsilon_milli from windows)

@@ -2,7 +2,8 @@
 # tests/integration/llrp.sh - the rfid plugin against readers that speak
 # LLRP over real TCP (tools/llrp-sim), with a real broker and aggregator.
 #
-# Checks: every SGTIN tag a reader sent reaches the aggregator, once; a
+# Checks: every SGTIN tag read a reader sent is counted at the aggregator
+# exactly once, in presence readings (one per tag, reader and second); a
 # reader on uptime time (no UTC clock) is dated right; a reader killed with
 # SIGKILL and restarted, a reader that goes silent, and one that sends a
 # broken header are each reconnected to and the agent keeps going; a
@@ -82,12 +83,17 @@ for r in r1b r2 r3; do
 		grep -q "closed the connection cleanly (CLOSE_CONNECTION)" "$T/$r.log"
 done
 
-# Every SGTIN tag the readers sent is stored once (reads of foreign EPCs are
-# dropped by the plugin, malformed ones are not in the files).
+# Every SGTIN read the readers sent is counted once (reads of foreign EPCs
+# are dropped by the plugin, malformed ones are not in the files), summed
+# up into one reading per tag, reader and second.
 SENT=$(cat "$T"/r1.tags "$T"/r1b.tags "$T"/r2.tags "$T"/r3.tags | grep -c sgtin)
-STORED=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from rfid")
-echo "readers sent $SENT SGTIN tags, $STORED stored" >&2
-check llrp_every_tag_sent_is_stored [ "$SENT" -gt 300 -a "$SENT" = "$STORED" ]
+READS=$(sqlite3 "$T/agg/vitrine.db" "select sum(reads) from rfid")
+ROWS=$(sqlite3 "$T/agg/vitrine.db" "select count(*) from rfid")
+echo "readers sent $SENT SGTIN reads; $ROWS presence readings stored for $READS reads" >&2
+check llrp_every_read_sent_is_counted_once [ "$SENT" -gt 300 -a "$SENT" = "$READS" ]
+check llrp_reads_are_summed_up_into_presences [ "$ROWS" -lt "$SENT" ]
+check llrp_one_presence_per_tag_reader_and_second [ "$(sqlite3 "$T/agg/vitrine.db" \
+	"select count(*) from (select 1 from rfid group by tag_digest, reader, time_ms / 1000 having count(*) > 1)")" = 0 ]
 check llrp_counts_malformed_reports grep -q "dropped the rest of a malformed RO_ACCESS_REPORT" "$T/agent.log"
 # Uptime-clocked reads are dated within a minute of now, not in 1970.
 NOW_MS=$(($(date +%s) * 1000))

@@ -578,8 +578,8 @@ VT_TEST(export_prints_every_reading_as_sorted_csv)
 	CHECK_STR(out,
 		  "footfall," SITE "," DEVICE ",1714557541500,2,out,1\n"
 		  "footfall," SITE "," DEVICE ",1714557601500,2,in,3\n"
-		  "rfid," SITE "," DEVICE ",1714557539750,1,3,-5550," GTIN_B ",1,\n"
-		  "rfid," SITE "," DEVICE ",1714557599750,1,3,-5550," GTIN_A ",1,0102030405060708090a0b0c0d0e0f10\n"
+		  "rfid," SITE "," DEVICE ",1714557539750,1,3,-5550," GTIN_B ",1,,0,0\n"
+		  "rfid," SITE "," DEVICE ",1714557599750,1,3,-5550," GTIN_A ",1,0102030405060708090a0b0c0d0e0f10,0,0\n"
 		  "tablet," SITE "," DEVICE ",1714557542000,4,session_start,,,,4200\n"
 		  "tablet," SITE "," DEVICE ",1714557602000,4,product_lookup,a0a1a2a3a4a5a6a7a8a9aaabacadaeaf,catalogue," GTIN_A ",4200\n");
 	free(out);

@@ -103,7 +103,7 @@ VT_TEST(store_creates_schema_in_wal_mode)
 	CHECK_EQ_INT(query_int(vt_store_db(st),
 			       "SELECT count(*) FROM pragma_index_list('windows') WHERE name = 'windows_cell_part' AND \"unique\""),
 		     1);
-	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), 3);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), VT_STORE_SCHEMA_VERSION);
 	CHECK(vt_store_close(st) == 0);
 	/* Opening again keeps what is there. */
 	CHECK(vt_store_open(db_path("schema.db"), VT_STORE_READWRITE, &st, err, sizeof(err)) == 0);
@@ -917,10 +917,12 @@ VT_TEST(store_upgrades_a_version_2_database_with_a_windows_table)
 
 	st = open_rw("v2.db");
 	CHECK(st != NULL);
-	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), 3);
+	CHECK_EQ_INT(query_int(vt_store_db(st), "PRAGMA user_version"), VT_STORE_SCHEMA_VERSION);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM windows"), 0);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('windows_site_time', 'windows_cell_part')"), 2);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM pragma_table_info('windows') WHERE name = 'part' AND \"notnull\""), 1);
+	/* ... and rfid gets the presence columns of version 4. */
+	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM pragma_table_info('rfid') WHERE name IN ('reads', 'dwell_ms') AND \"notnull\""), 2);
 	/* Everything of version 2 is kept: rows, counters, watermark. */
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM frames"), 2);
 	CHECK_EQ_INT(query_int(vt_store_db(st), "SELECT count(*) FROM footfall"), 2);

@@ -14,6 +14,9 @@
  * plugin (smaller struct_size) still loads into a newer agent. One exception,
  * for privacy: since ABI 1.1 a plugin must declare the fields it emits
  * (struct vitrine_field); the agent refuses a plugin that declares none.
+ * A member added to a reading's struct in a minor version fits in the
+ * union's existing size (the tablet struct is the largest), so a reading
+ * keeps its size; a plugin built before it leaves it zero.
  *
  * Threading: the agent is single-threaded. Every callback runs on the agent's
  * poll() loop and must not block; a plugin that needs to wait registers a file
@@ -30,7 +33,7 @@ extern "C" {
 #endif
 
 #define VITRINE_ABI_MAJOR 1
-#define VITRINE_ABI_MINOR 1
+#define VITRINE_ABI_MINOR 2
 
 /* Name of the one symbol a plugin exports. */
 #define VITRINE_PLUGIN_SYMBOL "vitrine_plugin"
@@ -84,9 +87,11 @@ struct vitrine_tablet {
 	uint32_t duration_ms;		   /* time on screen / session length */
 };
 
-/* One read of a UHF tag carrying an SGTIN-96 EPC, already decoded by the
- * plugin. The serial number identifies one physical item (and so, possibly,
- * the person carrying it): the agent replaces it with a keyed digest. */
+/* A UHF tag carrying an SGTIN-96 EPC seen by a reader, already decoded by
+ * the plugin: one read, or (ABI 1.2) the reads of one presence window
+ * summed up. The serial number identifies one physical item (and so,
+ * possibly, the person carrying it): the agent replaces it with a keyed
+ * digest. */
 struct vitrine_rfid {
 	uint32_t reader;	/* reader number within the store */
 	uint32_t antenna;	/* antenna port, 1-based as in LLRP */
@@ -94,6 +99,11 @@ struct vitrine_rfid {
 	char gtin[VITRINE_GTIN_MAX]; /* product: GTIN-14 from company prefix + item ref */
 	uint32_t filter;	/* SGTIN filter value, 0..7 */
 	uint64_t serial;	/* IDENTIFIER: SGTIN-96 serial (38 bits) */
+	/* ABI 1.2: the reads this reading stands for, from the reading's
+	 * time (first seen) to time + dwell_ms (last seen); antenna and
+	 * rssi_cdbm are then those of the strongest read. 0 = one read. */
+	uint32_t reads;
+	uint32_t dwell_ms;
 };
 
 struct vitrine_reading {
