@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tools/demo.sh - the local demo behind `make run`: a real mosquitto on a
 # free 127.0.0.1 port, vitrine-aggregator, and three boutiques, each a
-# vitrine-agent with the three simulated plugins in the default, anonymous
-# mode, running a simulated day from opening time at four simulated
-# minutes per second (10:00-19:00 in about 2 min 15 s). The aggregator's
+# vitrine-agent with the three plugins in the default, anonymous mode,
+# running a simulated day from opening time at four simulated minutes per
+# second (10:00-19:00 in about 2 min 15 s). Door beams and kiosks are the
+# plugins' simulations; each store's RFID reader is vitrine-llrp-sim, a
+# reader that speaks LLRP over TCP, on the same simulated clock. The aggregator's
 # live view shows the key figures of each store as the windows arrive.
 # Ctrl-C stops everything, writes the HTML report of the day and leaves no
 # process behind.
@@ -49,12 +51,16 @@ for tool in mosquitto sqlite3 openssl; do
 	command -v "$tool" >/dev/null || { echo "demo: '$tool' not found: run 'make deps' first" >&2; exit 1; }
 done
 
-port=""
-for _ in $(seq 1 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "demo: no free port found" >&2; exit 1; }
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	echo "demo: no free port found" >&2
+	return 1
+}
+port=$(free_port) || exit 1
 
 # The PKI: a CA, the broker's certificate for 127.0.0.1, and one client
 # certificate per agent (CN <site>/<device>), aggregator and ops tool.
@@ -161,15 +167,24 @@ footfall.doors 1
 tablet.kiosks 3
 CONF
 	for g in $(groups_of "$site" | tr , ' '); do echo "group $g"; done
-	for p in footfall tablet rfid; do
+	for p in footfall tablet; do
 		printf 'plugin %s\n%s.seed %s\n%s.speed %s\n' "$p" "$p" "$RANDOM" "$p" "$SPEED"
 		printf '%s.start %sT09:50:00Z\n' "$p" "$(date -u +%F)"
 	done
+	printf 'plugin rfid\nrfid.source llrp\nrfid.llrp_readers 127.0.0.1:%s\n' "$3"
+}
+# start_reader SITE PORT: the store's simulated LLRP reader.
+start_reader() {
+	"$O/vitrine-llrp-sim" --port "$2" --seed "$RANDOM" --start "$(date -u +%F)T09:50:00Z" \
+		--speed "$SPEED" >"$dir/reader-$1.log" 2>&1 &
+	pids+=($!)
 }
 for i in $(seq 0 $((STORES - 1))); do
 	site=${SITES[$i]}
 	mkdir -p -m 700 "$dir/state-$site"
-	write_agent_conf "$site" "$dir/state-$site" >"$dir/agent-$site.conf"
+	reader_port=$(free_port) || exit 1
+	start_reader "$site" "$reader_port"
+	write_agent_conf "$site" "$dir/state-$site" "$reader_port" >"$dir/agent-$site.conf"
 	if [ -f "$dir/state-$site/device.key" ]; then key=--pubkey; else key=--keygen; fi
 	"$O/vitrine-agent" -c "$dir/agent-$site.conf" $key | grep '^device ' >>"$dir/aggregator.conf"
 done

@@ -28,5 +28,9 @@ check demo_stops_by_itself_with_status_0 test $? = 0
 check report_written test -s "$demo/report.html"
 sites=$(sqlite3 "$demo/agg/vitrine.db" "select count(distinct device) from windows" 2>/dev/null)
 check every_store_sent_windows test "${sites:-0}" = 3
+check every_store_read_tags_over_llrp test "$(sqlite3 "$demo/agg/vitrine.db" \
+	"select count(distinct device) from windows where metric = 'rfid_presence'" 2>/dev/null)" = 3
+check llrp_readers_served_the_stores test "$(cat "$demo"/reader-*.log | grep -c 'session 1: client connected')" = 3
 check no_demo_process_left test -z "$(pgrep -f "$demo/" || true)"
+check no_reader_left test -z "$(pgrep -f "vitrine-llrp-sim.*--start $(date -u +%F)" || true)"
 check agents_used_tls grep -q 'tls_cert' "$demo/agent-cannes-croisette.conf"

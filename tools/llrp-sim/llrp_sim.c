@@ -47,6 +47,9 @@ struct sim_opts {
 	int uptime_clock, refuse;
 	uint64_t stall_after, garbage_after, drop_after, bad_every;
 	const char *report_file;
+	double speed;		/* simulated seconds per second */
+	uint64_t max_rate;	/* tags sent per real second at most */
+	int64_t start_us;	/* simulated UTC time at start; 0 = now */
 };
 
 struct sim {
@@ -70,7 +73,11 @@ struct sim {
 	uint16_t batch_tags;
 	struct rfid_source *src;
 	int64_t boot_us;	/* UTC µs at the reader's uptime 0 */
+	int64_t real_start_us;	/* wall clock when the simulated one started */
 	uint64_t sent, sent_session, reports, acks, bad_sent;
+	uint64_t missed;	/* read above max_rate or with a full buffer */
+	int64_t rate_second;	/* real second of rate_sent */
+	uint64_t rate_sent;
 	int stalled;
 	FILE *report_log;
 };
@@ -89,6 +96,17 @@ static int64_t sim_utc_us(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The reader's clock: the wall clock, or a simulated one (--start,
+ * --speed) for demos that replay a day faster. */
+static int64_t sim_clock_us(const struct sim *s)
+{
+	int64_t real = sim_utc_us();
+
+	if (!s->o.start_us && s->o.speed == 1)
+		return real;
+	return s->o.start_us + (int64_t)((double)(real - s->real_start_us) * s->o.speed);
 }
 
 static int64_t sim_mono_ms(void)
@@ -142,7 +160,7 @@ static void sim_w_status(struct llrp_writer *w, uint16_t code, const char *text)
 static void sim_w_timestamp(struct sim *s, struct llrp_writer *w)
 {
 	size_t p = llrp_w_tlv_begin(w, s->o.uptime_clock ? LLRP_P_UPTIME : LLRP_P_UTC_TIMESTAMP);
-	int64_t now = sim_utc_us();
+	int64_t now = sim_clock_us(s);
 
 	llrp_w_u64(w, (uint64_t)(s->o.uptime_clock ? now - s->boot_us : now));
 	llrp_w_tlv_end(w, p);
@@ -305,13 +323,25 @@ static int sim_fault(struct sim *s)
 static void sim_inventory(struct sim *s)
 {
 	struct rfid_tag_report r;
-	int64_t now = sim_utc_us();
+	int64_t now = sim_clock_us(s);
 
 	while (s->src->ops->next_report(s->src, now, &r) == 1) {
 		if (s->o.limit && s->sent >= s->o.limit)
 			continue;
 		if (s->cfd < 0 || !s->running || sim_fault(s))
 			continue;
+		/* A real reader singulates so many tags a second and buffers
+		 * so many reports: beyond that (a demo at high speed, a slow
+		 * client) reads are missed, as in a crowded field. */
+		if (sim_mono_ms() / 1000 != s->rate_second) {
+			s->rate_second = sim_mono_ms() / 1000;
+			s->rate_sent = 0;
+		}
+		if (s->rate_sent >= s->o.max_rate || s->tx_len > sizeof(s->tx) / 2) {
+			s->missed++;
+			continue;
+		}
+		s->rate_sent++;
 		sim_add_tag(s, &r);
 		if (s->cfd < 0)
 			break;
@@ -550,6 +580,11 @@ static void sim_usage(FILE *f)
 		"  --antennas N        antennas, 1..4 (default 4)\n"
 		"  --uptime            no UTC clock: time reports by uptime, as some readers do\n"
 		"  --limit N           send at most N tags in all, then only keepalives\n"
+		"  --start TIME        the reader's clock starts at this UTC time, e.g.\n"
+		"                      2026-11-25T09:50:00Z (default: now)\n"
+		"  --speed X           simulated seconds per second, 0.01..10000 (default 1)\n"
+		"  --max-rate N        tags sent per second at most (default 1000, as a real\n"
+		"                      reader); reads beyond it are missed and counted\n"
 		"  --report-file F     append each tag sent: UTC-us antenna dBm EPC sgtin|foreign\n"
 		"faults, first session only:\n"
 		"  --stall-after N     after N tags, go silent (no reports, no keepalives)\n"
@@ -577,6 +612,40 @@ static int sim_parse_u64(const char *arg, const char *opt, uint64_t max, uint64_
 	return 0;
 }
 
+static int sim_parse_time(const char *arg, int64_t *out_us)
+{
+	struct tm tm = { 0 };
+	char z = 0;
+	time_t t;
+
+	if (sscanf(arg, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z' ||
+	    tm.tm_year < 1970) {
+		fprintf(stderr, "vitrine-llrp-sim: --start %s: expected a UTC time like 2026-11-25T09:50:00Z\n",
+			arg);
+		return -1;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	*out_us = (int64_t)t * 1000000;
+	return 0;
+}
+
+static int sim_parse_speed(const char *arg, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (*end || end == arg || !(v >= 0.01 && v <= 10000)) {
+		fprintf(stderr, "vitrine-llrp-sim: --speed %s: expected a number from 0.01 to 10000\n",
+			arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 static int sim_options(int argc, char **argv, struct sim_opts *o)
 {
 	static const struct option longs[] = {
@@ -586,12 +655,15 @@ static int sim_options(int argc, char **argv, struct sim_opts *o)
 		{ "limit", 1, NULL, 'n' }, { "report-file", 1, NULL, 'r' },
 		{ "stall-after", 1, NULL, 'S' }, { "garbage-after", 1, NULL, 'G' },
 		{ "drop-after", 1, NULL, 'D' }, { "bad-report-every", 1, NULL, 'B' },
-		{ "refuse", 0, NULL, 'R' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "refuse", 0, NULL, 'R' }, { "help", 0, NULL, 'h' },
+		{ "start", 1, NULL, 'T' }, { "speed", 1, NULL, 'X' },
+		{ "max-rate", 1, NULL, 'M' }, { NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int ch;
 
-	*o = (struct sim_opts){ "127.0.0.1", LLRP_PORT, 1, 0, 200, 4, 0, 0, 0, 0, 0, 0, NULL };
+	*o = (struct sim_opts){ .listen_addr = "127.0.0.1", .port = LLRP_PORT, .seed = 1,
+				.items = 200, .antennas = 4, .speed = 1, .max_rate = 1000 };
 	while ((ch = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
 		const char *opt = argv[optind - 1];
 		int rc = 0;
@@ -610,6 +682,9 @@ static int sim_options(int argc, char **argv, struct sim_opts *o)
 		case 'D': rc = sim_parse_u64(optarg, opt, UINT64_MAX, &o->drop_after); break;
 		case 'B': rc = sim_parse_u64(optarg, opt, UINT64_MAX, &o->bad_every); break;
 		case 'R': o->refuse = 1; break;
+		case 'T': rc = sim_parse_time(optarg, &o->start_us); break;
+		case 'X': rc = sim_parse_speed(optarg, &o->speed); break;
+		case 'M': rc = sim_parse_u64(optarg, opt, 1000000, &o->max_rate); break;
 		case 'h': sim_usage(stdout); exit(0);
 		default: sim_usage(stderr); return -1;
 		}
@@ -627,14 +702,15 @@ static int sim_start(struct sim *s)
 {
 	struct rfid_sim_params p = {
 		.seed = s->o.seed,
-		.start_utc_ms = sim_utc_us() / 1000,
+		.start_utc_ms = (s->o.start_us ? s->o.start_us : sim_utc_us()) / 1000,
 		.readers = 1,
 		.antennas = s->o.antennas,
 		.items = s->o.items,
 	};
 
 	s->cfd = -1;
-	s->boot_us = sim_utc_us() - 3600 * INT64_C(1000000);	/* up for an hour */
+	s->real_start_us = sim_utc_us();
+	s->boot_us = sim_clock_us(s) - 3600 * INT64_C(1000000);	/* up for an hour */
 	if (s->o.report_file) {
 		s->report_log = fopen(s->o.report_file, "a");
 		if (!s->report_log) {
@@ -674,9 +750,10 @@ int main(int argc, char **argv)
 		sim_keepalive(&s);
 		sim_flush(&s);
 	}
-	fprintf(stderr, "llrp-sim: %llu tags sent (%llu malformed) in %llu reports over %d sessions, %llu keepalive acks\n",
+	fprintf(stderr, "llrp-sim: %llu tags sent (%llu malformed) in %llu reports over %d sessions, %llu missed (rate or buffer), %llu keepalive acks\n",
 		(unsigned long long)s.sent, (unsigned long long)s.bad_sent,
-		(unsigned long long)s.reports, s.sessions, (unsigned long long)s.acks);
+		(unsigned long long)s.reports, s.sessions, (unsigned long long)s.missed,
+		(unsigned long long)s.acks);
 	if (s.report_log)
 		fclose(s.report_log);
 	s.src->ops->destroy(s.src);
