@@ -160,9 +160,13 @@ $(O)/tests/fuzz_%_replay: $(O)/obj/tests/fuzz/fuzz_%.o $(O)/obj/tests/fuzz/repla
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(VT_CFLAGS) $(VT_LDFLAGS) -o $@ $^ $(LIBS) $(fuzz_$*_LIBS)
 
+# A plugin named abi_v<major>_<minor> is built against the header of that
+# release, frozen in tests/abi/include-<major>.<minor>: the agent of today
+# must keep loading what was built then.
+abi_frozen_include = $(if $(wildcard tests/abi/include-$(1)),-Itests/abi/include-$(1))
 $(O)/tests/abi/%.so: tests/abi/%.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(VT_CFLAGS) -shared -o $@ $<
+	$(Q)$(CC) $(call abi_frozen_include,$(subst _,.,$(patsubst abi_v%,%,$*))) $(VT_CFLAGS) -shared -o $@ $<
 
 # The negative control of tests/integration/canary.sh: the agent with
 # agent/privacy.c built with VT_PRIVACY_DISABLED_FOR_CANARY_TEST, which puts
@@ -251,11 +255,25 @@ deps:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	else echo "vitrine: all build and test packages are installed"; fi
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/vitrine/plugins $(DESTDIR)$(PREFIX)/include/vitrine
+# The plugin SDK: plugin.h and vitrine-plugin.pc, so that a plugin builds
+# out of tree with `pkg-config --cflags vitrine-plugin` (docs/PLUGINS.md).
+VT_ABI := $(shell sed -n 's/^\#define VITRINE_ABI_MAJOR //p' agent/include/vitrine/plugin.h).$(shell \
+	sed -n 's/^\#define VITRINE_ABI_MINOR //p' agent/include/vitrine/plugin.h)
+$(O)/vitrine-plugin.pc: Makefile agent/include/vitrine/plugin.h
+	@mkdir -p $(dir $@)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+		'plugindir=$${prefix}/lib/vitrine/plugins' 'abi=$(VT_ABI)' '' \
+		'Name: vitrine-plugin' \
+		'Description: build a collector plugin for vitrine-agent (plugin ABI $(VT_ABI))' \
+		'Version: $(VERSION)' 'Cflags: -I$${includedir} -fPIC -fvisibility=hidden' >$@
+
+install: all $(O)/vitrine-plugin.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/vitrine/plugins $(DESTDIR)$(PREFIX)/include/vitrine \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/vitrine/plugins/
 	install -m 0644 agent/include/vitrine/plugin.h $(DESTDIR)$(PREFIX)/include/vitrine/
+	install -m 0644 $(O)/vitrine-plugin.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 clean:
 	rm -rf build

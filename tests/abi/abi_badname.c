@@ -4,4 +4,5 @@
  * config keys and names the plugin's entries in the window checkpoint.
  */
 #define ABI_PLUGIN_NAME "Door-Counter"
+#include "include-1.1/vitrine/plugin.h"	/* first: abi_v1_1.c's is then skipped */
 #include "abi_v1_1.c"

@@ -8,7 +8,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "vitrine/plugin.h"
+/* tests/abi/include-1.0/vitrine/plugin.h: the header as released. */
+#include <vitrine/plugin.h>
+
+#if VITRINE_ABI_MAJOR != 1 || VITRINE_ABI_MINOR != 0
+#error "abi_v1_0.c must be built against tests/abi/include-1.0"
+#endif
 
 struct abi_state {
 	const struct vitrine_host *host;
@@ -56,8 +61,7 @@ static const char *const abi_keys[] = { "limit", NULL };
 VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.abi_major = 1,
 	.abi_minor = 0,
-	/* The struct as ABI 1.0 had it: it ended at fini. */
-	.struct_size = offsetof(struct vitrine_plugin, fields),
+	.struct_size = sizeof(struct vitrine_plugin),	/* ended at fini */
 	.name = "abi_v1_0",
 	.version = "1.0.0",
 	.description = "ABI 1.0 compatibility plugin",

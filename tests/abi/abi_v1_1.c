@@ -5,7 +5,12 @@
  */
 #include <stdlib.h>
 
-#include "vitrine/plugin.h"
+/* tests/abi/include-1.1/vitrine/plugin.h: the header as released. */
+#include <vitrine/plugin.h>
+
+#if VITRINE_ABI_MAJOR != 1 || VITRINE_ABI_MINOR != 1
+#error "abi_v1_1.c must be built against tests/abi/include-1.1"
+#endif
 
 #ifndef ABI_PLUGIN_NAME
 #define ABI_PLUGIN_NAME "abi_v1_1"
