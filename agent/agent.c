@@ -396,6 +396,37 @@ static int vt_agent_fleet(struct vt_agent *a, int64_t now)
 	return 1;
 }
 
+/* SIGHUP: the operator edited agent.conf. Check it as --check-config does;
+ * a configuration that passes is run by executing the agent again, in
+ * place (same process id; the spool and the window checkpoint carry every
+ * reading across). One that fails changes nothing: the agent keeps running
+ * what it runs. Returns 1 when the agent must restart; *reload then stays
+ * set, for the caller to say why it restarts. */
+static int vt_agent_reload(struct vt_agent *a)
+{
+	struct vt_agent_config cfg;
+	char err[VT_CONF_ERR_MAX];
+	int ok = 0;
+
+	VT_INFO("SIGHUP: checking %s", a->opts->config_path);
+	if (vt_agent_config_load(a->opts->config_path, &cfg, err, sizeof(err)) < 0)
+		VT_ERROR("SIGHUP: %s; still running the configuration loaded at start", err);
+	else if (vt_agent_check_plugins(&cfg) < 0 || vt_fleet_check_keys(&cfg) < 0)
+		VT_ERROR("SIGHUP: %s does not pass its checks (errors above); still running the configuration loaded at start",
+			 a->opts->config_path);
+	else
+		ok = 1;
+	vt_agent_config_free(&cfg);
+	if (!ok) {
+		*a->opts->reload = 0;	/* a later SIGHUP checks again */
+		return 0;
+	}
+	VT_INFO("SIGHUP: %s is valid; restarting in place to run it (readings are kept)",
+		a->opts->config_path);
+	a->restart = 1;
+	return 1;
+}
+
 static void vt_agent_on_message(void *ctx, const char *topic, const uint8_t *payload,
 				size_t len)
 {
@@ -428,6 +459,8 @@ static int vt_agent_turn(struct vt_agent *a)
 	}
 	wait = vt_min_wait(wait, vt_pub_tick(a->pub, now));
 	if (vt_agent_fleet(a, now))
+		return 1;
+	if (a->opts->reload && *a->opts->reload && vt_agent_reload(a))
 		return 1;
 	wait = vt_min_wait(wait, vt_fleet_ms_left(a->fleet, now));
 	if (vt_fleet_changed(a->fleet))

@@ -17,11 +17,14 @@ struct vt_agent_opts {
 	const char *tap_path;	/* write every reading as CSV here (tests, debugging) */
 	int exit_when_done;	/* exit 0 once every plugin finished and all is acked */
 	volatile sig_atomic_t *stop;	/* set by the signal handler */
+	volatile sig_atomic_t *reload;	/* SIGHUP: check config_path, restart */
 };
 
 /* Run until *stop (or done). Returns 0, VT_AGENT_RESTART when a fleet
- * bundle was taken or rolled back (the caller executes the agent again),
- * or a negative code when start-up failed (the message is logged). */
+ * bundle was taken or rolled back, or *reload was set and config_path
+ * passed every check of --check-config (the caller executes the agent
+ * again), or a negative code when start-up failed (the message is
+ * logged). */
 #define VT_AGENT_RESTART 1
 int vt_agent_run(struct vt_agent_config *cfg, const struct vt_agent_opts *opts);
 

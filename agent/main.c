@@ -26,12 +26,14 @@
 
 #define VT_DEFAULT_CONFIG "/etc/vitrine/agent.conf"
 
-static volatile sig_atomic_t vt_stop;
+static volatile sig_atomic_t vt_stop, vt_reload;
 
 static void vt_on_signal(int sig)
 {
-	(void)sig;
-	vt_stop = 1;
+	if (sig == SIGHUP)
+		vt_reload = 1;
+	else
+		vt_stop = 1;
 }
 
 static void vt_usage(FILE *f)
@@ -119,6 +121,10 @@ static void vt_usage(FILE *f)
 	      "                   3 s for acknowledgments, exit; what is unacknowledged is sent at\n"
 	      "                   the next start. SIGKILL or a power cut lose at most the frames\n"
 	      "                   not yet fsynced (spool_sync_ms)\n"
+	      "  SIGHUP           reload: check the configuration file as --check-config does; if\n"
+	      "                   it passes, execute the agent again in place (same process id,\n"
+	      "                   every reading kept by the spool and the window checkpoint) to\n"
+	      "                   run it; if not, log why and keep running as before\n"
 	      "\n"
 	      "EXIT STATUS\n"
 	      "  0 success, 1 run-time failure (--egress: the log is broken, or lacks the\n"
@@ -246,6 +252,7 @@ static void vt_signals(void)
 	sa.sa_handler = vt_on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -282,11 +289,13 @@ static int vt_run(const struct vt_cli *cli, char **argv)
 							 .fleet = &fleet,
 							 .tap_path = cli->tap,
 							 .exit_when_done = cli->exit_when_done,
-							 .stop = &vt_stop });
+							 .stop = &vt_stop,
+							 .reload = &vt_reload });
 	vt_fleet_state_free(&fleet);
 	vt_agent_config_free(&cfg);
 	if (rc == VT_AGENT_RESTART && !vt_stop) {
-		VT_INFO("restarting to run what the fleet installed");
+		VT_INFO("restarting to run %s", vt_reload ? "the reloaded configuration" :
+							 "what the fleet installed");
 		execv("/proc/self/exe", argv);
 		VT_ERROR("cannot execute the agent again: %s", strerror(errno));
 		return 1;
