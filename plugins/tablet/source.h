@@ -4,10 +4,11 @@
  * A source delivers the events of every in-store kiosk (session start and
  * end, screen views, product lookups), oldest first, each with the time it
  * happened on the source's clock. Drivers: source_sim.c (simulated kiosks,
- * for demos and tests); a Unix-domain-socket driver fed by the kiosk
- * application will implement the same ops. The plugin validates every event
- * (a kiosk application is not trusted to get fields right), so a driver
- * only has to parse. Single-threaded: the agent's poll loop only.
+ * for demos and tests) and source_kiosk.c (the real kiosks: their web app
+ * posts events over HTTP on 127.0.0.1 or writes JSON lines to a
+ * Unix-domain socket). The plugin validates every event again (a source is
+ * not trusted to get fields right). Single-threaded: the agent's poll loop
+ * only.
  */
 #ifndef VT_TABLET_SOURCE_H
 #define VT_TABLET_SOURCE_H
@@ -43,6 +44,12 @@ struct tablet_source_ops {
 	void (*close)(struct tablet_source *src);
 	/* Free the source (closing it first if needed). */
 	void (*destroy)(struct tablet_source *src);
+	/* Optional (NULL in the simulation). Once per collect call, before
+	 * next_event: timers (HTTP timeouts, the counters' log). */
+	void (*tick)(struct tablet_source *src);
+	/* Optional: a descriptor the source registered with host->watch_fd
+	 * is ready (the plugin's watch callback passes it on). */
+	void (*fd_ready)(struct tablet_source *src, int fd, short revents);
 };
 
 /* Drivers embed this as their first member. */
@@ -77,5 +84,28 @@ int tablet_sim_create(const struct tablet_sim_params *p,
 
 /* The simulated catalogue: GTIN-14 number i (0 <= i < count), or NULL. */
 const char *tablet_sim_product(unsigned i);
+
+/* ---- the real kiosks (source_kiosk.c) ---- */
+
+struct tablet_kiosk_params {
+	/* Borrowed, for the source's life: the host table and context (to
+	 * watch descriptors, log, read the clocks) and the callback to watch
+	 * them with, which must call ops->fd_ready. */
+	const struct vitrine_host *host;
+	struct vitrine_ctx *ctx;
+	vitrine_fd_cb fd_cb;
+	uint32_t kiosks;	/* kiosk numbers 1..kiosks are accepted */
+	uint32_t http_port;	/* on 127.0.0.1; 0 = no HTTP */
+	uint32_t http_max_body;	/* bytes per request */
+	const char *socket_path; /* NULL = no socket; copied */
+	uint32_t rate;		/* events a second per kiosk; burst 2 x rate */
+	uint32_t rate_total;	/* events a second for all; burst 2 x */
+};
+
+/* Creates the kiosk source (listening starts at open); *out is freed with
+ * (*out)->ops->destroy. Its events carry the agent's receive time (UTC ms,
+ * epoch_utc_ms = 0). Returns 0, -EINVAL or -ENOMEM. */
+int tablet_kiosk_create(const struct tablet_kiosk_params *p,
+			struct tablet_source **out);
 
 #endif /* VT_TABLET_SOURCE_H */

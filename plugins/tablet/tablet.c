@@ -2,9 +2,11 @@
  * plugins/tablet/tablet.c - the tablet collector plugin: glue between a
  * kiosk event source and the agent.
  *
- * Reads the configuration, starts the source (only the simulated one is
- * built so far), paces it on a simulated clock, checks every event (kind,
- * NUL-terminated strings, GTIN-14 check digit) and emits one
+ * Reads the configuration, starts the source (tablet.source: the simulated
+ * kiosks, paced on a simulated clock, or the real ones, whose web app
+ * sends events over HTTP or a Unix-domain socket: source_kiosk.c), passes
+ * on the readiness of the descriptors a source watches, checks every event
+ * (kind, NUL-terminated strings, GTIN-14 check digit) and emits one
  * VITRINE_KIND_TABLET reading per valid event; invalid events are counted
  * and dropped. It does not build sessions or dwell statistics (the
  * aggregator does) and never logs a session id: it is an identifier that
@@ -13,6 +15,7 @@
 #include <vitrine/plugin.h>
 
 #include "fields.h"
+#include "kiosk_event.h"
 #include "source.h"
 
 #include "common/plugin_conf.h"
@@ -22,10 +25,21 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #define TABLET_INTERVAL_MS 50
 /* Events looked at per collect call, as a multiple of burst. */
 #define TABLET_SCAN_FACTOR 4
+
+enum tablet_source_kind {
+	TABLET_SOURCE_SIM,
+	TABLET_SOURCE_KIOSK,
+};
+
+/* tablet.source values, in enum tablet_source_kind order; [0] the default. */
+static const char *const tablet_sources[] = { "sim", "kiosk", NULL };
+
+#define TABLET_SOCKET_DEFAULT "/run/vitrine/kiosk.sock"
 
 struct tablet {
 	const struct vitrine_host *host;
@@ -34,8 +48,12 @@ struct tablet {
 	int src_open;
 	int done;
 	/* configuration */
+	int source;		/* enum tablet_source_kind */
 	struct vp_sim_conf sim;	/* seed, limit, burst, fail_every */
 	uint64_t kiosks;
+	/* the real kiosks */
+	uint64_t http_port, http_max_body, rate, rate_total;
+	const char *socket_path;	/* borrowed from the host; NULL = off */
 	char canaries[TABLET_SIM_CANARIES_MAX][VITRINE_SESSION_MAX];
 	uint32_t ncanaries;	/* tablet.canary: test ids of the first sessions */
 	struct vp_sim_clock clock;
@@ -49,22 +67,32 @@ static const struct vp_num_key tablet_num_keys[] = {
 	{ "kiosks", 2, 1, TABLET_KIOSKS_MAX, offsetof(struct tablet, kiosks) },
 };
 
+/* The real kiosks' numeric keys. */
+static const struct vp_num_key tablet_kiosk_keys[] = {
+	{ "http_port", 8787, 0, 65535, offsetof(struct tablet, http_port) },
+	{ "http_max_body", 16384, 256, 1048576, offsetof(struct tablet, http_max_body) },
+	{ "rate", 20, 1, 1000, offsetof(struct tablet, rate) },
+	{ "rate_total", 200, 1, 5000, offsetof(struct tablet, rate_total) },
+};
+
 static const char *const tablet_config_keys[] = {
-	VP_SIM_CONFIG_KEYS, "kiosks", "canary", NULL,
+	VP_SIM_CONFIG_KEYS, "kiosks", "canary",
+	"http_port", "http_max_body", "socket", "rate", "rate_total", NULL,
+};
+
+/* Keys that only one kind of source reads, NULL-terminated. */
+static const char *const tablet_sim_only_keys[] = {
+	"seed", "speed", "start", "fail_every", "canary", NULL,
+};
+static const char *const tablet_kiosk_only_keys[] = {
+	"http_port", "http_max_body", "socket", "rate", "rate_total", NULL,
 };
 
 /* ---- configuration ----------------------------------------------------- */
 
 /* Shortest canary id: a shorter one could turn up by chance in what a
  * privacy test searches. */
-#define TABLET_CANARY_MIN 8
-
-static int tablet_canary_char(char ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= 'A' && ch <= 'Z') || ch == '-' || ch == '_' || ch == '.' ||
-	       ch == ':';
-}
+#define TABLET_CANARY_MIN KIOSK_SESSION_MIN
 
 /* One session id of tablet.canary, blanks around it dropped, into out.
  * Returns 0, or -EINVAL when it is not 8..63 id characters. */
@@ -77,11 +105,9 @@ static int tablet_parse_canary(const char *s, size_t len,
 	}
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
-	if (len < TABLET_CANARY_MIN || len >= VITRINE_SESSION_MAX)
+	/* A canary stands for a session id: the same rule as the kiosks'. */
+	if (!kiosk_session_valid(s, len))
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++)
-		if (!tablet_canary_char(s[i]))
-			return -EINVAL;
 	memcpy(out, s, len);
 	out[len] = '\0';
 	return 0;
@@ -121,18 +147,71 @@ static int tablet_conf_canaries(struct tablet *tb, const struct vp_conf *c)
 	return 0;
 }
 
+/* Keys set for the other kind of source are not errors (an operator
+ * switching tablet.source keeps them), but they do nothing: say so. */
+static void tablet_conf_unused(const struct vp_conf *c, int source,
+			       const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (c->host->config(c->ctx, *keys))
+			c->host->log(c->ctx, VITRINE_LOG_WARN,
+				     "%s.%s has no effect with %s.source %s; ignored",
+				     c->plugin, *keys, c->plugin, tablet_sources[source]);
+}
+
+/* tablet.socket: "off", or an absolute path that fits a sockaddr_un. */
+static int tablet_conf_socket(struct tablet *tb, const struct vp_conf *c)
+{
+	const char *val = c->host->config(c->ctx, "socket");
+
+	tb->socket_path = val ? val : TABLET_SOCKET_DEFAULT;
+	if (!strcmp(tb->socket_path, "off")) {
+		tb->socket_path = NULL;
+		return 0;
+	}
+	if (tb->socket_path[0] != '/' ||
+	    strlen(tb->socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return vp_conf_bad(c, "socket", tb->socket_path,
+				   "\"off\" or an absolute path of at most 107 bytes");
+	return 0;
+}
+
+static int tablet_conf_kiosk(struct tablet *tb, const struct vp_conf *c)
+{
+	int rc = vp_conf_numbers(c, tablet_kiosk_keys,
+				 VP_ARRAY_SIZE(tablet_kiosk_keys), tb);
+
+	if (!rc)
+		rc = tablet_conf_socket(tb, c);
+	if (!rc && !tb->http_port && !tb->socket_path) {
+		c->host->log(c->ctx, VITRINE_LOG_ERROR,
+			     "%s.source kiosk with %s.http_port 0 and %s.socket off: no way for the kiosks to send events; set one of them",
+			     c->plugin, c->plugin, c->plugin);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
 static int tablet_configure(struct tablet *tb)
 {
 	struct vp_conf c = { tb->host, tb->ctx, "tablet" };
-	int rc = vp_conf_source_sim(&c);
+	int rc = vp_conf_source(&c, tablet_sources, "\"sim\" or \"kiosk\"");
 
-	if (!rc)
-		rc = vp_conf_sim(&c, &tb->sim);
+	if (rc < 0)
+		return rc;
+	tb->source = rc;
+	rc = vp_conf_sim(&c, &tb->sim);
 	if (!rc)
 		rc = vp_conf_numbers(&c, tablet_num_keys,
 				     VP_ARRAY_SIZE(tablet_num_keys), tb);
-	if (!rc)
-		rc = tablet_conf_canaries(tb, &c);
+	if (rc)
+		return rc;
+	if (tb->source == TABLET_SOURCE_KIOSK) {
+		tablet_conf_unused(&c, tb->source, tablet_sim_only_keys);
+		return tablet_conf_kiosk(tb, &c);
+	}
+	tablet_conf_unused(&c, tb->source, tablet_kiosk_only_keys);
+	rc = tablet_conf_canaries(tb, &c);
 	if (!rc)
 		rc = vp_sim_clock_config(&tb->clock, &c);
 	return rc;
@@ -140,9 +219,18 @@ static int tablet_configure(struct tablet *tb)
 
 /* ---- source and clock -------------------------------------------------- */
 
-static int tablet_start(struct tablet *tb)
+/* The agent calls this when a descriptor the source watches is ready. */
+static void tablet_fd_ready(void *state, int fd, short revents)
 {
-	struct tablet_sim_params p = {
+	struct tablet *tb = state;
+
+	if (tb && tb->src && tb->src_open && tb->src->ops->fd_ready)
+		tb->src->ops->fd_ready(tb->src, fd, revents);
+}
+
+static int tablet_create_source(struct tablet *tb)
+{
+	struct tablet_sim_params sim = {
 		.seed = tb->sim.seed,
 		.start_utc_ms = tb->clock.start_ms,
 		.kiosks = (uint32_t)tb->kiosks,
@@ -150,7 +238,26 @@ static int tablet_start(struct tablet *tb)
 		.canaries = tb->ncanaries ? tb->canaries : NULL,
 		.ncanaries = tb->ncanaries,
 	};
-	int rc = tablet_sim_create(&p, &tb->src);
+	struct tablet_kiosk_params kiosk = {
+		.host = tb->host,
+		.ctx = tb->ctx,
+		.fd_cb = tablet_fd_ready,
+		.kiosks = (uint32_t)tb->kiosks,
+		.http_port = (uint32_t)tb->http_port,
+		.http_max_body = (uint32_t)tb->http_max_body,
+		.socket_path = tb->socket_path,
+		.rate = (uint32_t)tb->rate,
+		.rate_total = (uint32_t)tb->rate_total,
+	};
+
+	if (tb->source == TABLET_SOURCE_KIOSK)
+		return tablet_kiosk_create(&kiosk, &tb->src);
+	return tablet_sim_create(&sim, &tb->src);
+}
+
+static int tablet_start(struct tablet *tb)
+{
+	int rc = tablet_create_source(tb);
 
 	if (rc)
 		return rc;
@@ -161,7 +268,8 @@ static int tablet_start(struct tablet *tb)
 		return rc;
 	}
 	tb->src_open = 1;
-	vp_sim_clock_start(&tb->clock, tb->host, tb->ctx);
+	if (tb->source == TABLET_SOURCE_SIM)
+		vp_sim_clock_start(&tb->clock, tb->host, tb->ctx);
 	tb->last_time_ms = INT64_MIN;
 	return 0;
 }
@@ -169,7 +277,11 @@ static int tablet_start(struct tablet *tb)
 /* Latest time on the source's clock whose events may be delivered now. */
 static int64_t tablet_horizon_ms(struct tablet *tb)
 {
-	int64_t sim_ms = vp_sim_clock_now_ms(&tb->clock, tb->host, tb->ctx);
+	int64_t sim_ms;
+
+	if (tb->source != TABLET_SOURCE_SIM)
+		return INT64_MAX;	/* events are due when they arrive */
+	sim_ms = vp_sim_clock_now_ms(&tb->clock, tb->host, tb->ctx);
 
 	if (sim_ms == INT64_MAX)
 		return INT64_MAX;
@@ -207,22 +319,6 @@ static int tablet_source_lost(struct tablet *tb, int rc)
 
 /* ---- events to readings ------------------------------------------------ */
 
-static int tablet_gtin_valid(const char *gtin)
-{
-	unsigned sum = 0;
-
-	if (strnlen(gtin, VITRINE_GTIN_MAX) != VITRINE_GTIN_MAX - 1)
-		return 0;
-	for (int i = 0; i < 14; i++) {
-		if (gtin[i] < '0' || gtin[i] > '9')
-			return 0;
-		/* GS1 mod 10: weight 3 next to the check digit, then alternate */
-		if (i < 13)
-			sum += (unsigned)(gtin[i] - '0') * (i % 2 == 0 ? 3 : 1);
-	}
-	return gtin[13] - '0' == (int)((10 - sum % 10) % 10);
-}
-
 static int tablet_has_text(const char *s, size_t size)
 {
 	size_t len = strnlen(s, size);
@@ -241,7 +337,7 @@ static int tablet_event_valid(const struct tablet_event *ev)
 	case VITRINE_TABLET_SCREEN_VIEW:
 		return tablet_has_text(ev->screen, sizeof(ev->screen));
 	case VITRINE_TABLET_PRODUCT_LOOKUP:
-		return tablet_gtin_valid(ev->gtin);
+		return kiosk_gtin_valid(ev->gtin);
 	default:
 		return 0;
 	}
@@ -291,6 +387,13 @@ static int tablet_handle(struct tablet *tb, const struct tablet_event *ev)
 
 /* ---- the plugin callbacks ---------------------------------------------- */
 
+static int tablet_host_watches(const struct vitrine_host *host)
+{
+	return host->struct_size >= offsetof(struct vitrine_host, watch_fd) +
+					    sizeof(host->watch_fd) &&
+	       host->watch_fd;
+}
+
 static int tablet_init(const struct vitrine_host *host, struct vitrine_ctx *ctx,
 		       void **state)
 {
@@ -307,6 +410,12 @@ static int tablet_init(const struct vitrine_host *host, struct vitrine_ctx *ctx,
 	rc = tablet_configure(tb);
 	if (rc)
 		goto out_free;
+	if (tb->source == TABLET_SOURCE_KIOSK && !tablet_host_watches(host)) {
+		host->log(ctx, VITRINE_LOG_ERROR,
+			  "tablet.source kiosk needs an agent that watches descriptors (host->watch_fd); use tablet.source sim");
+		rc = -ENOTSUP;
+		goto out_free;
+	}
 	rc = tablet_start(tb);
 	if (rc) {
 		host->log(ctx, VITRINE_LOG_ERROR, "cannot start the kiosk source: %s",
@@ -335,6 +444,8 @@ static int tablet_collect(void *state)
 	 * source recovered (see plugin.h); reading resumes on the next call. */
 	if (!tb->src_open)
 		return tablet_reopen(tb);
+	if (tb->src->ops->tick)
+		tb->src->ops->tick(tb->src);
 	horizon = tablet_horizon_ms(tb);
 	while (emitted < tb->sim.burst &&
 	       scanned++ < tb->sim.burst * TABLET_SCAN_FACTOR) {
@@ -350,12 +461,27 @@ static int tablet_collect(void *state)
 	return 0;
 }
 
+/* The real kiosks were told their events were taken: stop listening, then
+ * hand over what is still queued (the pipeline flushes after fini). */
+static void tablet_drain(struct tablet *tb)
+{
+	struct tablet_event ev;
+
+	if (tb->source != TABLET_SOURCE_KIOSK || !tb->src_open)
+		return;
+	tb->src->ops->close(tb->src);
+	tb->src_open = 0;
+	while (!tb->done && tb->src->ops->next_event(tb->src, INT64_MAX, &ev) == 1)
+		tablet_handle(tb, &ev);
+}
+
 static void tablet_fini(void *state)
 {
 	struct tablet *tb = state;
 
 	if (!tb)
 		return;
+	tablet_drain(tb);
 	tb->host->log(tb->ctx, VITRINE_LOG_INFO,
 		      "stopping: %llu readings, %llu invalid events dropped, %llu source failures",
 		      (unsigned long long)tb->emitted,
@@ -371,7 +497,7 @@ VITRINE_EXPORT const struct vitrine_plugin vitrine_plugin = {
 	.struct_size = sizeof(struct vitrine_plugin),
 	.name = "tablet",
 	.version = "0.1.0",
-	.description = "in-store kiosk sessions, screen views and product lookups; simulated source",
+	.description = "in-store kiosk sessions, screen views and product lookups; simulated kiosks or the real ones (HTTP on 127.0.0.1, Unix-domain socket)",
 	.config_keys = tablet_config_keys,
 	.init = tablet_init,
 	.collect = tablet_collect,

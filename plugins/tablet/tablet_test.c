@@ -308,7 +308,7 @@ VT_TEST(tablet_declares_its_config_keys)
 
 	for (const char *const *k = vitrine_plugin.config_keys; *k; k++)
 		n++;
-	CHECK_EQ_INT(n, 9);
+	CHECK_EQ_INT(n, 14);
 	CHECK_STR(vitrine_plugin.name, "tablet");
 }
 

@@ -1,0 +1,49 @@
+/*
+ * plugins/tablet/kiosk_intake.h - what the kiosk transports (kiosk_http.c,
+ * kiosk_sock.c) share with the kiosk source (source_kiosk.c): where they
+ * hand the bytes a kiosk sent, and how they report what they refused.
+ *
+ * The intake parses and checks (kiosk_event.c), applies the rate limits
+ * (kiosk_rate.c), stamps the receive time and queues the events for the
+ * plugin's next collect, all or none of a request; it counts every refusal
+ * by reason and logs the first of each reason. Transports only move bytes.
+ */
+#ifndef VT_TABLET_KIOSK_INTAKE_H
+#define VT_TABLET_KIOSK_INTAKE_H
+
+#include <stddef.h>
+
+#include <vitrine/plugin.h>
+
+#include "kiosk_event.h"
+
+struct kiosk_intake;	/* source_kiosk.c */
+
+/* What a transport needs from its source; all borrowed. */
+struct kiosk_env {
+	const struct vitrine_host *host;
+	struct vitrine_ctx *ctx;
+	vitrine_fd_cb fd_cb;		/* the callback to watch descriptors with */
+	struct kiosk_intake *intake;
+};
+
+/*
+ * Takes one HTTP body or socket line (text[0..len), borrowed): an event,
+ * or with max_events > 1 an array of up to max_events. Returns KIOSK_OK
+ * when every event was queued, else the reason none was (already counted
+ * and, the first time, logged naming `from`); *index is then the bad
+ * event of an array (0-based).
+ */
+enum kiosk_reason kiosk_intake_submit(struct kiosk_intake *in, const char *text,
+				      size_t len, size_t max_events,
+				      const char *from, size_t *index);
+
+/* Counts (and the first time logs) a request or line that a transport
+ * refused before parsing it, for reason r. */
+void kiosk_intake_refuse(struct kiosk_intake *in, enum kiosk_reason r,
+			 const char *from);
+
+/* Counts a connection refused because the transport had too many. */
+void kiosk_intake_conn_refused(struct kiosk_intake *in, const char *from);
+
+#endif /* VT_TABLET_KIOSK_INTAKE_H */
