@@ -16,13 +16,16 @@ pattern=${TESTS:-.}
 log=$O/test-logs
 mkdir -p "$log"
 passed=0 failed=0 skipped=0
+: >"$log/times.txt"
 failed_names=()
 
 run_one() { # name, command...
 	local name=$1; shift
 	local out="$log/$name.out"
+	local start=$SECONDS
 	"$@" >"$out" 2>"$log/$name.err"
 	local rc=$?
+	echo "$((SECONDS - start)) $name" >>"$log/times.txt"
 	local p f s
 	p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); s=$(grep -c '^SKIP ' "$out")
 	grep -E '^(PASS|FAIL|SKIP|COUNTS) ' "$out" | sed "s/^/  [$name] /"
@@ -58,6 +61,7 @@ for s in tests/integration/*.sh tests/fault/*.sh; do
 done
 
 [ ${#failed_names[@]} -eq 0 ] || echo "failing: ${failed_names[*]} (logs in $log)"
+echo "slowest (s): $(sort -rn "$log/times.txt" | head -n 6 | tr '\n' ' ')"
 summary="$passed passed, $failed failed"
 [ "$skipped" = 0 ] || summary="$summary, $skipped skipped"
 echo "$summary"
