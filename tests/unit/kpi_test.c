@@ -98,7 +98,7 @@ static int event_rfid(sqlite3 *db, const char *site, int64_t t, int reader, cons
 		      int tag)
 {
 	return exec(db, sqlite3_mprintf("INSERT INTO rfid VALUES ('d2', 1, 0, %Q, %lld, %d, 1,"
-					" -5000, %Q, 1, x'%016x')",
+					" -5000, %Q, 1, x'%016x', 1, 0)",
 					site, (long long)t, reader, gtin, tag));
 }
 
