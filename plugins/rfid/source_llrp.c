@@ -247,6 +247,7 @@ static void llrp_on_event(struct llrp_conn *c, const uint8_t *body, size_t len)
 {
 	struct rfid_llrp *s = c->src;
 	struct llrp_event ev;
+	int rc;
 
 	if (llrp_parse_event(body, len, &ev)) {
 		llrp_fail(c, "malformed READER_EVENT_NOTIFICATION");
@@ -274,8 +275,9 @@ static void llrp_on_event(struct llrp_conn *c, const uint8_t *body, size_t len)
 	c->state = LLRP_AWAIT_RESPONSE;
 	c->step = 0;
 	c->deadline_ms = llrp_mono(s) + LLRP_STEP_TIMEOUT_MS;
-	if (llrp_request(c, llrp_steps[0]))
-		llrp_fail(c, "cannot send GET_READER_CAPABILITIES (%s)", strerror(errno));
+	rc = llrp_request(c, llrp_steps[0]);
+	if (rc)
+		llrp_fail(c, "cannot send GET_READER_CAPABILITIES (%s)", strerror(-rc));
 }
 
 static void llrp_log_capabilities(struct llrp_conn *c, const struct llrp_capabilities *caps)
@@ -327,10 +329,10 @@ static void llrp_on_response(struct llrp_conn *c, const struct llrp_header *h,
 		return;
 	}
 	c->deadline_ms = llrp_mono(s) + LLRP_STEP_TIMEOUT_MS;
-	if (llrp_request(c, llrp_steps[c->step]))
+	rc = llrp_request(c, llrp_steps[c->step]);
+	if (rc)
 		llrp_fail(c, "cannot send %s (%s)",
-			  llrp_msg_name(llrp_steps[c->step], name, sizeof(name)),
-			  strerror(errno));
+			  llrp_msg_name(llrp_steps[c->step], name, sizeof(name)), strerror(-rc));
 }
 
 static void llrp_count_unknown(struct llrp_conn *c, uint16_t type)
@@ -365,8 +367,9 @@ static int llrp_dispatch(struct llrp_conn *c, const struct llrp_header *h)
 		c->src->keepalives++;
 		n = llrp_build_empty(c->tx + c->tx_len, sizeof(c->tx) - c->tx_len,
 				     LLRP_KEEPALIVE_ACK, h->id);
-		if (llrp_send(c, n))
-			llrp_fail(c, "cannot answer a KEEPALIVE (%s)", strerror(errno));
+		n = llrp_send(c, n);
+		if (n)
+			llrp_fail(c, "cannot answer a KEEPALIVE (%s)", strerror(-n));
 		return 0;
 	case LLRP_READER_EVENT_NOTIFICATION:
 		if (c->state != LLRP_CLOSING)
@@ -537,8 +540,12 @@ static void llrp_drive(struct llrp_conn *c)
 			llrp_connected(c);
 		return;
 	}
-	if (c->tx_len && (pfd.revents & POLLOUT) && llrp_send(c, 0))
-		llrp_fail(c, "connection lost while sending (%s)", strerror(errno));
+	if (c->tx_len && (pfd.revents & POLLOUT)) {
+		int rc = llrp_send(c, 0);
+
+		if (rc)
+			llrp_fail(c, "connection lost while sending (%s)", strerror(-rc));
+	}
 	if (c->fd >= 0 && (pfd.revents & (POLLIN | POLLERR | POLLHUP)))
 		llrp_receive(c);
 }
