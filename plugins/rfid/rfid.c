@@ -398,16 +398,19 @@ static uint64_t rfid_presence_flush(struct rfid *rf)
 static uint64_t rfid_take(struct rfid *rf, struct rfid_tag_report *rep)
 {
 	uint64_t n = 0;
+	int opens;
 
 	if (!rf->presence_ms || rep->epc_bits != 96)
 		return (uint64_t)rfid_handle(rf, rep);
 	if (!rep->utc_us)
 		rep->utc_us = rf->src->epoch_utc_ms * 1000 + rep->mono_us;
+	opens = rf->presence.count == 0;
 	if (rfid_presence_add(&rf->presence, rep)) {
 		n = rfid_presence_flush(rf);
 		rfid_presence_add(&rf->presence, rep);	/* an empty table takes it */
+		opens = 1;
 	}
-	if (rf->presence.count == 1)
+	if (opens)
 		rf->presence_opened_ms = rf->host->mono_ms(rf->ctx);
 	return n;
 }
