@@ -1,7 +1,8 @@
 /*
  * plugins/footfall/counter.c - the people-counter source (see counter.h):
  * inputs (one listener, its connections, one serial port), the bytes of
- * each input cut into lines, lines into readings.
+ * each input cut into lines, lines into readings, each input's lines
+ * through its own token bucket (plugins/common/rate.c).
  *
  * What it does not do: parse a line (counter_line.c) or set up sockets and
  * terminals (counter_io.c).
@@ -10,6 +11,7 @@
 
 #include "counter_io.h"
 #include "counter_line.h"
+#include "common/rate.h"
 #include "source.h"
 
 #include <errno.h>
@@ -24,6 +26,7 @@
 enum {
 	COUNTER_DROP_TIME = COUNTER_LINE_STATUSES,	/* time too far from ours */
 	COUNTER_DROP_CUT,	/* no newline before the connection closed */
+	COUNTER_DROP_RATE,	/* over footfall.counter_rate */
 	COUNTER_DROP_REASONS,
 };
 
@@ -37,6 +40,7 @@ struct counter_input {
 	int watched;		/* registered with host->watch_fd */
 	int discarding;		/* inside an over-long line: skip to LF */
 	int64_t last_rx_ms;	/* host->mono_ms of the last byte */
+	struct vp_rate rate;	/* lines taken from this input */
 	size_t len;
 	char name[64];		/* "127.0.0.1:40212" or the device path */
 	char buf[COUNTER_LINE_MAX + 1];	/* + a CR */
@@ -48,12 +52,14 @@ struct footfall_counter {
 	vitrine_fd_cb cb;
 	struct footfall_counter_params p;
 	struct counter_input listener;	/* only fd, watched and name are used */
+	int listener_paused;	/* unwatched after EMFILE until the next collect */
 	uint16_t port;
 	struct counter_input serial;
 	struct counter_input conns[COUNTER_CONNS_MAX];
 	/* the last failure logged per input, so a retry repeats nothing */
 	char listen_error[FOOTFALL_ERROR_MAX], serial_error[FOOTFALL_ERROR_MAX];
 	uint64_t lines, readings, people, accepted, refused, open_failures;
+	uint64_t accept_failures;
 	uint64_t dropped[COUNTER_DROP_REASONS];
 };
 
@@ -63,6 +69,8 @@ static const char *counter_drop_reason(int why)
 		return "time more than 5 min ahead of or 24 h behind the device's clock";
 	if (why == COUNTER_DROP_CUT)
 		return "no newline before the connection closed";
+	if (why == COUNTER_DROP_RATE)
+		return "rate_limited: over footfall.counter_rate lines a second";
 	return counter_line_reason(why);
 }
 
@@ -102,6 +110,7 @@ static void counter_input_start(struct footfall_counter *c, struct counter_input
 	in->len = 0;
 	in->discarding = 0;
 	in->last_rx_ms = c->host->mono_ms(c->ctx);
+	vp_rate_init(&in->rate, c->p.rate, c->p.rate * COUNTER_RATE_BURST_FACTOR, in->last_rx_ms);
 	snprintf(in->name, sizeof(in->name), "%s", name);
 	counter_watch(c, in);
 }
@@ -140,7 +149,7 @@ static void counter_emit(struct footfall_counter *c, uint32_t door, uint32_t dir
 	}
 }
 
-static void counter_line(struct footfall_counter *c, const struct counter_input *in,
+static void counter_line(struct footfall_counter *c, struct counter_input *in,
 			 const char *text, size_t len)
 {
 	struct counter_line l;
@@ -148,7 +157,12 @@ static void counter_line(struct footfall_counter *c, const struct counter_input 
 	int st = counter_line_parse(text, len, &l);
 
 	if (st == COUNTER_LINE_BLANK)
+		return;		/* a keep-alive costs nothing */
+	if (!vp_rate_has(&in->rate, 1, c->host->mono_ms(c->ctx))) {
+		counter_drop(c, in, COUNTER_DROP_RATE);
 		return;
+	}
+	vp_rate_take(&in->rate, 1);
 	if (st != COUNTER_LINE_OK) {
 		counter_drop(c, in, st);
 		return;
@@ -245,14 +259,42 @@ static struct counter_input *counter_free_conn(struct footfall_counter *c)
 	return NULL;
 }
 
+/* Out of descriptors: the connection stays queued and the listener
+ * readable, so poll() would call back at once, forever. Stop watching it;
+ * the next collect watches it again (counter_rearm()). */
+static void counter_pause(struct footfall_counter *c, int rc)
+{
+	if (c->accept_failures++ == 0)
+		c->host->log(c->ctx, VITRINE_LOG_WARN,
+			     "cannot accept a counter connection on %s (%s); not accepting until the next collect (further ones are only counted)",
+			     c->p.listen, strerror(-rc));
+	if (!c->listener.watched)
+		return;
+	c->host->watch_fd(c->ctx, c->listener.fd, 0, c->cb);
+	c->listener.watched = 0;
+	c->listener_paused = 1;
+}
+
+static void counter_rearm(struct footfall_counter *c)
+{
+	if (!c->listener_paused || c->listener.fd < 0)
+		return;
+	c->listener_paused = 0;
+	counter_watch(c, &c->listener);
+}
+
 static void counter_accept(struct footfall_counter *c)
 {
 	char peer[64];
-	int fd;
+	int fd, rc = 0;
 
-	while (counter_io_accept(c->listener.fd, &fd, peer, sizeof(peer)) == 0) {
-		struct counter_input *in = counter_free_conn(c);
+	for (int n = 0; n < COUNTER_ACCEPTS_PER_CALL; n++) {
+		struct counter_input *in;
 
+		rc = counter_io_accept(c->listener.fd, &fd, peer, sizeof(peer));
+		if (rc)
+			break;
+		in = counter_free_conn(c);
 		if (!in) {
 			if (c->refused++ % 100 == 0)
 				c->host->log(c->ctx, VITRINE_LOG_WARN,
@@ -265,6 +307,8 @@ static void counter_accept(struct footfall_counter *c)
 		counter_input_start(c, in, fd, peer);
 		c->host->log(c->ctx, VITRINE_LOG_DEBUG, "counter connection from %s", peer);
 	}
+	if (rc == -EMFILE || rc == -ENFILE)
+		counter_pause(c, rc);
 }
 
 /* ---- opening --------------------------------------------------------- */
@@ -332,6 +376,8 @@ int footfall_counter_create(const struct footfall_counter_params *p,
 	c->ctx = ctx;
 	c->cb = cb;
 	c->p = *p;
+	if (!c->p.rate)
+		c->p.rate = COUNTER_RATE_DEFAULT;
 	c->listener.fd = -1;
 	c->serial.fd = -1;
 	for (int i = 0; i < COUNTER_CONNS_MAX; i++)
@@ -357,7 +403,8 @@ int footfall_counter_collect(struct footfall_counter *c)
 	int rc = counter_open_listener(c);
 	int rc_serial = counter_open_serial(c);
 
-	if (c->listener.fd >= 0 && !c->listener.watched)
+	counter_rearm(c);
+	if (c->listener.fd >= 0 && !c->listener.watched && !c->listener_paused)
 		counter_accept(c);
 	for (int i = 0; i < COUNTER_CONNS_MAX; i++)
 		if (c->conns[i].fd >= 0 && !c->conns[i].watched)
@@ -420,10 +467,11 @@ void footfall_counter_destroy(struct footfall_counter *c)
 		return;
 	counter_drops_text(c, drops, sizeof(drops));
 	c->host->log(c->ctx, VITRINE_LOG_INFO,
-		     "stopping: %llu counter lines, %llu readings (%llu people), %s, %llu connections accepted, %llu refused, %llu failed opens",
+		     "stopping: %llu counter lines, %llu readings (%llu people), %s, %llu connections accepted, %llu refused, %llu failed accepts, %llu failed opens",
 		     (unsigned long long)c->lines, (unsigned long long)c->readings,
 		     (unsigned long long)c->people, drops,
 		     (unsigned long long)c->accepted, (unsigned long long)c->refused,
+		     (unsigned long long)c->accept_failures,
 		     (unsigned long long)c->open_failures);
 	for (int i = 0; i < COUNTER_CONNS_MAX; i++)
 		counter_input_close(c, &c->conns[i]);

@@ -7,8 +7,12 @@
  * All I/O is non-blocking. Descriptors are watched through host->watch_fd
  * when the host has it and a slot is free; any that is not is serviced on
  * each footfall_counter_collect() instead. Malformed lines are counted and
- * dropped by reason, the first of each reason logged; connections are
- * capped (COUNTER_CONNS_MAX) and closed after COUNTER_IDLE_MS of silence.
+ * dropped by reason, the first of each reason logged; so are lines over an
+ * input's token bucket (p->rate lines a second, bursts of 5x that).
+ * Connections are capped (COUNTER_CONNS_MAX) and closed after
+ * COUNTER_IDLE_MS of silence; the listener accepts at most
+ * COUNTER_ACCEPTS_PER_CALL a callback and, when the process is out of
+ * descriptors, is not watched until the next collect.
  * Single-threaded: the agent's poll loop only.
  */
 #ifndef VT_FOOTFALL_COUNTER_H
@@ -19,6 +23,12 @@
 #include <stdint.h>
 
 #define COUNTER_CONNS_MAX 4
+/* Connections accepted per listener callback; the rest wait for the next. */
+#define COUNTER_ACCEPTS_PER_CALL 4
+#define COUNTER_RATE_DEFAULT 10
+#define COUNTER_RATE_MAX 1000
+/* Burst = rate x this: 50 lines at the default 10 a second. */
+#define COUNTER_RATE_BURST_FACTOR 5
 #define COUNTER_IDLE_MS (10 * 60 * 1000)
 /* A line's time may be this far ahead of the device's clock... */
 #define COUNTER_AHEAD_MS (5 * 60 * 1000)
@@ -29,6 +39,7 @@ struct footfall_counter_params {
 	char listen[80];	/* "127.0.0.1:7878"; "" = no TCP listener */
 	char serial[128];	/* "/dev/ttyUSB0"; "" = no serial port */
 	uint32_t serial_speed;	/* bit/s */
+	uint32_t rate;		/* lines a second per input (footfall.counter_rate) */
 };
 
 struct footfall_counter;

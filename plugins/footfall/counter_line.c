@@ -23,7 +23,7 @@ static const char *const counter_reasons[COUNTER_LINE_STATUSES] = {
 	[COUNTER_LINE_NOT_TEXT] = "byte that is not printable ASCII",
 	[COUNTER_LINE_FIELDS] = "not \"<door> <in> <out> [<time>]\"",
 	[COUNTER_LINE_DOOR] = "door not in 1..255",
-	[COUNTER_LINE_COUNT] = "count not in 0..100000",
+	[COUNTER_LINE_COUNT] = "count not in 0..1000",
 	[COUNTER_LINE_TIME] = "time not like 2026-11-25T09:00:00Z",
 };
 

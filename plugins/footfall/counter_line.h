@@ -8,9 +8,10 @@
  *   <door> <in> <out> [<time>]\n
  *
  * <door> 1..255; <in> and <out> the people who went in and out through
- * that door since the previous line for it (deltas, 0..100000); <time> the
- * end of the counted period, UTC, "YYYY-MM-DDTHH:MM:SSZ" (without it, the
- * time the line arrives). Fields are separated by spaces or tabs; a CR
+ * that door since the previous line for it (deltas, 0..1000: a report of
+ * more is not a real door's count); <time> the end of the counted
+ * period, UTC, "YYYY-MM-DDTHH:MM:SSZ" (without it, the time the line
+ * arrives). Fields are separated by spaces or tabs; a CR
  * before the LF is allowed; a blank line is a keep-alive. At most
  * COUNTER_LINE_MAX bytes before the newline, printable ASCII only. Pure:
  * no I/O, no clock; fuzzed (tests/fuzz/fuzz_counter_line.c).
@@ -23,7 +24,7 @@
 
 #define COUNTER_LINE_MAX 128
 #define COUNTER_DOOR_MAX 255
-#define COUNTER_COUNT_MAX 100000
+#define COUNTER_COUNT_MAX 1000
 
 /* Why a line was refused (COUNTER_LINE_OK: it was not). */
 enum counter_line_status {

@@ -150,20 +150,28 @@ static void footfall_open_failed(struct footfall *ff, int rc)
 		      ff->src->ops->name, why);
 }
 
-static int footfall_start_beams(struct footfall *ff)
+/* Every door's beams clear, no sequence under way: at start, and on a
+ * reopen, whose source starts again from each line's level. */
+static void footfall_reset_beams(struct footfall *ff)
 {
 	struct beams_config bc = {
 		.debounce_us = (int64_t)ff->debounce_ms * 1000,
 		.stuck_us = (int64_t)ff->stuck_ms * 1000,
 		.lag_max_us = BEAMS_LAG_MAX_US_DEFAULT,
 	};
+
+	for (uint64_t i = 0; i < ff->doors; i++)
+		beams_init(&ff->beams[i], &bc);
+}
+
+static int footfall_start_beams(struct footfall *ff)
+{
 	int rc = ff->source == FOOTFALL_SOURCE_GPIO ? footfall_create_gpio(ff) :
 						      footfall_create_sim(ff);
 
 	if (rc)
 		return rc;
-	for (uint64_t i = 0; i < ff->doors; i++)
-		beams_init(&ff->beams[i], &bc);
+	footfall_reset_beams(ff);
 	vp_sim_clock_start(&ff->clock, ff->host, ff->ctx);
 	ff->last_time_ms = INT64_MIN;
 	/* A source that does not open now is retried from collect. */
@@ -219,6 +227,10 @@ static int footfall_reopen(struct footfall *ff)
 	}
 	ff->src_open = 1;
 	ff->last_error[0] = '\0';
+	/* The GPIO source seeds each line's level again: the beams must
+	 * not carry a half sequence across the gap. */
+	if (ff->source == FOOTFALL_SOURCE_GPIO)
+		footfall_reset_beams(ff);
 	ff->host->log(ff->ctx, VITRINE_LOG_INFO,
 		      "beam source \"%s\" reopened; resuming after %llu passes",
 		      ff->src->ops->name, (unsigned long long)ff->emitted);

@@ -142,6 +142,22 @@ static int conf_serial(const struct vp_conf *c, const char *val,
 	return 0;
 }
 
+/* footfall.counter_rate: lines a second per input (bursts of 5x that). */
+static int conf_counter_rate(const struct vp_conf *c, struct footfall_counter_params *p)
+{
+	struct {
+		uint64_t rate;
+	} v;
+	static const struct vp_num_key key[] = {
+		{ "counter_rate", COUNTER_RATE_DEFAULT, 1, COUNTER_RATE_MAX, 0 },
+	};
+	int rc = vp_conf_numbers(c, key, 1, &v);
+
+	if (!rc)
+		p->rate = (uint32_t)v.rate;
+	return rc;
+}
+
 int footfall_conf_counter(const struct vp_conf *c, struct footfall_counter_params *p)
 {
 	const char *listen = c->host->config(c->ctx, "counter_listen");
@@ -157,6 +173,8 @@ int footfall_conf_counter(const struct vp_conf *c, struct footfall_counter_param
 		snprintf(p->listen, sizeof(p->listen), "%s", listen);
 	}
 	if (serial && conf_serial(c, serial, p))
+		return -EINVAL;
+	if (conf_counter_rate(c, p))
 		return -EINVAL;
 	if (!p->listen[0] && !p->serial[0])
 		return vp_conf_bad(c, "counter_listen", listen,

@@ -23,7 +23,7 @@
 	"door16"
 
 #define FOOTFALL_GPIO_KEYS FOOTFALL_DOOR_KEYS, "active_low", "bias", "gpio_replay"
-#define FOOTFALL_COUNTER_KEYS "counter_listen", "counter_serial"
+#define FOOTFALL_COUNTER_KEYS "counter_listen", "counter_serial", "counter_rate"
 
 #define FOOTFALL_COUNTER_LISTEN_DEFAULT "127.0.0.1:7878"
 
@@ -31,7 +31,7 @@
  * are the caller's). At least one door. 0 or -EINVAL. */
 int footfall_conf_gpio(const struct vp_conf *c, struct footfall_gpio_params *p);
 
-/* counter_listen and counter_serial into *p. 0 or -EINVAL. */
+/* counter_listen, counter_serial and counter_rate into *p. 0 or -EINVAL. */
 int footfall_conf_counter(const struct vp_conf *c, struct footfall_counter_params *p);
 
 #endif /* VT_FOOTFALL_CONF_H */

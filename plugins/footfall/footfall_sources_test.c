@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,6 +140,32 @@ VT_TEST(gpio_replay_day_gives_the_passes_and_reports_the_stuck_beam_once)
 	CHECK(strstr(ctx->log, "stopping: 4 passes, 1 U-turns, 1 stuck beams, 0 invalid edges, 0 source failures"));
 	vp_fake_free(ctx);
 	free(path);
+}
+
+VT_TEST(gpio_beam_blocked_at_open_is_seen_from_its_level)
+{
+	/* Beam A is blocked when the line is requested (its first edge is
+	 * "rising": it was low, and active_low); it clears 150 s later. */
+	const char *path = write_file("blocked.replay",
+				      "chip gpiochip0 54\n"
+				      "150000000 gpiochip0 17 rising\n"
+				      "160000000 gpiochip0 17 falling\n160070000 gpiochip0 27 falling\n"
+				      "160400000 gpiochip0 17 rising\n160470000 gpiochip0 27 rising\n"
+				      "end 170000000\n");
+	struct vitrine_ctx *ctx = vp_fake_new(10);
+	struct vp_run_result res;
+
+	vp_fake_set(ctx, "source", "gpio");
+	vp_fake_set(ctx, "door1", "gpiochip0 17 27");
+	vp_fake_set(ctx, "gpio_replay", path);
+	res = vp_run_plugin(&vitrine_plugin, ctx, 50, 50);
+	CHECK(res.finished);
+	CHECK_EQ_INT(ctx->n, 1);
+	EXPECT(&ctx->readings[0], 1, VITRINE_DIR_IN, START_MS + 160470);
+	/* blocked from the start: stuck after 120 s, clear again at 150 s */
+	CHECK_EQ_INT(vp_count_substr(ctx->log, "door 1 beam A blocked for more than 120000 ms"), 1);
+	CHECK_EQ_INT(vp_count_substr(ctx->log, "door 1 beam A is clear again"), 1);
+	vp_fake_free(ctx);
 }
 
 /* replay_pass() writes edges person by person: the file wants them in
@@ -340,7 +367,7 @@ VT_TEST(counter_line_parser_accepts_the_protocol_and_refuses_the_rest)
 		uint32_t door, in, out;
 	} cases[] = {
 		{ "1 3 2", COUNTER_LINE_OK, 1, 3, 2 },
-		{ "255\t0  100000\r", COUNTER_LINE_OK, 255, 0, 100000 },
+		{ "255\t0  1000\r", COUNTER_LINE_OK, 255, 0, 1000 },
 		{ "  7 1 0  ", COUNTER_LINE_OK, 7, 1, 0 },
 		{ "", COUNTER_LINE_BLANK, 0, 0, 0 },
 		{ " \t\r", COUNTER_LINE_BLANK, 0, 0, 0 },
@@ -348,7 +375,9 @@ VT_TEST(counter_line_parser_accepts_the_protocol_and_refuses_the_rest)
 		{ "256 1 1", COUNTER_LINE_DOOR, 0, 0, 0 },
 		{ "+1 1 1", COUNTER_LINE_DOOR, 0, 0, 0 },
 		{ "1 -1 1", COUNTER_LINE_COUNT, 0, 0, 0 },
-		{ "1 1 100001", COUNTER_LINE_COUNT, 0, 0, 0 },
+		{ "1 1 1001", COUNTER_LINE_COUNT, 0, 0, 0 },
+		{ "1 1001 0", COUNTER_LINE_COUNT, 0, 0, 0 },
+		{ "1 1 100000", COUNTER_LINE_COUNT, 0, 0, 0 },
 		{ "1 1 99999999999999999999", COUNTER_LINE_COUNT, 0, 0, 0 },
 		{ "1 1", COUNTER_LINE_FIELDS, 0, 0, 0 },
 		{ "1 1 1 2026-11-25T09:00:00Z x", COUNTER_LINE_FIELDS, 0, 0, 0 },
@@ -465,9 +494,8 @@ static int watching(void)
 	return n;
 }
 
-/* One turn of the agent's loop: poll what is watched for up to 20 ms, call
- * the callbacks, then collect. */
-static int loop_once(void *state)
+/* The agent's poll: what is watched, up to 20 ms, and the callbacks. */
+static void poll_once(void *state)
 {
 	struct pollfd pfd[WATCH_MAX];
 	int idx[WATCH_MAX], n = 0;
@@ -487,6 +515,12 @@ static int loop_once(void *state)
 			    watched[idx[i]].fd == pfd[i].fd)
 				watched[idx[i]].cb(state, pfd[i].fd, pfd[i].revents);
 	}
+}
+
+/* One turn of the agent's loop: poll, then collect. */
+static int loop_once(void *state)
+{
+	poll_once(state);
 	return vitrine_plugin.collect(state);
 }
 
@@ -552,7 +586,7 @@ VT_TEST(counter_over_tcp_emits_valid_lines_and_drops_the_rest)
 	conn[0] = tcp_connect(logged_port(ctx));
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime(&when));
 	snprintf(line, sizeof(line), "1 3 2\r\n2 0 1 %s\nhello\n1 2\n300 1 1\n\n\x01\n"
-		 "1 1 1 2030-01-01T00:00:00Z\n1 2500 0\n", t);
+		 "1 1 1 2030-01-01T00:00:00Z\n1 1000 0\n1 1001 0\n", t);
 	send_all(conn[0], line, strlen(line));
 	memset(junk, 'x', sizeof(junk));
 	send_all(conn[0], junk, sizeof(junk));
@@ -564,10 +598,10 @@ VT_TEST(counter_over_tcp_emits_valid_lines_and_drops_the_rest)
 	for (int i = 0; i < 50 && watching() > 1; i++)
 		loop_once(state);
 	CHECK_EQ_INT(watching(), 1);
-	CHECK_EQ_INT(people(ctx, 1, VITRINE_DIR_IN), 2503);
+	CHECK_EQ_INT(people(ctx, 1, VITRINE_DIR_IN), 1003);
 	CHECK_EQ_INT(people(ctx, 1, VITRINE_DIR_OUT), 3);
 	CHECK_EQ_INT(people(ctx, 2, VITRINE_DIR_OUT), 1);
-	CHECK_EQ_INT(ctx->n, 7);	/* 2500 in: readings of 1000, 1000, 500 */
+	CHECK_EQ_INT(ctx->n, 5);	/* a count of 0 makes no reading */
 	CHECK_EQ_INT(ctx->readings[2].time_ms, (int64_t)when * 1000);
 	CHECK(strstr(ctx->log, "counter line from 127.0.0.1:"));
 	CHECK_EQ_INT(vp_count_substr(ctx->log, "dropped (not \"<door> <in> <out> [<time>]\")"), 1);
@@ -583,10 +617,104 @@ VT_TEST(counter_over_tcp_emits_valid_lines_and_drops_the_rest)
 	CHECK_EQ_INT(people(ctx, 3, VITRINE_DIR_IN), 1);
 	vitrine_plugin.fini(state);
 	CHECK_EQ_INT(watching(), 0);
-	CHECK(strstr(ctx->log, "stopping: 5 counter lines, 8 readings (2508 people), 7 lines dropped (1 line longer than 128 bytes, 1 byte that is not printable ASCII, 2 not \"<door> <in> <out> [<time>]\", 1 door not in 1..255, 1 time more than 5 min ahead"));
-	CHECK(strstr(ctx->log, "1 no newline before the connection closed), 5 connections accepted, 1 refused"));
+	CHECK(strstr(ctx->log, "stopping: 5 counter lines, 6 readings (1008 people), 8 lines dropped (1 line longer than 128 bytes, 1 byte that is not printable ASCII, 2 not \"<door> <in> <out> [<time>]\", 1 door not in 1..255, 1 count not in 0..1000, 1 time more than 5 min ahead"));
+	CHECK(strstr(ctx->log, "1 no newline before the connection closed), 5 connections accepted, 1 refused, 0 failed accepts"));
 	for (int i = 0; i < 5; i++)
 		close(conn[i]);
+	vp_fake_free(ctx);
+}
+
+VT_TEST(counter_lines_over_the_rate_are_dropped)
+{
+	struct vitrine_host host = vp_fake_host;
+	struct vitrine_ctx *ctx = vp_fake_new(200);
+	char lines[60 * 8];
+	size_t len = 0;
+	void *state = NULL;
+	int fd;
+
+	host.watch_fd = watch_fd;
+	memset(watched, 0, sizeof(watched));
+	vp_fake_set(ctx, "source", "counter");
+	vp_fake_set(ctx, "counter_listen", "127.0.0.1:0");
+	vp_fake_set(ctx, "counter_rate", "2");	/* burst 10 */
+	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
+	fd = tcp_connect(logged_port(ctx));
+	/* 15 lines at once, blank keep-alives between them (free): 10 taken */
+	for (int i = 0; i < 15; i++)
+		len += (size_t)snprintf(lines + len, sizeof(lines) - len, "1 1 0\n\n");
+	send_all(fd, lines, len);
+	for (int i = 0; i < 20; i++)
+		loop_once(state);
+	CHECK_EQ_INT(people(ctx, 1, VITRINE_DIR_IN), 10);
+	CHECK_EQ_INT(vp_count_substr(ctx->log, "rate_limited"), 1);	/* the first */
+	/* a second later: 2 more tokens */
+	ctx->mono_ms += 1000;
+	send_all(fd, "1 1 0\n1 1 0\n1 1 0\n", 18);
+	for (int i = 0; i < 20 && people(ctx, 1, VITRINE_DIR_IN) < 12; i++)
+		loop_once(state);
+	for (int i = 0; i < 3; i++)
+		loop_once(state);
+	CHECK_EQ_INT(people(ctx, 1, VITRINE_DIR_IN), 12);
+	close(fd);
+	vitrine_plugin.fini(state);
+	CHECK(strstr(ctx->log, "6 rate_limited: over footfall.counter_rate lines a second"));
+	vp_fake_free(ctx);
+	for (int i = 0; i < 2; i++) {
+		ctx = vp_fake_new(1);
+		vp_fake_set(ctx, "source", "counter");
+		vp_fake_set(ctx, "counter_rate", i ? "1001" : "0");
+		CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), -EINVAL);
+		CHECK(strstr(ctx->log, "footfall.counter_rate"));
+		vp_fake_free(ctx);
+	}
+}
+
+/* The lowest free descriptor number: with RLIMIT_NOFILE set to it, the
+ * next accept() fails with EMFILE. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+VT_TEST(counter_listener_out_of_descriptors_does_not_spin)
+{
+	struct vitrine_host host = vp_fake_host;
+	struct vitrine_ctx *ctx = vp_fake_new(10);
+	struct rlimit old, low;
+	void *state = NULL;
+	int fd;
+
+	host.watch_fd = watch_fd;
+	memset(watched, 0, sizeof(watched));
+	vp_fake_set(ctx, "source", "counter");
+	vp_fake_set(ctx, "counter_listen", "127.0.0.1:0");
+	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
+	CHECK_EQ_INT(watching(), 1);
+	fd = tcp_connect(logged_port(ctx));	/* queued: not accepted yet */
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest_free_fd();
+	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
+	poll_once(state);	/* accept fails: the listener is set aside */
+	CHECK_EQ_INT(watching(), 0);
+	poll_once(state);
+	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
+	CHECK_EQ_INT(vp_count_substr(ctx->log, "cannot accept a counter connection"), 1);
+	CHECK(strstr(ctx->log, "not accepting until the next collect"));
+	/* the next collect watches it again, and the connection is served */
+	send_all(fd, "6 2 0\n", 6);
+	for (int i = 0; i < 50 && people(ctx, 6, VITRINE_DIR_IN) < 2; i++)
+		loop_once(state);
+	CHECK_EQ_INT(people(ctx, 6, VITRINE_DIR_IN), 2);
+	close(fd);
+	vitrine_plugin.fini(state);
+	CHECK(strstr(ctx->log, "1 failed accepts"));
+	CHECK_EQ_INT(watching(), 0);
 	vp_fake_free(ctx);
 }
 
@@ -613,7 +741,7 @@ VT_TEST(counter_over_a_serial_port_reads_lines_and_reports_its_loss)
 	CHECK_EQ_INT(people(ctx, 4, VITRINE_DIR_IN), 2);
 	CHECK_EQ_INT(people(ctx, 4, VITRINE_DIR_OUT), 1);
 	CHECK_EQ_INT(people(ctx, 5, VITRINE_DIR_OUT), 3);
-	CHECK(strstr(ctx->log, "dropped (count not in 0..100000)"));
+	CHECK(strstr(ctx->log, "dropped (count not in 0..1000)"));
 	close(master);	/* the adapter is unplugged */
 	for (int i = 0; i < 50 && rc >= 0; i++)
 		rc = loop_once(state);

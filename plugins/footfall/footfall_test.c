@@ -351,7 +351,7 @@ VT_TEST(footfall_declares_its_config_keys)
 
 	for (const char *const *k = vitrine_plugin.config_keys; *k; k++)
 		n++;
-	CHECK_EQ_INT(n, 31);	/* 10 of the beams and the simulation, 19 GPIO, 2 counter */
+	CHECK_EQ_INT(n, 32);	/* 10 of the beams and the simulation, 19 GPIO, 3 counter */
 	CHECK_STR(vitrine_plugin.name, "footfall");
 	CHECK(vitrine_plugin.collect_interval_ms > 0);
 }

@@ -5,8 +5,9 @@
  *
  * Each requested line opens its own chip handle (a door's two lines may sit
  * on different chips), asks for events on both edges with the requested
- * bias, and makes the event descriptor non-blocking so that read never
- * waits. Timestamps: kernels since 5.7 stamp v1 line events with
+ * bias, makes the event descriptor non-blocking so that read never
+ * waits, and reads the line's level once (gpiod_line_get_value) so that the
+ * driver knows whether a beam is blocked before its first edge. Timestamps: kernels since 5.7 stamp v1 line events with
  * CLOCK_MONOTONIC, older ones with CLOCK_REALTIME; each event is matched to
  * the nearer clock and converted to CLOCK_MONOTONIC µs. The provider's
  * settled time is now minus GPIOD_SETTLE_US, the time the kernel may take
@@ -32,6 +33,8 @@
 struct gpio_line {
 	struct gpiod_chip *chip;
 	struct gpiod_line *line;
+	int level;		/* read just after the request; -errno if not */
+	int64_t level_us;	/* CLOCK_MONOTONIC before the request */
 };
 
 static int64_t gpiod_clock_us(clockid_t id)
@@ -122,6 +125,8 @@ static int gpiod_request(struct gpio_provider *p, const char *chip, uint32_t off
 		snprintf(err, errlen, "%s line %u: %s", chip, offset, strerror(errno));
 		goto out_chip;
 	}
+	/* Before the request: every event queued later is stamped after it. */
+	l->level_us = gpiod_clock_us(CLOCK_MONOTONIC);
 	if (gpiod_line_request_both_edges_events_flags(l->line, GPIOD_CONSUMER,
 						       gpiod_flags(bias)) < 0) {
 		rc = -errno;
@@ -136,6 +141,11 @@ static int gpiod_request(struct gpio_provider *p, const char *chip, uint32_t off
 			 chip, offset, strerror(errno));
 		goto out_release;
 	}
+	/* The level the line starts at, for the beams (an edge since the
+	 * request only repeats it). */
+	l->level = gpiod_line_get_value(l->line);
+	if (l->level < 0)
+		l->level = -errno;
 	*out = l;
 	return 0;
 
@@ -180,6 +190,12 @@ static int gpiod_read(struct gpio_line *l, int64_t until_us,
 	return n;
 }
 
+static int gpiod_level(struct gpio_line *l, int64_t *ts_us)
+{
+	*ts_us = l->level_us;
+	return l->level;
+}
+
 static void gpiod_release(struct gpio_line *l)
 {
 	if (!l)
@@ -216,6 +232,7 @@ static const struct gpio_provider_ops gpiod_ops = {
 	.name = "gpiod",
 	.request = gpiod_request,
 	.read = gpiod_read,
+	.level = gpiod_level,
 	.release = gpiod_release,
 	.settled_us = gpiod_settled_us,
 	.epoch_utc_ms = gpiod_epoch_utc_ms,

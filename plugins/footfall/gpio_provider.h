@@ -53,6 +53,12 @@ struct gpio_provider_ops {
 	 * Returns how many (0: none queued) or -errno: the line is lost. */
 	int (*read)(struct gpio_line *l, int64_t until_us,
 		    struct gpio_line_event *ev, int max);
+	/* The line's electrical level when it was requested (1 high, 0 low)
+	 * and in *ts_us the time on the provider's clock it held at: no
+	 * event of the line is older. -errno when it is not known (the
+	 * driver then assumes the beam clear). The driver feeds it to the
+	 * beams as an edge, so a beam blocked at start is seen. */
+	int (*level)(struct gpio_line *l, int64_t *ts_us);
 	/* Gives the line back (NULL is a no-op). */
 	void (*release)(struct gpio_line *l);
 	/* The time on the provider's clock up to which every event that

@@ -7,7 +7,9 @@
  * speed 0 the whole recording has happened at once (settled_us is its end);
  * at speed s it unrolls s times as fast as CLOCK_MONOTONIC from creation.
  * Requests are checked against the chips the file declares, so a missing
- * chip or line gives the same errors as the hardware. What it does not do:
+ * chip or line gives the same errors as the hardware. A line's starting
+ * level is the opposite of its first recorded edge (a line that starts
+ * with "rising" was low), at t_us 0. What it does not do:
  * parse (gpio_replay_file.c) or know about doors (source_gpio.c).
  */
 #include "gpio_provider.h"
@@ -97,6 +99,19 @@ static int replay_request(struct gpio_provider *p, const char *chip, uint32_t of
 	return 0;
 }
 
+/* The level before the line's first recorded edge: the opposite of that
+ * edge, at the start of the recording. A line without edges: unknown. */
+static int replay_level(struct gpio_line *l, int64_t *ts_us)
+{
+	const struct gpio_replay_file *f = &l->r->file;
+
+	*ts_us = 0;
+	for (size_t i = 0; i < f->nevents; i++)
+		if (f->events[i].chip == l->chip && f->events[i].line == l->line)
+			return !f->events[i].rising;
+	return -ENODATA;
+}
+
 static int replay_read(struct gpio_line *l, int64_t until_us,
 		       struct gpio_line_event *ev, int max)
 {
@@ -139,6 +154,7 @@ static const struct gpio_provider_ops replay_ops = {
 	.name = "replay",
 	.request = replay_request,
 	.read = replay_read,
+	.level = replay_level,
 	.release = replay_release,
 	.settled_us = replay_settled_us,
 	.epoch_utc_ms = replay_epoch_utc_ms,

@@ -3,6 +3,7 @@ footfall_SRCS := plugins/footfall/footfall.c plugins/footfall/beams.c plugins/fo
 	plugins/footfall/footfall_conf.c plugins/footfall/source_gpio.c \
 	plugins/footfall/gpio_gpiod.c plugins/footfall/gpio_replay.c plugins/footfall/gpio_replay_file.c \
 	plugins/footfall/counter.c plugins/footfall/counter_io.c plugins/footfall/counter_line.c \
+	plugins/common/rate.c \
 	plugins/common/plugin_conf.c plugins/common/sim_clock.c plugins/common/store_hours.c
 footfall_TEST_SRCS := plugins/footfall/footfall_test.c plugins/footfall/footfall_sources_test.c \
 	plugins/common/test_host.c

@@ -10,14 +10,17 @@
  * every event has been queued by the kernel, so edges of different lines
  * come out in time order even though each line is read separately.
  * Electrical edges become beam edges here (active_low: a broken beam pulls
- * its receiver's open-collector output low). What it does not do: debounce
+ * its receiver's open-collector output low). At each open, the level each
+ * line has is put first in its buffer as an edge, so that the beams start
+ * from the real state (the plugin resets them on reopen). What it does not do: debounce
  * or find passes (beams.c) or parse configuration (footfall_conf.c).
  *
  * Lines are read from collect (every 50 ms), not through host->watch_fd:
  * the agent watches at most 8 descriptors per plugin and 16 doors have 32
  * lines, and the kernel queues 16 events per line, room for more than 300
- * edges a second on each line between two reads. Every event carries its
- * kernel timestamp, so the delay costs no precision.
+ * edges a second on each line between two reads; past that the kernel
+ * drops events and the v1 API does not say so (not detected; README.md).
+ * Every event carries its kernel timestamp, so the delay costs no precision.
  */
 #include "source.h"
 
@@ -83,6 +86,20 @@ static int gpio_request(struct footfall_gpio *g, struct gpio_beam *b)
 	return rc;
 }
 
+/* The line's level at open as the first edge of its buffer: a beam blocked
+ * then is seen as blocked (a repeated level is ignored by beams.c). */
+static void gpio_seed_level(struct footfall_gpio *g, struct gpio_beam *b)
+{
+	int64_t ts_us;
+	int level = g->prov->ops->level ? g->prov->ops->level(b->line, &ts_us) : -ENOTSUP;
+
+	if (level < 0)
+		return;		/* unknown: taken as clear, as before */
+	b->buf[0].ts_us = ts_us;
+	b->buf[0].rising = (uint8_t)(level != 0);
+	b->count = 1;
+}
+
 static int gpio_open(struct footfall_source *src)
 {
 	struct footfall_gpio *g = (struct footfall_gpio *)src;
@@ -99,6 +116,8 @@ static int gpio_open(struct footfall_source *src)
 		gpio_close(src);
 		return rc;
 	}
+	for (uint32_t i = 0; i < g->nbeams; i++)
+		gpio_seed_level(g, &g->beams[i]);
 	g->base.epoch_utc_ms = g->prov->ops->epoch_utc_ms(g->prov);
 	g->last_horizon = INT64_MIN;
 	return 0;

@@ -28,6 +28,8 @@ static const struct {
 	[KIOSK_OK] = { "ok", "nothing" },
 	[KIOSK_R_JSON] = { "invalid_json",
 		"send one JSON value in UTF-8 with nothing after it (and no \\u0000)" },
+	[KIOSK_R_CONTROL] = { "control_character",
+		"send no control bytes (below 0x20) but tab, CR and LF between values; inside strings escape them" },
 	[KIOSK_R_SHAPE] = { "not_an_event",
 		"send an event object {\"kiosk\":1,\"type\":...,\"session\":...} (over HTTP also an array of them)" },
 	[KIOSK_R_BATCH] = { "batch_size",
@@ -53,7 +55,7 @@ static const struct {
 	[KIOSK_R_CONTENT_TYPE] = { "content_type",
 		"send the body as Content-Type application/json or text/plain" },
 	[KIOSK_R_RATE_LIMITED] = { "rate_limited",
-		"send fewer events: at most tablet.rate a second per kiosk (bursts of twice that) and tablet.rate_total for all kiosks" },
+		"send fewer events or requests: at most tablet.rate events a second per kiosk (bursts of twice that, at least 32) and tablet.rate_total events, and requests, for all kiosks" },
 	[KIOSK_R_BUSY] = { "busy",
 		"nothing on the kiosk's side: the agent's queue was full; send again later" },
 };
@@ -238,6 +240,20 @@ static int kiosk_has_nul_escape(const char *text, size_t len)
 	return 0;
 }
 
+/* cJSON takes a raw control byte inside a string, and a raw NUL ends the
+ * string there without a word: refuse any byte below 0x20 but the blanks
+ * JSON allows between values, anywhere in the input. */
+static int kiosk_has_control(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n')
+			return 1;
+	}
+	return 0;
+}
+
 static int kiosk_only_blanks(const char *p, const char *end)
 {
 	for (; p < end; p++)
@@ -268,6 +284,8 @@ int kiosk_event_parse(const char *text, size_t len, uint32_t kiosks,
 	*nout = 0;
 	if (!len || kiosk_has_nul_escape(text, len))
 		return kiosk_fail(err, KIOSK_R_JSON, 0);
+	if (kiosk_has_control(text, len))
+		return kiosk_fail(err, KIOSK_R_CONTROL, 0);
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root)
 		return kiosk_fail(err, KIOSK_R_JSON, 0);

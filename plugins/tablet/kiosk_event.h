@@ -32,6 +32,7 @@ enum kiosk_reason {
 	KIOSK_OK = 0,
 	/* kiosk_event_parse() */
 	KIOSK_R_JSON,		/* not JSON, trailing bytes, or \u0000 */
+	KIOSK_R_CONTROL,	/* a byte < 0x20 other than tab, CR, LF */
 	KIOSK_R_SHAPE,		/* not an object (or array of objects) */
 	KIOSK_R_BATCH,		/* empty array, or more than allowed */
 	KIOSK_R_MEMBER,		/* unknown member, or one given twice */

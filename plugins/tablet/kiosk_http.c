@@ -19,6 +19,9 @@
  * limited; 503 queue full (both with Retry-After: 1). No CORS headers: the
  * kiosk app sends simple requests (see README.md) and needs no answer.
  *
+ * Each request is charged to the intake's bucket of requests as soon as its
+ * headers are in (kiosk_intake_admit()): over it, 429 before the body.
+ *
  * Does not: parse events, count or rate-limit (kiosk_intake_submit()).
  * One allocation per request (its body buffer), besides MHD's own.
  */
@@ -130,6 +133,10 @@ static enum MHD_Result kiosk_http_begin(struct kiosk_http *h,
 	unsigned long long want = 0;
 	struct kiosk_http_req *rq;
 
+	/* Every request costs a token, whatever its fate: a flood of any
+	 * kind is answered 429 before its body is read or parsed. */
+	if (!kiosk_intake_admit(h->env.intake, KIOSK_HTTP_FROM))
+		return kiosk_http_answer(h, conn, KIOSK_HTTP_429);
 	if (strcmp(url, KIOSK_HTTP_PATH))
 		return kiosk_http_answer(h, conn, KIOSK_HTTP_404);
 	if (strcmp(method, MHD_HTTP_METHOD_POST))

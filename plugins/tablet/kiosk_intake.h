@@ -4,9 +4,10 @@
  * hand the bytes a kiosk sent, and how they report what they refused.
  *
  * The intake parses and checks (kiosk_event.c), applies the rate limits
- * (kiosk_rate.c), stamps the receive time and queues the events for the
+ * (plugins/common/rate.c), stamps the receive time and queues the events for the
  * plugin's next collect, all or none of a request; it counts every refusal
- * by reason and logs the first of each reason. Transports only move bytes.
+ * by reason and logs the first of each reason. Transports only move bytes,
+ * and charge each request or line to the intake first (kiosk_intake_admit).
  */
 #ifndef VT_TABLET_KIOSK_INTAKE_H
 #define VT_TABLET_KIOSK_INTAKE_H
@@ -26,6 +27,15 @@ struct kiosk_env {
 	vitrine_fd_cb fd_cb;		/* the callback to watch descriptors with */
 	struct kiosk_intake *intake;
 };
+
+/*
+ * Charges one request or line, whatever becomes of it, to the bucket of
+ * requests (tablet.rate_total a second). Returns 1 when there was a token;
+ * 0 when not (counted as rate_limited, logged the first time naming
+ * `from`): the transport then refuses it unread or unparsed (HTTP 429).
+ * Transports call it before kiosk_intake_submit() or kiosk_intake_refuse().
+ */
+int kiosk_intake_admit(struct kiosk_intake *in, const char *from);
 
 /*
  * Takes one HTTP body or socket line (text[0..len), borrowed): an event,

@@ -5,7 +5,10 @@
  * Non-blocking throughout, on the agent's poll loop: the listener and each
  * connection are watched with host->watch_fd. A callback does one read of
  * at most KIOSK_LINE_MAX bytes, so a flooding client costs a bounded
- * amount of work per poll and cannot starve the rest of the agent. Each
+ * amount of work per poll and cannot starve the rest of the agent; the
+ * listener accepts at most KIOSK_SOCK_ACCEPTS_PER_CALL connections a
+ * callback, and when the process is out of descriptors (EMFILE, ENFILE) it
+ * is not watched until the next tick, so poll() does not spin. Each
  * connection has one line buffer, allocated with the socket: a line that
  * does not fit is counted (line_too_long) and skipped up to its newline;
  * the next line is read as usual. Nothing is written back to clients.
@@ -27,6 +30,7 @@
 
 #define KIOSK_SOCK_BACKLOG 8
 #define KIOSK_SOCK_MODE 0660
+#define KIOSK_SOCK_ACCEPTS_PER_CALL 4
 
 struct kiosk_sock_conn {
 	int fd;			/* -1: slot free */
@@ -38,6 +42,8 @@ struct kiosk_sock_conn {
 struct kiosk_sock {
 	struct kiosk_env env;
 	int listen_fd;
+	int listen_paused;	/* not watched after EMFILE; see kiosk_sock_tick */
+	uint64_t pauses;
 	dev_t dev;		/* the socket file made, to remove only it */
 	ino_t ino;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -176,15 +182,33 @@ static void kiosk_sock_drop(struct kiosk_sock *s, struct kiosk_sock_conn *c)
 	c->discarding = 0;
 }
 
+/* Out of descriptors: the pending connection stays queued and the
+ * listener stays readable, so poll() would call back at once, forever.
+ * Stop watching it until the next tick (kiosk_sock_tick()). */
+static void kiosk_sock_pause(struct kiosk_sock *s, int err)
+{
+	if (s->listen_paused)
+		return;
+	s->env.host->watch_fd(s->env.ctx, s->listen_fd, 0, NULL);
+	s->listen_paused = 1;
+	if (!s->pauses++)
+		s->env.host->log(s->env.ctx, VITRINE_LOG_WARN,
+				 "kiosk socket %s: cannot accept a connection (%s); not accepting until the next collect (further ones are not logged)",
+				 s->path, strerror(err));
+}
+
 static void kiosk_sock_accept(struct kiosk_sock *s)
 {
-	/* At most a full set per call: the rest waits for the next poll. */
-	for (int n = 0; n <= KIOSK_SOCK_CONN_MAX; n++) {
+	/* A few per call: the rest waits for the next poll. */
+	for (int n = 0; n < KIOSK_SOCK_ACCEPTS_PER_CALL; n++) {
 		struct kiosk_sock_conn *c = NULL;
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				kiosk_sock_pause(s, errno);
 			return;	/* EAGAIN, or an aborted connection */
+		}
 		for (int i = 0; i < KIOSK_SOCK_CONN_MAX && !c; i++)
 			if (s->conns[i].fd < 0)
 				c = &s->conns[i];
@@ -199,6 +223,15 @@ static void kiosk_sock_accept(struct kiosk_sock *s)
 	}
 }
 
+void kiosk_sock_tick(struct kiosk_sock *s)
+{
+	if (!s->listen_paused)
+		return;
+	if (s->env.host->watch_fd(s->env.ctx, s->listen_fd, POLLIN, s->env.fd_cb))
+		return;		/* no slot: try again on the next tick */
+	s->listen_paused = 0;
+}
+
 static void kiosk_sock_line(struct kiosk_sock *s, const char *line, size_t len)
 {
 	size_t index;
@@ -208,6 +241,8 @@ static void kiosk_sock_line(struct kiosk_sock *s, const char *line, size_t len)
 		i++;
 	if (i == len)
 		return;		/* blank lines are allowed and ignored */
+	if (!kiosk_intake_admit(s->env.intake, KIOSK_SOCK_FROM))
+		return;		/* over the request budget: not parsed */
 	kiosk_intake_submit(s->env.intake, line, len, 1, KIOSK_SOCK_FROM, &index);
 }
 
@@ -234,7 +269,9 @@ static void kiosk_sock_lines(struct kiosk_sock *s, struct kiosk_sock_conn *c,
 	if (start && c->len)
 		memmove(c->line, c->line + start, c->len);
 	if (c->len == sizeof(c->line)) {
-		kiosk_intake_refuse(s->env.intake, KIOSK_R_LINE_TOO_LONG, KIOSK_SOCK_FROM);
+		if (kiosk_intake_admit(s->env.intake, KIOSK_SOCK_FROM))
+			kiosk_intake_refuse(s->env.intake, KIOSK_R_LINE_TOO_LONG,
+					    KIOSK_SOCK_FROM);
 		c->discarding = 1;
 		c->len = 0;
 	}
@@ -280,7 +317,8 @@ void kiosk_sock_close(struct kiosk_sock *s)
 	for (int i = 0; i < KIOSK_SOCK_CONN_MAX; i++)
 		if (s->conns[i].fd >= 0)
 			kiosk_sock_drop(s, &s->conns[i]);
-	s->env.host->watch_fd(s->env.ctx, s->listen_fd, 0, NULL);
+	if (!s->listen_paused)
+		s->env.host->watch_fd(s->env.ctx, s->listen_fd, 0, NULL);
 	close(s->listen_fd);
 	/* Another agent may have replaced the file since: leave that one. */
 	if (lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)

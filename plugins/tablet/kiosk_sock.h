@@ -26,6 +26,10 @@ int kiosk_sock_open(struct kiosk_sock **out, const struct kiosk_env *env,
  * socket file (if it is still the one it made) and frees s (NULL: no-op). */
 void kiosk_sock_close(struct kiosk_sock *s);
 
+/* From the plugin's periodic tick: watches the listener again after it was
+ * set aside because the process was out of descriptors (EMFILE, ENFILE). */
+void kiosk_sock_tick(struct kiosk_sock *s);
+
 /* Handles readiness of fd; returns 0 when fd is not one of s's. */
 int kiosk_sock_ready(struct kiosk_sock *s, int fd, short revents);
 

@@ -5,20 +5,25 @@
  * real Unix-domain socket in process.
  *
  * Linked into plugin_tablet_test with tablet_test.c (which has main()).
- * HTTP is tested with real clients in tests/integration/kiosk.sh.
+ * HTTP is tested with real clients in tests/integration/kiosk.sh; here
+ * only a full batch under a small rate, over a raw TCP client.
  */
 #include <vitrine/plugin.h>
 
 #include "kiosk_event.h"
-#include "kiosk_rate.h"
+#include "common/rate.h"
 #include "source.h"
 #include "vt_test.h"
 
 #include "common/test_host.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -238,22 +243,22 @@ VT_TEST(kiosk_reasons_have_names_and_fixes)
 
 /* ---- token buckets ------------------------------------------------------------ */
 
-VT_TEST(kiosk_rate_allows_a_burst_then_the_rate)
+VT_TEST(rate_bucket_allows_a_burst_then_the_rate)
 {
-	struct kiosk_rate b;
+	struct vp_rate b;
 
-	kiosk_rate_init(&b, 5, 10, 1000);
-	CHECK(kiosk_rate_has(&b, 10, 1000));
-	CHECK(!kiosk_rate_has(&b, 11, 1000));
-	kiosk_rate_take(&b, 10);
-	CHECK(!kiosk_rate_has(&b, 1, 1000));
-	CHECK(!kiosk_rate_has(&b, 1, 1199));	/* 5/s: one token every 200 ms */
-	CHECK(kiosk_rate_has(&b, 1, 1200));
-	CHECK(!kiosk_rate_has(&b, 2, 1200));
-	kiosk_rate_take(&b, 1);
-	CHECK(!kiosk_rate_has(&b, 1, 900));	/* the clock went back: nothing */
-	CHECK(kiosk_rate_has(&b, 10, 1000000));	/* full again, never more */
-	CHECK(!kiosk_rate_has(&b, 11, INT64_MAX));
+	vp_rate_init(&b, 5, 10, 1000);
+	CHECK(vp_rate_has(&b, 10, 1000));
+	CHECK(!vp_rate_has(&b, 11, 1000));
+	vp_rate_take(&b, 10);
+	CHECK(!vp_rate_has(&b, 1, 1000));
+	CHECK(!vp_rate_has(&b, 1, 1199));	/* 5/s: one token every 200 ms */
+	CHECK(vp_rate_has(&b, 1, 1200));
+	CHECK(!vp_rate_has(&b, 2, 1200));
+	vp_rate_take(&b, 1);
+	CHECK(!vp_rate_has(&b, 1, 900));	/* the clock went back: nothing */
+	CHECK(vp_rate_has(&b, 10, 1000000));	/* full again, never more */
+	CHECK(!vp_rate_has(&b, 11, INT64_MAX));
 }
 
 /* ---- the plugin with tablet.source kiosk, over a real socket --------------------- */
@@ -296,8 +301,8 @@ static int watching(void)
 	return n;
 }
 
-/* The agent's poll loop, a few rounds, then one collect. */
-static void pump(void *state, int rounds)
+/* The agent's poll loop, a few rounds, without collecting. */
+static void poll_rounds(void *state, int rounds)
 {
 	for (int r = 0; r < rounds; r++) {
 		struct pollfd pfd[WATCH_MAX];
@@ -314,7 +319,13 @@ static void pump(void *state, int rounds)
 			if (pfd[i].revents && watched[idx[i]].cb)
 				watched[idx[i]].cb(state, pfd[i].fd, pfd[i].revents);
 	}
-	vitrine_plugin.collect(state);
+}
+
+/* The agent's poll loop, a few rounds, then one collect. */
+static int pump(void *state, int rounds)
+{
+	poll_rounds(state, rounds);
+	return vitrine_plugin.collect(state);
 }
 
 static int sock_connect(const char *path)
@@ -358,7 +369,7 @@ VT_TEST(kiosk_source_takes_socket_lines_and_counts_refusals)
 	vp_fake_set(ctx, "source", "kiosk");
 	vp_fake_set(ctx, "http_port", "0");
 	vp_fake_set(ctx, "socket", path);
-	vp_fake_set(ctx, "rate", "2");	/* burst 4 */
+	vp_fake_set(ctx, "rate", "2");	/* burst 32: never less than a batch */
 	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
 	CHECK(strstr(ctx->log, "ready (JSON lines"));
 	CHECK(strstr(ctx->log, "has no effect with tablet.source kiosk"));	/* start, speed */
@@ -381,24 +392,24 @@ VT_TEST(kiosk_source_takes_socket_lines_and_counts_refusals)
 	CHECK_EQ_INT(ctx->readings[1].time_ms, INT64_C(1795000000000));	/* receive time */
 	CHECK(strstr(ctx->log, "refused a kiosk socket line: line_too_long"));
 
-	/* kiosk 1 has 2 of its 4 tokens left: 2 more taken, then refused */
-	for (int i = 0; i < 4; i++)
+	/* kiosk 1 has 30 of its 32 tokens left: 30 more taken, then refused */
+	for (int i = 0; i < 32; i++)
 		CHECK_EQ_INT(send_all(fd, EV("\"type\":\"session_end\"") "\n",
 				      strlen(EV("\"type\":\"session_end\"")) + 1), 0);
 	pump(state, 10);
-	CHECK_EQ_INT(ctx->n, 4);
+	CHECK_EQ_INT(ctx->n, 32);
 	CHECK(strstr(ctx->log, "rate_limited"));
 
 	/* a minute later the counts are logged once, by reason */
 	ctx->mono_ms += 60000;
 	pump(state, 1);
-	CHECK(strstr(ctx->log, "kiosk input so far: 4 events taken, 3 requests or lines refused (line_too_long 1, rate_limited 2)"));
+	CHECK(strstr(ctx->log, "kiosk input so far: 32 events taken, 3 requests or lines refused (line_too_long 1, rate_limited 2)"));
 	pump(state, 1);
 	CHECK_EQ_INT(vp_count_substr(ctx->log, "kiosk input so far"), 1);
 
 	close(fd);
 	vitrine_plugin.fini(state);
-	CHECK(strstr(ctx->log, "kiosk input in all: 4 events taken"));
+	CHECK(strstr(ctx->log, "kiosk input in all: 32 events taken"));
 	CHECK_EQ_INT(watching(), 0);
 	CHECK(stat(path, &st) < 0 && errno == ENOENT);	/* removed at close */
 	CHECK(!strstr(ctx->log, SESSION));
@@ -453,7 +464,8 @@ VT_TEST(kiosk_source_replaces_a_stale_socket_only)
 VT_TEST(kiosk_source_rejects_bad_config)
 {
 	static const char *const bad[][2] = {
-		{ "http_port", "65536" }, { "http_max_body", "100" }, { "rate", "0" },
+		{ "http_port", "65536" }, { "http_max_body", "100" },
+		{ "http_max_body", "65537" }, { "rate", "0" },
 		{ "rate_total", "5001" }, { "socket", "kiosk.sock" },
 		{ "socket", "/a/path/that/is/longer/than/a/sockaddr_un/can/hold/"
 			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" },
@@ -492,5 +504,240 @@ VT_TEST(kiosk_source_needs_a_way_in)
 	vp_fake_set(ctx, "socket", "/tmp/unused.sock");
 	CHECK_EQ_INT(vp_run_plugin(&vitrine_plugin, ctx, 1, 50).init_rc, -ENOTSUP);
 	CHECK(strstr(ctx->log, "needs an agent that watches descriptors"));
+	vp_fake_free(ctx);
+}
+
+/* ---- control bytes, request budget, EMFILE, batches over HTTP, limit -------------- */
+
+VT_TEST(kiosk_event_refuses_raw_control_bytes)
+{
+	static const char nul[] = "{\"kiosk\":1,\"type\":\"session_start\",\"session\":\"abcdefgh\0xyz\"}";
+	static const char bell[] = "{\"kiosk\":1,\"type\":\"session_start\",\"session\":\"abcdefgh\ayz\"}";
+	static const char esc_out[] = "{\"kiosk\":1,\x1b\"type\":\"session_start\",\"session\":\"abcdefghi\"}";
+	static const char blanks[] = "\t{\"kiosk\":1,\r\n\"type\":\"session_start\",\"session\":\"abcdefghi\"}\r\n";
+	struct tablet_event ev[2];
+	struct kiosk_event_error err;
+	size_t n;
+
+	/* a raw NUL inside a string: cJSON would cut the session to "abcdefgh" */
+	CHECK_EQ_INT(kiosk_event_parse(nul, sizeof(nul) - 1, 4, 1, ev, &n, &err), -EINVAL);
+	CHECK_EQ_INT(err.reason, KIOSK_R_CONTROL);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(kiosk_event_parse(nul, sizeof(nul) - 1, 4, 2, ev, &n, &err), -EINVAL);
+	CHECK_EQ_INT(err.reason, KIOSK_R_CONTROL);
+	CHECK_EQ_INT(kiosk_event_parse(bell, sizeof(bell) - 1, 4, 1, ev, &n, &err), -EINVAL);
+	CHECK_EQ_INT(err.reason, KIOSK_R_CONTROL);
+	CHECK_EQ_INT(kiosk_event_parse(esc_out, sizeof(esc_out) - 1, 4, 1, ev, &n, &err), -EINVAL);
+	CHECK_EQ_INT(err.reason, KIOSK_R_CONTROL);
+	/* tab, CR and LF between values are JSON blanks */
+	CHECK_EQ_INT(kiosk_event_parse(blanks, sizeof(blanks) - 1, 4, 1, ev, &n, &err), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_STR(kiosk_reason_name(KIOSK_R_CONTROL), "control_character");
+}
+
+VT_TEST(kiosk_refused_lines_cost_requests_too)
+{
+	struct vitrine_host host = vp_fake_host;
+	struct vitrine_ctx *ctx = vp_fake_new(10);
+	char path[100], junk[64 * 8];
+	size_t len = 0;
+	void *state = NULL;
+	int fd;
+
+	host.watch_fd = fake_watch;
+	snprintf(path, sizeof(path), "%s/flood.sock", vt_test_tmpdir());
+	vp_fake_set(ctx, "source", "kiosk");
+	vp_fake_set(ctx, "http_port", "0");
+	vp_fake_set(ctx, "socket", path);
+	vp_fake_set(ctx, "rate_total", "1");	/* 32 requests at once, 1 a second */
+	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
+	fd = sock_connect(path);
+	CHECK(fd >= 0);
+	for (int i = 0; i < 40; i++)
+		len += (size_t)snprintf(junk + len, sizeof(junk) - len, "garbage\n");
+	CHECK_EQ_INT(send_all(fd, junk, len), 0);
+	pump(state, 10);
+	CHECK(strstr(ctx->log, "refused a kiosk socket line: rate_limited"));
+	/* a valid line a second later is taken: one request, one event */
+	ctx->mono_ms += 1000;
+	CHECK_EQ_INT(send_all(fd, EV("\"type\":\"session_start\"") "\n",
+			      strlen(EV("\"type\":\"session_start\"")) + 1), 0);
+	pump(state, 10);
+	CHECK_EQ_INT(ctx->n, 1);
+	close(fd);
+	vitrine_plugin.fini(state);
+	CHECK(strstr(ctx->log, "kiosk input in all: 1 events taken, 40 requests or lines refused (invalid_json 32, rate_limited 8)"));
+	CHECK_EQ_INT(watching(), 0);
+	vp_fake_free(ctx);
+}
+
+/* The lowest free descriptor number: with RLIMIT_NOFILE set to it, the
+ * next accept() fails with EMFILE. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+VT_TEST(kiosk_socket_out_of_descriptors_does_not_spin)
+{
+	struct vitrine_host host = vp_fake_host;
+	struct vitrine_ctx *ctx = vp_fake_new(10);
+	struct rlimit old, low;
+	char path[100];
+	void *state = NULL;
+	int fd;
+
+	host.watch_fd = fake_watch;
+	snprintf(path, sizeof(path), "%s/emfile.sock", vt_test_tmpdir());
+	vp_fake_set(ctx, "source", "kiosk");
+	vp_fake_set(ctx, "http_port", "0");
+	vp_fake_set(ctx, "socket", path);
+	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
+	CHECK_EQ_INT(watching(), 1);
+	fd = sock_connect(path);	/* queued: not accepted yet */
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest_free_fd();
+	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
+	poll_rounds(state, 3);	/* accept fails once: the listener is set aside */
+	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
+	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_count_substr(ctx->log, "cannot accept a connection"), 1);
+	/* the next collect watches it again, and the client is served */
+	CHECK_EQ_INT(send_all(fd, EV("\"type\":\"session_start\"") "\n",
+			      strlen(EV("\"type\":\"session_start\"")) + 1), 0);
+	pump(state, 1);
+	CHECK_EQ_INT(watching(), 1);
+	pump(state, 10);
+	CHECK_EQ_INT(ctx->n, 1);
+	close(fd);
+	vitrine_plugin.fini(state);
+	CHECK_EQ_INT(watching(), 0);
+	vp_fake_free(ctx);
+}
+
+static uint16_t free_tcp_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* POSTs body to the plugin's HTTP endpoint, pumping the loop until the
+ * answer is in; its status, or -1. */
+static int http_post(void *state, uint16_t port, const char *body)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	char req[4096], resp[512];
+	size_t got = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int status = -1, n;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+		goto out;
+	n = snprintf(req, sizeof(req),
+		     "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(body), body);
+	for (int i = 0; i < 50 && send_all(fd, req, (size_t)n); i++)
+		poll_rounds(state, 1);	/* not connected yet */
+	for (int i = 0; i < 100 && !memchr(resp, '\n', got); i++) {
+		ssize_t k;
+
+		poll_rounds(state, 1);
+		k = read(fd, resp + got, sizeof(resp) - 1 - got);
+		if (k > 0)
+			got += (size_t)k;
+	}
+	resp[got] = '\0';
+	if (got > 12 && !strncmp(resp, "HTTP/1.1 ", 9))
+		status = atoi(resp + 9);
+out:
+	close(fd);
+	return status;
+}
+
+VT_TEST(kiosk_http_batch_over_a_small_rate_is_taken)
+{
+	struct vitrine_host host = vp_fake_host;
+	struct vitrine_ctx *ctx = vp_fake_new(100);
+	char body[KIOSK_EVENT_BATCH_MAX * 80 + 4], port_s[8];
+	uint16_t port = free_tcp_port();
+	size_t len = 0;
+	void *state = NULL;
+
+	CHECK(port != 0);
+	host.watch_fd = fake_watch;
+	snprintf(port_s, sizeof(port_s), "%u", port);
+	vp_fake_set(ctx, "source", "kiosk");
+	vp_fake_set(ctx, "http_port", port_s);
+	vp_fake_set(ctx, "socket", "off");
+	vp_fake_set(ctx, "rate", "1");
+	vp_fake_set(ctx, "rate_total", "1");
+	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
+	body[len++] = '[';
+	for (int i = 0; i < KIOSK_EVENT_BATCH_MAX; i++)
+		len += (size_t)snprintf(body + len, sizeof(body) - len, "%s%s", i ? "," : "",
+					EV("\"type\":\"session_start\""));
+	snprintf(body + len, sizeof(body) - len, "]");
+	/* the largest batch fits every bucket, however small the rate */
+	CHECK_EQ_INT(http_post(state, port, body), 204);
+	/* then the buckets are empty: one more event is refused */
+	CHECK_EQ_INT(http_post(state, port, EV("\"type\":\"session_end\"")), 429);
+	pump(state, 1);
+	CHECK_EQ_INT(ctx->n, KIOSK_EVENT_BATCH_MAX);
+	vitrine_plugin.fini(state);
+	CHECK_EQ_INT(watching(), 0);
+	vp_fake_free(ctx);
+}
+
+VT_TEST(kiosk_limit_does_not_apply_and_fini_emits_what_was_taken)
+{
+	struct vitrine_host host = vp_fake_host;
+	struct vitrine_ctx *ctx = vp_fake_new(100);
+	const char *line = EV("\"type\":\"session_start\"") "\n";
+	char path[100];
+	void *state = NULL;
+	int fd;
+
+	host.watch_fd = fake_watch;
+	snprintf(path, sizeof(path), "%s/limit.sock", vt_test_tmpdir());
+	vp_fake_set(ctx, "source", "kiosk");
+	vp_fake_set(ctx, "http_port", "0");
+	vp_fake_set(ctx, "socket", path);
+	vp_fake_set(ctx, "limit", "2");
+	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
+	CHECK(strstr(ctx->log, "tablet.limit has no effect with tablet.source kiosk"));
+	fd = sock_connect(path);
+	CHECK(fd >= 0);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(send_all(fd, line, strlen(line)), 0);
+	CHECK_EQ_INT(pump(state, 10), 0);	/* not finished */
+	CHECK_EQ_INT(ctx->n, 4);
+	/* taken (a client would have had 204) but not collected yet: fini
+	 * emits them */
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(send_all(fd, line, strlen(line)), 0);
+	poll_rounds(state, 10);
+	CHECK_EQ_INT(ctx->n, 4);
+	close(fd);
+	vitrine_plugin.fini(state);
+	CHECK_EQ_INT(ctx->n, 7);
 	vp_fake_free(ctx);
 }

@@ -2,7 +2,7 @@ PLUGINS += tablet
 # The real kiosks' source (source_kiosk.c and its kiosk_*.c) serves HTTP
 # with libmicrohttpd and reads JSON with cJSON.
 tablet_SRCS := plugins/tablet/tablet.c plugins/tablet/source_sim.c \
-	plugins/tablet/source_kiosk.c plugins/tablet/kiosk_event.c plugins/tablet/kiosk_rate.c \
+	plugins/tablet/source_kiosk.c plugins/tablet/kiosk_event.c plugins/common/rate.c \
 	plugins/tablet/kiosk_http.c plugins/tablet/kiosk_sock.c \
 	plugins/common/plugin_conf.c plugins/common/sim_clock.c plugins/common/store_hours.c
 tablet_TEST_SRCS := plugins/tablet/tablet_test.c plugins/tablet/kiosk_test.c plugins/common/test_host.c

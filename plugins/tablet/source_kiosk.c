@@ -6,9 +6,12 @@
  * Two transports hand bytes to the intake: HTTP on 127.0.0.1
  * (kiosk_http.c) and a Unix-domain socket (kiosk_sock.c). The intake
  * parses and checks them (kiosk_event.c), applies a token bucket per
- * kiosk number and one for all kiosks (kiosk_rate.c), stamps the agent's
+ * kiosk number and one for all kiosks (plugins/common/rate.c), stamps the agent's
  * receive time (a kiosk's clock is not trusted) and queues the events, all
  * of a request or none; next_event hands them to the plugin's collect.
+ * Every request or line, refused ones included, also costs a token of a
+ * bucket of requests (kiosk_intake_admit), so that a flood of garbage is
+ * answered 429 without being parsed.
  * The queue, the buckets and the parse buffer are allocated at create:
  * nothing per event after that but cJSON's parse tree.
  *
@@ -24,7 +27,7 @@
 #include "kiosk_event.h"
 #include "kiosk_http.h"
 #include "kiosk_intake.h"
-#include "kiosk_rate.h"
+#include "common/rate.h"
 #include "kiosk_sock.h"
 
 #include <errno.h>
@@ -38,8 +41,9 @@ struct kiosk_intake {
 	const struct vitrine_host *host;
 	struct vitrine_ctx *ctx;
 	uint32_t kiosks;
-	struct kiosk_rate per_kiosk[TABLET_KIOSKS_MAX + 1];	/* [0] unused */
-	struct kiosk_rate total;
+	struct vp_rate per_kiosk[TABLET_KIOSKS_MAX + 1];	/* [0] unused */
+	struct vp_rate total;
+	struct vp_rate requests;	/* every request or line, refused ones too */
 	struct tablet_event batch[KIOSK_EVENT_BATCH_MAX];	/* parse output */
 	struct tablet_event *queue;	/* ring of qcap */
 	size_t qcap, qhead, qlen;
@@ -132,23 +136,42 @@ void kiosk_intake_conn_refused(struct kiosk_intake *in, const char *from)
 
 /* ---- taking events in ---------------------------------------------------------- */
 
+/* A bucket's burst: twice its rate, and never less than the largest batch,
+ * which would otherwise be refused forever (a batch is all or none). */
+static uint32_t kiosk_burst(uint32_t rate)
+{
+	uint64_t burst = (uint64_t)rate * 2;
+
+	return burst < KIOSK_EVENT_BATCH_MAX ? KIOSK_EVENT_BATCH_MAX : (uint32_t)burst;
+}
+
+int kiosk_intake_admit(struct kiosk_intake *in, const char *from)
+{
+	if (!vp_rate_has(&in->requests, 1, in->host->mono_ms(in->ctx))) {
+		kiosk_count(in, KIOSK_R_RATE_LIMITED, from, KIOSK_NO_INDEX);
+		return 0;
+	}
+	vp_rate_take(&in->requests, 1);
+	return 1;
+}
+
 /* All n events of the batch within their kiosks' and the total budget:
  * then they are all charged, else nothing is. */
-static int kiosk_rate_allows(struct kiosk_intake *in, size_t n, int64_t mono)
+static int kiosk_rates_allow(struct kiosk_intake *in, size_t n, int64_t mono)
 {
 	uint32_t need[TABLET_KIOSKS_MAX + 1] = { 0 };
 
 	for (size_t i = 0; i < n; i++)
 		need[in->batch[i].kiosk]++;
-	if (!kiosk_rate_has(&in->total, (uint32_t)n, mono))
+	if (!vp_rate_has(&in->total, (uint32_t)n, mono))
 		return 0;
 	for (uint32_t k = 1; k <= in->kiosks; k++)
-		if (need[k] && !kiosk_rate_has(&in->per_kiosk[k], need[k], mono))
+		if (need[k] && !vp_rate_has(&in->per_kiosk[k], need[k], mono))
 			return 0;
-	kiosk_rate_take(&in->total, (uint32_t)n);
+	vp_rate_take(&in->total, (uint32_t)n);
 	for (uint32_t k = 1; k <= in->kiosks; k++)
 		if (need[k])
-			kiosk_rate_take(&in->per_kiosk[k], need[k]);
+			vp_rate_take(&in->per_kiosk[k], need[k]);
 	return 1;
 }
 
@@ -169,7 +192,7 @@ enum kiosk_reason kiosk_intake_submit(struct kiosk_intake *in, const char *text,
 			    max_events > 1 ? err.index : KIOSK_NO_INDEX);
 		return err.reason;
 	}
-	if (!kiosk_rate_allows(in, n, in->host->mono_ms(in->ctx))) {
+	if (!kiosk_rates_allow(in, n, in->host->mono_ms(in->ctx))) {
 		kiosk_count(in, KIOSK_R_RATE_LIMITED, from, KIOSK_NO_INDEX);
 		return KIOSK_R_RATE_LIMITED;
 	}
@@ -264,6 +287,8 @@ static void kiosk_tick(struct tablet_source *src)
 
 	if (ks->http)
 		kiosk_http_run(ks->http, -1);
+	if (ks->sock)
+		kiosk_sock_tick(ks->sock);
 	if (mono < in->next_report_ms)
 		return;
 	/* Quiet while nothing is refused. */
@@ -316,7 +341,7 @@ int tablet_kiosk_create(const struct tablet_kiosk_params *p,
 	ks->in.kiosks = p->kiosks;
 	/* Room for the whole burst of all kiosks and one more request: the
 	 * plugin drains it every 50 ms, so it fills only if the agent stalls. */
-	ks->in.qcap = (size_t)p->rate_total * 2 + KIOSK_EVENT_BATCH_MAX;
+	ks->in.qcap = (size_t)kiosk_burst(p->rate_total) + KIOSK_EVENT_BATCH_MAX;
 	ks->in.queue = calloc(ks->in.qcap, sizeof(*ks->in.queue));
 	if (!ks->in.queue) {
 		free(ks);
@@ -324,8 +349,10 @@ int tablet_kiosk_create(const struct tablet_kiosk_params *p,
 	}
 	mono = p->host->mono_ms(p->ctx);
 	for (uint32_t k = 1; k <= p->kiosks; k++)
-		kiosk_rate_init(&ks->in.per_kiosk[k], p->rate, p->rate * 2, mono);
-	kiosk_rate_init(&ks->in.total, p->rate_total, p->rate_total * 2, mono);
+		vp_rate_init(&ks->in.per_kiosk[k], p->rate, kiosk_burst(p->rate), mono);
+	vp_rate_init(&ks->in.total, p->rate_total, kiosk_burst(p->rate_total), mono);
+	/* A request carries at least one event: as many requests as events. */
+	vp_rate_init(&ks->in.requests, p->rate_total, kiosk_burst(p->rate_total), mono);
 	ks->in.next_report_ms = mono + KIOSK_REPORT_EVERY_MS;
 	*out = &ks->base;
 	return 0;

@@ -70,7 +70,9 @@ static const struct vp_num_key tablet_num_keys[] = {
 /* The real kiosks' numeric keys. */
 static const struct vp_num_key tablet_kiosk_keys[] = {
 	{ "http_port", 8787, 0, 65535, offsetof(struct tablet, http_port) },
-	{ "http_max_body", 16384, 256, 1048576, offsetof(struct tablet, http_max_body) },
+	/* 64 KiB: room for a full batch many times over, and a bound on
+	 * what a refused request costs to read and parse. */
+	{ "http_max_body", 16384, 256, 65536, offsetof(struct tablet, http_max_body) },
 	{ "rate", 20, 1, 1000, offsetof(struct tablet, rate) },
 	{ "rate_total", 200, 1, 5000, offsetof(struct tablet, rate_total) },
 };
@@ -82,7 +84,7 @@ static const char *const tablet_config_keys[] = {
 
 /* Keys that only one kind of source reads, NULL-terminated. */
 static const char *const tablet_sim_only_keys[] = {
-	"seed", "speed", "start", "fail_every", "canary", NULL,
+	"seed", "speed", "start", "limit", "fail_every", "canary", NULL,
 };
 static const char *const tablet_kiosk_only_keys[] = {
 	"http_port", "http_max_body", "socket", "rate", "rate_total", NULL,
@@ -367,7 +369,10 @@ static void tablet_emit(struct tablet *tb, const struct tablet_event *ev)
 		memcpy(t->gtin, ev->gtin, VITRINE_GTIN_MAX);
 	tb->host->emit(tb->ctx, &r);
 	tb->emitted++;
-	if (tb->sim.limit && tb->emitted >= tb->sim.limit)
+	/* Only the simulation finishes: the real kiosks were answered 204
+	 * for every event queued, so none may be left behind. */
+	if (tb->source == TABLET_SOURCE_SIM && tb->sim.limit &&
+	    tb->emitted >= tb->sim.limit)
 		tb->done = 1;
 }
 
@@ -471,7 +476,7 @@ static void tablet_drain(struct tablet *tb)
 		return;
 	tb->src->ops->close(tb->src);
 	tb->src_open = 0;
-	while (!tb->done && tb->src->ops->next_event(tb->src, INT64_MAX, &ev) == 1)
+	while (tb->src->ops->next_event(tb->src, INT64_MAX, &ev) == 1)
 		tablet_handle(tb, &ev);
 }
 

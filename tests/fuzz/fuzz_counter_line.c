@@ -9,7 +9,7 @@
  * - the status is one of enum counter_line_status and has a reason;
  * - a line accepted is at most COUNTER_LINE_MAX bytes (a CR aside) of
  *   printable ASCII and tabs, its door is 1..255 and its counts
- *   0..100000, and written back as "<door> <in> <out>" it parses to the same;
+ *   0..1000, and written back as "<door> <in> <out>" it parses to the same;
  * - a line of more than COUNTER_LINE_MAX + 1 bytes is never accepted.
  *
  * What this file does not do: the plugin's sockets and line assembly

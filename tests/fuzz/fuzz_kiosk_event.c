@@ -19,6 +19,8 @@
  *   screen name exactly for screen views and a GTIN-14 with a correct
  *   check digit (computed here) exactly for lookups, duration in range,
  *   time 0 (the intake stamps it);
+ * - accepted input holds no NUL (nor another control byte but tab, CR
+ *   and LF): a raw NUL inside a string would cut it short in silence;
  * - each accepted event, written back as JSON, parses to itself.
  *
  * What this file does not do: the transports, rate limits or queue
@@ -45,6 +47,17 @@ static int fuzz_chars(const char *s, const char *extra)
 		      (*s >= 'A' && *s <= 'Z') || strchr(extra, *s)))
 			return 0;
 	return 1;
+}
+
+/* Accepted input has no byte below 0x20 but tab, CR and LF: no NUL. */
+static void fuzz_no_control(const char *text, size_t len)
+{
+	if (memchr(text, '\0', len))
+		abort();
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 && text[i] != '\t' &&
+		    text[i] != '\r' && text[i] != '\n')
+			abort();
 }
 
 /* GS1 mod 10, written out again so a mistake in kiosk_gtin_valid() shows. */
@@ -145,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		if (n < 1 || n > max_events || err.reason != KIOSK_OK)
 			abort();
+		fuzz_no_control(text, size - 1);
 		for (size_t i = 0; i < n; i++) {
 			fuzz_event_ok(&events[i], kiosks);
 			fuzz_round_trip(&events[i], kiosks);

@@ -1,10 +1,10 @@
 /*
- * plugins/tablet/kiosk_rate.c - token buckets for the kiosk event intake
- * (kiosk_rate.h).
+ * plugins/common/rate.c - a token bucket in thousandths of a token
+ * (rate.h). Compiled into each plugin that limits an input.
  */
-#include "kiosk_rate.h"
+#include "common/rate.h"
 
-void kiosk_rate_init(struct kiosk_rate *b, uint32_t rate, uint32_t burst,
+void vp_rate_init(struct vp_rate *b, uint32_t rate, uint32_t burst,
 		     int64_t now_ms)
 {
 	b->rate = rate;
@@ -13,7 +13,7 @@ void kiosk_rate_init(struct kiosk_rate *b, uint32_t rate, uint32_t burst,
 	b->last_ms = now_ms;
 }
 
-static void kiosk_rate_refill(struct kiosk_rate *b, int64_t now_ms)
+static void vp_rate_refill(struct vp_rate *b, int64_t now_ms)
 {
 	uint64_t elapsed;
 
@@ -32,13 +32,13 @@ static void kiosk_rate_refill(struct kiosk_rate *b, int64_t now_ms)
 		b->milli = b->cap_milli;
 }
 
-int kiosk_rate_has(struct kiosk_rate *b, uint32_t n, int64_t now_ms)
+int vp_rate_has(struct vp_rate *b, uint32_t n, int64_t now_ms)
 {
-	kiosk_rate_refill(b, now_ms);
+	vp_rate_refill(b, now_ms);
 	return b->milli >= (uint64_t)n * 1000;
 }
 
-void kiosk_rate_take(struct kiosk_rate *b, uint32_t n)
+void vp_rate_take(struct vp_rate *b, uint32_t n)
 {
 	uint64_t cost = (uint64_t)n * 1000;
 
