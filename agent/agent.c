@@ -28,6 +28,7 @@
 #include "host.h"
 #include "log.h"
 #include "pipeline.h"
+#include "plugset.h"
 #include "publish.h"
 #include "tls.h"
 #include "vt_os.h"
@@ -46,8 +47,7 @@ struct vt_agent {
 	struct vt_pub *pub;
 	struct vt_fleet *fleet;
 	uint8_t ack_key[VT_KEY_LEN];
-	struct vitrine_ctx plugins[VT_AGENT_MAX_PLUGINS];
-	int n_plugins;
+	struct vt_plugset ps;
 	FILE *tap;
 	int64_t started_ms;
 	int64_t next_status_ms;
@@ -68,40 +68,6 @@ static struct vt_privacy_conf vt_agent_privacy_conf(const struct vt_agent_config
 		.budget_milli = cfg->privacy_epsilon_hour_milli,
 		.checkpoint_ms = cfg->spool_sync_ms > 100 ? cfg->spool_sync_ms : 100,
 	};
-}
-
-/* A plugin's privacy mode: "<name>.privacy_mode", else the agent's. */
-static int vt_agent_plugin_mode(const struct vt_agent_config *cfg, const char *plugin,
-				int *mode, char *err, size_t errlen)
-{
-	struct vt_conf_entry *e;
-	char key[64];
-
-	*mode = cfg->privacy_mode;
-	snprintf(key, sizeof(key), "%.40s.privacy_mode", plugin);
-	e = vt_conf_find(cfg->raw, key);
-	if (!e)
-		return 0;
-	e->used = 1;
-	*mode = vt_privacy_mode_parse(e->value);
-	if (*mode)
-		return 0;
-	snprintf(err, errlen, "%s:%d: invalid value for '%s' (expected anonymous or pseudonymous)",
-		 e->path, e->line, key);
-	return -VT_ECONFIG;
-}
-
-/* Register a loaded plugin with the privacy stage (R9) in its mode. */
-static int vt_agent_privacy_source(const struct vt_agent_config *cfg, struct vt_privacy *p,
-				   const struct vitrine_plugin *desc,
-				   struct vt_privacy_source **src, char *err, size_t errlen)
-{
-	int mode, rc;
-
-	rc = vt_agent_plugin_mode(cfg, desc->name, &mode, err, errlen);
-	if (rc == 0)
-		rc = vt_privacy_source_add(p, desc->name, mode, desc->fields, src, err, errlen);
-	return rc;
 }
 
 static int vt_agent_privacy(struct vt_agent *a)
@@ -182,52 +148,6 @@ static int vt_agent_pipeline(struct vt_agent *a)
 	return rc;
 }
 
-static int vt_agent_plugin_loaded(const struct vt_agent *a, const char *name)
-{
-	for (int i = 0; i < a->n_plugins; i++)
-		if (strcmp(a->plugins[i].lp.desc.name, name) == 0)
-			return 1;
-	return 0;
-}
-
-/* Load every configured plugin; a refused one is logged and skipped. */
-static void vt_agent_load_plugins(struct vt_agent *a, int64_t now)
-{
-	char err[VT_CONF_ERR_MAX];
-
-	for (int i = 0; i < a->cfg->n_plugins; i++) {
-		struct vitrine_ctx *ctx = &a->plugins[a->n_plugins];
-
-		memset(ctx, 0, sizeof(*ctx));
-		if (vt_loader_open(a->cfg->plugin_dir, a->cfg->plugins[i], &ctx->lp, err,
-				   sizeof(err)) < 0) {
-			VT_ERROR("%s; running without it", err);
-			continue;
-		}
-		if (vt_agent_plugin_loaded(a, ctx->lp.desc.name)) {
-			VT_ERROR("%s: a plugin named %s is already loaded; running without this one",
-				 ctx->lp.path, ctx->lp.desc.name);
-			vt_loader_close(&ctx->lp);
-			continue;
-		}
-		ctx->conf = a->cfg->raw;
-		ctx->pipeline = a->pipeline;
-		snprintf(ctx->prefix, sizeof(ctx->prefix), "%.30s.", ctx->lp.desc.name);
-		for (int f = 0; f < VT_HOST_MAX_FDS; f++)
-			ctx->fds[f].fd = -1;
-		if (vt_host_check_keys(ctx, err, sizeof(err)) < 0 ||
-		    vt_agent_privacy_source(a->cfg, a->privacy, &ctx->lp.desc, &ctx->privacy, err,
-					    sizeof(err)) < 0) {
-			VT_ERROR("%s; plugin %s not started", err, ctx->lp.desc.name);
-			vt_loader_close(&ctx->lp);
-			continue;
-		}
-		a->n_plugins++;
-		vt_host_start(ctx, now);
-	}
-	VT_INFO("%d of %d configured plugins loaded", a->n_plugins, a->cfg->n_plugins);
-}
-
 /* The spool part of the status document. */
 static size_t vt_agent_status_spool(struct vt_agent *a, char *json, size_t cap, int64_t now)
 {
@@ -294,8 +214,8 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 	n += vt_fleet_status_json(a->fleet, json + n, sizeof(json) - n);
 	if (n < sizeof(json) - 64)
 		n += (size_t)snprintf(json + n, sizeof(json) - n, ",\"plugins\":{");
-	for (int i = 0; i < a->n_plugins && n < sizeof(json) - 64; i++) {
-		const struct vitrine_ctx *c = &a->plugins[i];
+	for (int i = 0; i < a->ps.n && n < sizeof(json) - 64; i++) {
+		const struct vitrine_ctx *c = &a->ps.plugins[i];
 
 		n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"%s\":\"%s\"", i ? "," : "",
 				      c->lp.desc.name,
@@ -311,8 +231,8 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 
 static int vt_agent_done(struct vt_agent *a)
 {
-	for (int i = 0; i < a->n_plugins; i++)
-		if (!a->plugins[i].finished)
+	for (int i = 0; i < a->ps.n; i++)
+		if (!a->ps.plugins[i].finished)
 			return 0;
 	return vt_spool_stats(a->spool)->frames == 0 && vt_pipeline_ms_left(a->pipeline, 0) < 0;
 }
@@ -354,14 +274,14 @@ static void vt_agent_poll(struct vt_agent *a, int64_t wait_ms)
 		pfd[n] = (struct pollfd){ fd, ev, 0 };
 		pub_idx = n++;
 	}
-	for (int i = 0; i < a->n_plugins; i++) {
+	for (int i = 0; i < a->ps.n; i++) {
 		for (int f = 0; f < VT_HOST_MAX_FDS; f++) {
-			struct vt_host_fd *w = &a->plugins[i].fds[f];
+			struct vt_host_fd *w = &a->ps.plugins[i].fds[f];
 
-			if (!w->cb || !a->plugins[i].running)
+			if (!w->cb || !a->ps.plugins[i].running)
 				continue;
 			owner[n] = w;
-			ctx_of[n] = &a->plugins[i];
+			ctx_of[n] = &a->ps.plugins[i];
 			pfd[n++] = (struct pollfd){ w->fd, w->events, 0 };
 		}
 	}
@@ -381,47 +301,66 @@ static void vt_agent_poll(struct vt_agent *a, int64_t wait_ms)
 static int vt_agent_fleet(struct vt_agent *a, int64_t now)
 {
 	struct vt_fleet_health h = {
-		.plugins_configured = a->cfg->n_plugins,
-		.plugins_loaded = a->n_plugins,
+		.plugins_configured = a->ps.cfg->n_plugins,
+		.plugins_loaded = a->ps.n,
 		.readings = vt_pipeline_stats(a->pipeline)->readings_in,
 		.connected = vt_pub_connected(a->pub),
 	};
 
-	for (int i = 0; i < a->n_plugins; i++)
-		if (a->plugins[i].degraded)
-			h.plugin_failing = a->plugins[i].lp.desc.name;
+	for (int i = 0; i < a->ps.n; i++)
+		if (a->ps.plugins[i].degraded)
+			h.plugin_failing = a->ps.plugins[i].lp.desc.name;
 	if (!vt_fleet_tick(a->fleet, &h, now))
 		return 0;
 	a->restart = 1;
 	return 1;
 }
 
-/* SIGHUP: the operator edited agent.conf. Check it as --check-config does;
- * a configuration that passes is run by executing the agent again, in
- * place (same process id; the spool and the window checkpoint carry every
- * reading across). One that fails changes nothing: the agent keeps running
- * what it runs. Returns 1 when the agent must restart; *reload then stays
- * set, for the caller to say why it restarts. */
+/* SIGHUP: the operator edited agent.conf. It is loaded with the fleet's
+ * running bundles, as at start, and checked as --check-config does; one
+ * that fails changes nothing (the agent keeps running what it runs). When
+ * only plugins changed (their lines and keys), they are swapped in
+ * process: the broker session, the open batch and the windows stay.
+ * Otherwise the agent executes itself again in place (same process id;
+ * the spool and the window checkpoint carry every reading across).
+ * Returns 1 when the agent must restart; *reload then stays set, for the
+ * caller to say why. */
 static int vt_agent_reload(struct vt_agent *a)
 {
-	struct vt_agent_config cfg;
+	struct vt_agent_config *next = calloc(1, sizeof(*next));
 	char err[VT_CONF_ERR_MAX];
 	int ok = 0;
 
 	VT_INFO("SIGHUP: checking %s", a->opts->config_path);
-	if (vt_agent_config_load(a->opts->config_path, &cfg, err, sizeof(err)) < 0)
-		VT_ERROR("SIGHUP: %s; still running the configuration loaded at start", err);
-	else if (vt_agent_check_plugins(&cfg) < 0 || vt_fleet_check_keys(&cfg) < 0)
-		VT_ERROR("SIGHUP: %s does not pass its checks (errors above); still running the configuration loaded at start",
+	if (!next)
+		VT_ERROR("SIGHUP: out of memory; still running the configuration loaded before");
+	else if (vt_fleet_config(a->fleet, next, err, sizeof(err)) < 0)
+		VT_ERROR("SIGHUP: %s; still running the configuration loaded before", err);
+	else if (vt_agent_check_plugins(next) < 0 || vt_fleet_check_keys(next) < 0)
+		VT_ERROR("SIGHUP: %s does not pass its checks (errors above); still running the configuration loaded before",
 			 a->opts->config_path);
 	else
 		ok = 1;
-	vt_agent_config_free(&cfg);
+	if (ok && vt_plugset_only_plugins_differ(a->cfg, next)) {
+		VT_INFO("SIGHUP: %s is valid and changes only plugins: swapping them", a->opts->config_path);
+		ok = vt_plugset_swap(&a->ps, next, vt_os_mono_ms()) > 0;
+		if (!ok) {
+			*a->opts->reload = 0;
+			a->status_sent = 0;
+			return 0;
+		}
+		VT_WARN("SIGHUP: a plugin changed its privacy mode or fields; restarting in place to run it");
+		a->restart = 1;
+		return 1;
+	}
+	if (next)
+		vt_agent_config_free(next);
+	free(next);
 	if (!ok) {
 		*a->opts->reload = 0;	/* a later SIGHUP checks again */
 		return 0;
 	}
-	VT_INFO("SIGHUP: %s is valid; restarting in place to run it (readings are kept)",
+	VT_INFO("SIGHUP: %s is valid and changes more than plugins; restarting in place to run it (readings are kept)",
 		a->opts->config_path);
 	a->restart = 1;
 	return 1;
@@ -441,9 +380,9 @@ static int vt_agent_turn(struct vt_agent *a)
 	int64_t now = vt_os_mono_ms();
 	int64_t wait = 1000;
 
-	for (int i = 0; i < a->n_plugins; i++) {
-		vt_host_collect(&a->plugins[i], now);
-		wait = vt_min_wait(wait, vt_host_ms_left(&a->plugins[i], now));
+	for (int i = 0; i < a->ps.n; i++) {
+		vt_host_collect(&a->ps.plugins[i], now);
+		wait = vt_min_wait(wait, vt_host_ms_left(&a->ps.plugins[i], now));
 	}
 	vt_privacy_tick(a->privacy, vt_os_now_ms(), now, VT_WINDOW_IF_IDLE);
 	vt_egress_tick(a->egress, vt_os_now_ms());
@@ -472,8 +411,8 @@ static int vt_agent_turn(struct vt_agent *a)
 	if (a->opts->exit_when_done) {
 		int all_finished = 1;
 
-		for (int i = 0; i < a->n_plugins; i++)
-			all_finished &= a->plugins[i].finished;
+		for (int i = 0; i < a->ps.n; i++)
+			all_finished &= a->ps.plugins[i].finished;
 		if (all_finished) {
 			vt_privacy_tick(a->privacy, vt_os_now_ms(), now, VT_WINDOW_NOW);
 			vt_pipeline_flush(a->pipeline, now, 1);
@@ -619,7 +558,8 @@ static int vt_agent_start(struct vt_agent *a)
 	a->started_ms = vt_os_mono_ms();
 	VT_INFO("vitrine-agent %s: site %s, device %s, key epoch %u", VT_VERSION, cfg->site,
 		cfg->device, vt_pipeline_epoch(a->pipeline));
-	vt_agent_load_plugins(a, a->started_ms);
+	vt_plugset_init(&a->ps, cfg, a->privacy, a->pipeline);
+	vt_plugset_load(&a->ps, a->started_ms);
 	return 0;
 }
 
@@ -652,7 +592,7 @@ int vt_agent_check_plugins(struct vt_agent_config *cfg)
 		ctx.conf = cfg->raw;
 		snprintf(ctx.prefix, sizeof(ctx.prefix), "%.30s.", ctx.lp.desc.name);
 		if (vt_host_check_keys(&ctx, err, sizeof(err)) < 0 ||
-		    vt_agent_privacy_source(cfg, privacy, &ctx.lp.desc, &src, err, sizeof(err)) < 0) {
+		    vt_plugset_privacy_source(cfg, privacy, &ctx.lp.desc, &src, err, sizeof(err)) < 0) {
 			fprintf(stderr, "vitrine-agent: %s\n", err);
 			bad++;
 		}
@@ -697,14 +637,12 @@ int vt_agent_run(struct vt_agent_config *cfg, const struct vt_agent_opts *opts)
 		goto out;
 	while (!*opts->stop && !vt_agent_turn(a))
 		;
-	for (int i = 0; i < a->n_plugins; i++)
-		vt_host_stop(&a->plugins[i]);
+	vt_plugset_stop(&a->ps);
 	vt_agent_drain(a);
 	vt_agent_summary(a);
 	vt_pub_shutdown(a->pub);
 out:
-	for (int i = 0; i < a->n_plugins; i++)
-		vt_loader_close(&a->plugins[i].lp);
+	vt_plugset_close(&a->ps);
 	vt_pub_free(a->pub);
 	vt_fleet_free(a->fleet);
 	vt_pipeline_free(a->pipeline);

@@ -262,6 +262,12 @@ static int vt_fleet_load(const char *config_path, struct vt_agent_config *cfg,
 	return 0;
 }
 
+int vt_fleet_config(const struct vt_fleet *f, struct vt_agent_config *cfg, char *err,
+		    size_t errlen)
+{
+	return vt_fleet_load(f->config_path, cfg, &f->st, err, errlen);
+}
+
 int vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
 		  struct vt_fleet_state *st, char *err, size_t errlen)
 {

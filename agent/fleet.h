@@ -49,6 +49,13 @@ struct vt_fleet;
 int vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
 		  struct vt_fleet_state *st, char *err, size_t errlen);
 
+/* agent.conf (config_path of vt_fleet_new) loaded anew with the bundles
+ * that run now, into *cfg (zeroed by the caller; free with
+ * vt_agent_config_free()): what a restart would run. 0 or a negative code
+ * with "file:line: ..." in err. */
+int vt_fleet_config(const struct vt_fleet *f, struct vt_agent_config *cfg, char *err,
+		    size_t errlen);
+
 /* --check-config: can every fleet_ops_key be read? Errors on stderr;
  * returns 0 or -VT_ECONFIG. */
 int vt_fleet_check_keys(const struct vt_agent_config *cfg);

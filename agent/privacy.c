@@ -241,6 +241,19 @@ int vt_privacy_source_add(struct vt_privacy *p, const char *plugin, int mode,
 		if (rc < 0)
 			return rc;
 	}
+	for (size_t i = 0; i < p->n_sources; i++) {
+		struct vt_privacy_source *old = &p->sources[i];
+
+		if (strcmp(old->name, s.name) != 0)
+			continue;
+		if (old->mode != s.mode || memcmp(old->declared, s.declared, sizeof(s.declared))) {
+			snprintf(err, errlen, "plugin %s now runs in another privacy mode or declares other fields",
+				 plugin);
+			return -EBUSY;
+		}
+		*src = old;
+		return 0;
+	}
 	if (s.mode == VT_PRIVACY_ANONYMOUS &&
 	    (rc = vt_anon_plugin(p->anon, plugin, s.declared[VITRINE_KIND_RFID] != 0,
 				 vt_os_mono_ms(), &s.anon, err, errlen)) < 0)

@@ -84,7 +84,10 @@ int vt_privacy_new(struct vt_privacy **out, const struct vt_privacy_conf *conf, 
 void vt_privacy_free(struct vt_privacy *p);
 
 /* Check a plugin's field declaration (R9) and register it in mode. Returns
- * 0 with *src (owned by p), or VT_EABI with the reason in err. */
+ * 0 with *src (owned by p), or VT_EABI with the reason in err. A plugin
+ * registered before under the same name (a reload) gets its source back,
+ * window and counters included, when mode and fields are the same; when
+ * they differ, -EBUSY with the reason (only a restart changes them). */
 int vt_privacy_source_add(struct vt_privacy *p, const char *plugin, int mode,
 			  const struct vitrine_field *fields, struct vt_privacy_source **src,
 			  char *err, size_t errlen);

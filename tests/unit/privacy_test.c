@@ -211,6 +211,29 @@ VT_TEST(plugin_without_field_declarations_is_refused)
 	vt_privacy_free(p);
 }
 
+VT_TEST(a_plugin_registered_again_gets_its_source_back)
+{
+	struct vt_privacy_source *src, *again;
+	struct vt_privacy *p = new_privacy(NULL, &src);
+	static const struct vitrine_field fewer[] = {
+		{ VITRINE_KIND_RFID, "reader", 0 }, { VITRINE_KIND_RFID, "serial", 1 }, { 0, NULL, 0 },
+	};
+	char err[256] = "";
+
+	CHECK(p != NULL);
+	src->optout = 7;	/* a counter of the first run */
+	/* A reload: same name, mode and fields: the same source, counters kept. */
+	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", PSEUDO, rfid_fields, &again, err, sizeof(err)), 0);
+	CHECK(again == src);
+	CHECK_EQ_INT(again->optout, 7);
+	/* Another mode, or other fields: only a restart may do that. */
+	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", VT_PRIVACY_ANONYMOUS, rfid_fields, &again,
+					   err, sizeof(err)), -EBUSY);
+	CHECK(strstr(err, "plugin rfid now runs in another privacy mode or declares other fields") != NULL);
+	CHECK_EQ_INT(vt_privacy_source_add(p, "rfid", PSEUDO, fewer, &again, err, sizeof(err)), -EBUSY);
+	vt_privacy_free(p);
+}
+
 VT_TEST(identifier_declared_as_plain_field_is_refused)
 {
 	static const struct vitrine_field sneaky[] = {
