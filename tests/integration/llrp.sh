@@ -7,7 +7,8 @@
 # reader on uptime time (no UTC clock) is dated right; a reader killed with
 # SIGKILL and restarted, a reader that goes silent, and one that sends a
 # broken header are each reconnected to and the agent keeps going; a
-# malformed TagReportData is counted and dropped; a reader that refuses
+# malformed TagReportData is counted and dropped, a message of an unknown
+# type counted and ignored; a reader that refuses
 # the connection is logged with the reason; on SIGTERM the agent closes
 # with CLOSE_CONNECTION.
 . "$(dirname "$0")/lib.sh"
@@ -33,7 +34,7 @@ R2=$(free_port)
 R3=$(free_port)
 start_reader r1 "$R1" --drop-after 40
 R1_PID=$READER_PID
-start_reader r2 "$R2" --uptime --stall-after 30 --seed 7 --bad-report-every 7
+start_reader r2 "$R2" --uptime --stall-after 30 --seed 7 --bad-report-every 7 --unknown-after 10
 R2_PID=$READER_PID
 start_reader r3 "$R3" --garbage-after 20 --seed 9
 R3_PID=$READER_PID
@@ -95,6 +96,8 @@ check llrp_reads_are_summed_up_into_presences [ "$ROWS" -lt "$SENT" ]
 check llrp_one_presence_per_tag_reader_and_second [ "$(sqlite3 "$T/agg/vitrine.db" \
 	"select count(*) from (select 1 from rfid group by tag_digest, reader, time_ms / 1000 having count(*) > 1)")" = 0 ]
 check llrp_counts_malformed_reports grep -q "dropped the rest of a malformed RO_ACCESS_REPORT" "$T/agent.log"
+check llrp_ignores_an_unknown_message_type grep -q "reader 2: ignored a message of type 77" "$T/agent.log"
+check llrp_counts_what_it_ignored grep -q "LLRP: [0-9]* malformed reports, 1 ignored messages" "$T/agent.log"
 # Uptime-clocked reads are dated within a minute of now, not in 1970.
 NOW_MS=$(($(date +%s) * 1000))
 OLDEST=$(sqlite3 "$T/agg/vitrine.db" "select min(time_ms) from rfid where reader = 2")

@@ -45,7 +45,7 @@ struct sim_opts {
 	uint64_t seed, limit;
 	uint32_t items, antennas;
 	int uptime_clock, refuse;
-	uint64_t stall_after, garbage_after, drop_after, bad_every;
+	uint64_t stall_after, garbage_after, drop_after, bad_every, unknown_after;
 	const char *report_file;
 	double speed;		/* simulated seconds per second */
 	uint64_t max_rate;	/* tags sent per real second at most */
@@ -306,6 +306,20 @@ static int sim_fault(struct sim *s)
 		s->o.garbage_after = 0;
 		s->stalled = 1;	/* nothing after it could be read */
 		return 1;
+	}
+	if (s->o.unknown_after && n >= s->o.unknown_after) {
+		uint8_t msg[LLRP_HEADER_LEN + 4];
+		struct llrp_writer w;
+		size_t m;
+
+		/* A well-framed message of a type no client knows (77). */
+		llrp_w_init(&w, msg, sizeof(msg));
+		m = llrp_w_msg_begin(&w, 77, ++s->msg_id);
+		llrp_w_u32(&w, 0xdeadbeef);
+		llrp_w_msg_end(&w, m);
+		sim_queue(s, msg, llrp_w_finish(&w));
+		s->o.unknown_after = 0;
+		return 0;
 	}
 	if (s->o.drop_after && n >= s->o.drop_after) {
 		fprintf(stderr, "llrp-sim: dropping the connection after %llu tags\n",
@@ -591,6 +605,7 @@ static void sim_usage(FILE *f)
 		"  --garbage-after N   after N tags, send a header of LLRP version 7\n"
 		"  --drop-after N      after N tags, close the connection without a word\n"
 		"  --bad-report-every K  every K-th TagReportData has no EPC\n"
+		"  --unknown-after N   after N tags, send one message of an unknown type (77)\n"
 		"  --refuse            refuse every connection (ConnectionAttemptEvent status 3)\n"
 		"\n"
 		"SIGTERM or SIGINT ends it with a summary on stderr.\n");
@@ -657,7 +672,8 @@ static int sim_options(int argc, char **argv, struct sim_opts *o)
 		{ "drop-after", 1, NULL, 'D' }, { "bad-report-every", 1, NULL, 'B' },
 		{ "refuse", 0, NULL, 'R' }, { "help", 0, NULL, 'h' },
 		{ "start", 1, NULL, 'T' }, { "speed", 1, NULL, 'X' },
-		{ "max-rate", 1, NULL, 'M' }, { NULL, 0, NULL, 0 },
+		{ "max-rate", 1, NULL, 'M' }, { "unknown-after", 1, NULL, 'U' },
+		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int ch;
@@ -685,6 +701,7 @@ static int sim_options(int argc, char **argv, struct sim_opts *o)
 		case 'T': rc = sim_parse_time(optarg, &o->start_us); break;
 		case 'X': rc = sim_parse_speed(optarg, &o->speed); break;
 		case 'M': rc = sim_parse_u64(optarg, opt, 1000000, &o->max_rate); break;
+		case 'U': rc = sim_parse_u64(optarg, opt, UINT64_MAX, &o->unknown_after); break;
 		case 'h': sim_usage(stdout); exit(0);
 		default: sim_usage(stderr); return -1;
 		}
