@@ -76,6 +76,10 @@ int vp_failures_lose_nothing(const struct vitrine_plugin *plugin, const char *li
 /* Whether a and b recorded the same readings. */
 int vp_same_readings(const struct vitrine_ctx *a, const struct vitrine_ctx *b);
 
+/* The lowest free descriptor number: with RLIMIT_NOFILE set to it, the
+ * next accept() fails with EMFILE (tests of listeners out of descriptors). */
+int vp_lowest_free_fd(void);
+
 /* How many times needle occurs in hay. */
 size_t vp_count_substr(const char *hay, const char *needle);
 

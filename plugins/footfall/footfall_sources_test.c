@@ -670,17 +670,6 @@ VT_TEST(counter_lines_over_the_rate_are_dropped)
 	}
 }
 
-/* The lowest free descriptor number: with RLIMIT_NOFILE set to it, the
- * next accept() fails with EMFILE. */
-static int lowest_free_fd(void)
-{
-	int fd = dup(0);
-
-	if (fd >= 0)
-		close(fd);
-	return fd;
-}
-
 VT_TEST(counter_listener_out_of_descriptors_does_not_spin)
 {
 	struct vitrine_host host = vp_fake_host;
@@ -698,7 +687,7 @@ VT_TEST(counter_listener_out_of_descriptors_does_not_spin)
 	fd = tcp_connect(logged_port(ctx));	/* queued: not accepted yet */
 	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
 	low = old;
-	low.rlim_cur = (rlim_t)lowest_free_fd();
+	low.rlim_cur = (rlim_t)vp_lowest_free_fd();
 	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
 	poll_once(state);	/* accept fails: the listener is set aside */
 	CHECK_EQ_INT(watching(), 0);

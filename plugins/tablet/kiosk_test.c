@@ -571,17 +571,6 @@ VT_TEST(kiosk_refused_lines_cost_requests_too)
 	vp_fake_free(ctx);
 }
 
-/* The lowest free descriptor number: with RLIMIT_NOFILE set to it, the
- * next accept() fails with EMFILE. */
-static int lowest_free_fd(void)
-{
-	int fd = dup(0);
-
-	if (fd >= 0)
-		close(fd);
-	return fd;
-}
-
 VT_TEST(kiosk_socket_out_of_descriptors_does_not_spin)
 {
 	struct vitrine_host host = vp_fake_host;
@@ -602,7 +591,7 @@ VT_TEST(kiosk_socket_out_of_descriptors_does_not_spin)
 	CHECK(fd >= 0);
 	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
 	low = old;
-	low.rlim_cur = (rlim_t)lowest_free_fd();
+	low.rlim_cur = (rlim_t)vp_lowest_free_fd();
 	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
 	poll_rounds(state, 3);	/* accept fails once: the listener is set aside */
 	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
