@@ -5,11 +5,10 @@
  * Reads the configuration, starts the source (the simulated readers, paced
  * on a simulated clock, or real readers over LLRP), decodes each report's
  * EPC as SGTIN-96 and emits one VITRINE_KIND_RFID reading per decoded
- * report.
- * Reports whose EPC is not SGTIN-96 are counted and dropped. It does not
- * filter or aggregate repeated reads of one tag (the aggregator does), and it
- * never logs an EPC or serial: the serial is an identifier that the agent
- * replaces with a keyed digest.
+ * report, or, with presence windows (rfid.presence_ms, presence.c), one
+ * per tag, reader and window. Reports whose EPC is not SGTIN-96 are counted
+ * and dropped. It never logs an EPC or serial: the serial is an identifier
+ * that the agent replaces with a keyed digest.
  */
 #include <vitrine/plugin.h>
 
