@@ -6,8 +6,12 @@
 #
 # Environment: O (build directory, default build/host), TESTS (a grep -E
 # pattern to run only matching test programs/scripts), VT_LONG=1 (the long
-# versions of the fault tests: make test-long). Fault tests also print
-# "COUNTS ..." lines (emitted / delivered / duplicated / dropped), shown too.
+# versions of the fault tests: make test-long), VT_TEST_JOBS (how many
+# integration and fault scripts run at once, default 2: most of their time
+# is spent waiting on processes; 1 runs them one after the other). Fault
+# tests also print "COUNTS ..." lines (emitted / delivered / duplicated /
+# dropped), shown too. Results are printed in the same order whatever the
+# number of jobs.
 set -u
 cd "$(dirname "$0")/.."
 O=${O:-build/host}
@@ -15,17 +19,28 @@ export O VT_ROOT=$PWD
 pattern=${TESTS:-.}
 log=$O/test-logs
 mkdir -p "$log"
+jobs=${VT_TEST_JOBS:-2}
 passed=0 failed=0 skipped=0
+[ -s "$log/times.txt" ] && cp "$log/times.txt" "$log/times.prev"
 : >"$log/times.txt"
 failed_names=()
 
-run_one() { # name, command...
+# exec_one NAME COMMAND...: run it, its output in $log/NAME.{out,err}, its
+# status in $log/NAME.rc and its duration in times.txt.
+exec_one() {
 	local name=$1; shift
-	local out="$log/$name.out"
 	local start=$SECONDS
-	"$@" >"$out" 2>"$log/$name.err"
-	local rc=$?
+	"$@" >"$log/$name.out" 2>"$log/$name.err"
+	echo $? >"$log/$name.rc"
 	echo "$((SECONDS - start)) $name" >>"$log/times.txt"
+}
+
+# report_one NAME: print and count what NAME said.
+report_one() {
+	local name=$1
+	local out="$log/$name.out"
+	local rc
+	rc=$(cat "$log/$name.rc" 2>/dev/null || echo 255)
 	local p f s
 	p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); s=$(grep -c '^SKIP ' "$out")
 	grep -E '^(PASS|FAIL|SKIP|COUNTS) ' "$out" | sed "s/^/  [$name] /"
@@ -38,6 +53,23 @@ run_one() { # name, command...
 		tail -n 20 "$log/$name.err" | sed "s/^/    | /"
 	fi
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+}
+
+run_one() { # name, command...
+	exec_one "$@"
+	report_one "$1"
+}
+
+# The scripts, longest first (by the previous run's times) so that jobs
+# end together; each job gets its own range of ports (VT_PORT_SLOT, see
+# free_port in tests/integration/lib.sh).
+script_order() {
+	local s n t
+	for s in "$@"; do
+		n=$(basename "$s" .sh)
+		t=$(awk -v n="$n" '$2 == n { print $1 }' "$log/times.prev" 2>/dev/null)
+		echo "${t:-0} $s"
+	done | sort -rn -k1,1 | cut -d' ' -f2
 }
 
 for t in "$O"/tests/*_test; do
@@ -53,11 +85,30 @@ for r in "$O"/tests/fuzz_*_replay; do
 	corpus=tests/fuzz/corpus/${n#fuzz_}; corpus=${corpus%_replay}
 	run_one "$n" "$r" "$corpus"
 done
+scripts=()
 for s in tests/integration/*.sh tests/fault/*.sh; do
 	[ -f "$s" ] || continue
+	echo "$(basename "$s" .sh)" | grep -qE "$pattern" && scripts+=("$s")
+done
+slots=()
+for s in $(script_order "${scripts[@]}"); do
 	n=$(basename "$s" .sh)
-	echo "$n" | grep -qE "$pattern" || continue
-	run_one "$n" bash "$s"
+	slot=""
+	while [ -z "$slot" ]; do
+		for k in $(seq 0 $((jobs - 1))); do
+			if [ -z "${slots[$k]:-}" ] || ! kill -0 "${slots[$k]}" 2>/dev/null; then
+				slot=$k
+				break
+			fi
+		done
+		[ -n "$slot" ] || wait -n 2>/dev/null || sleep 0.2
+	done
+	VT_PORT_SLOT=$slot exec_one "$n" bash "$s" &
+	slots[$slot]=$!
+done
+wait
+for s in "${scripts[@]}"; do
+	report_one "$(basename "$s" .sh)"
 done
 
 [ ${#failed_names[@]} -eq 0 ] || echo "failing: ${failed_names[*]} (logs in $log)"

@@ -25,10 +25,13 @@ fail() { echo "FAIL $1: $2"; }
 # check NAME CONDITION-COMMAND... : PASS when the command succeeds.
 check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "'$*' failed"; fi; }
 
+# free_port: a port nothing listens on. Tests that run at the same time
+# (tests/run.sh, VT_PORT_SLOT 0 or 1) draw from ranges of their own, below
+# the kernel's ephemeral ports (32768 and up).
 free_port() {
-	local p
+	local p slot=${VT_PORT_SLOT:-0}
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + slot % 2 * 6000 + RANDOM % 6000))
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return; fi
 	done
 	return 1
