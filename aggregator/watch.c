@@ -47,10 +47,18 @@ static const char vt_watch_footfall_sql[] =
 static const char vt_watch_tablet_sql[] =
 	"SELECT site, (time_ms - ?1) / 60000, count(*) FROM tablet"
 	" WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY 1, 2";
+/* RFID reads: a row is one read, or (schema 4) a presence of `reads` reads;
+ * a database not upgraded yet has rows of one read each. */
 static const char vt_watch_rfid_sql[] =
+	"SELECT site, (time_ms - ?1) / 60000, sum(max(reads, 1)) FROM rfid"
+	" WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY 1, 2";
+static const char vt_watch_rfid_v3_sql[] =
 	"SELECT site, (time_ms - ?1) / 60000, count(*) FROM rfid"
 	" WHERE time_ms >= ?1 AND time_ms < ?2 GROUP BY 1, 2";
 static const char vt_watch_top_sql[] =
+	"SELECT site, gtin, sum(max(reads, 1)) AS n FROM rfid WHERE time_ms >= ?1"
+	" AND time_ms < ?2 AND gtin <> '' GROUP BY site, gtin ORDER BY site, n DESC, gtin";
+static const char vt_watch_top_v3_sql[] =
 	"SELECT site, gtin, count(*) AS n FROM rfid WHERE time_ms >= ?1"
 	" AND time_ms < ?2 AND gtin <> '' GROUP BY site, gtin ORDER BY site, n DESC, gtin";
 static const char vt_watch_latest_sql[] =
@@ -205,7 +213,9 @@ static int vt_watch_fill(sqlite3 *db, struct vt_watch *w, const char *sql, size_
 static int vt_watch_top(sqlite3 *db, struct vt_watch *w)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = vt_query_prepare(db, vt_watch_top_sql, w->start_ms, w->end_ms, &s);
+	int rc = vt_query_prepare(db, vt_query_has_column(db, "rfid", "reads") ? vt_watch_top_sql
+									  : vt_watch_top_v3_sql,
+				  w->start_ms, w->end_ms, &s);
 
 	if (rc < 0)
 		return rc;
@@ -232,8 +242,10 @@ static int vt_watch_collect_events(sqlite3 *db, struct vt_watch *w)
 		rc = vt_watch_fill(db, w, vt_watch_tablet_sql,
 				   offsetof(struct vt_watch_site, tablet), 0);
 	if (rc == 0)
-		rc = vt_watch_fill(db, w, vt_watch_rfid_sql, offsetof(struct vt_watch_site, rfid),
-				   0);
+		rc = vt_watch_fill(db, w,
+				   vt_query_has_column(db, "rfid", "reads") ? vt_watch_rfid_sql
+									    : vt_watch_rfid_v3_sql,
+				   offsetof(struct vt_watch_site, rfid), 0);
 	if (rc == 0)
 		rc = vt_watch_top(db, w);
 	return rc;
