@@ -6,6 +6,7 @@
 #include "common/test_host.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,4 +237,63 @@ int vp_lowest_free_fd(void)
 	if (fd >= 0)
 		close(fd);
 	return fd;
+}
+
+static struct {
+	int fd;
+	short events;
+	vitrine_fd_cb cb;
+} vp_watched[VP_FAKE_WATCH_MAX];
+
+int vp_fake_watch_fd(struct vitrine_ctx *ctx, int fd, short events, vitrine_fd_cb cb)
+{
+	(void)ctx;
+	for (int i = 0; i < VP_FAKE_WATCH_MAX; i++)
+		if (vp_watched[i].cb && vp_watched[i].fd == fd) {
+			vp_watched[i].events = events;
+			vp_watched[i].cb = events ? cb : NULL;
+			return 0;
+		}
+	if (!events)
+		return -ENOENT;
+	for (int i = 0; i < VP_FAKE_WATCH_MAX; i++)
+		if (!vp_watched[i].cb) {
+			vp_watched[i].fd = fd;
+			vp_watched[i].events = events;
+			vp_watched[i].cb = cb;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+void vp_fake_unwatch_all(void)
+{
+	memset(vp_watched, 0, sizeof(vp_watched));
+}
+
+int vp_fake_watching(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < VP_FAKE_WATCH_MAX; i++)
+		n += vp_watched[i].cb != NULL;
+	return n;
+}
+
+void vp_fake_poll(void *state)
+{
+	struct pollfd pfd[VP_FAKE_WATCH_MAX];
+	int idx[VP_FAKE_WATCH_MAX], n = 0;
+
+	for (int i = 0; i < VP_FAKE_WATCH_MAX; i++)
+		if (vp_watched[i].cb) {
+			pfd[n] = (struct pollfd){ vp_watched[i].fd, vp_watched[i].events, 0 };
+			idx[n++] = i;
+		}
+	/* With nothing to watch, poll() only waits: the 20 ms of a turn. */
+	if (poll(pfd, (nfds_t)n, 20) <= 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (pfd[i].revents && vp_watched[idx[i]].cb && vp_watched[idx[i]].fd == pfd[i].fd)
+			vp_watched[idx[i]].cb(state, pfd[i].fd, pfd[i].revents);
 }

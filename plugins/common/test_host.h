@@ -76,6 +76,24 @@ int vp_failures_lose_nothing(const struct vitrine_plugin *plugin, const char *li
 /* Whether a and b recorded the same readings. */
 int vp_same_readings(const struct vitrine_ctx *a, const struct vitrine_ctx *b);
 
+/* Descriptors a plugin watches, for tests that drive them as the agent's
+ * poll loop would: set host.watch_fd = vp_fake_watch_fd, then call
+ * vp_fake_poll(state) for each turn. At most VP_FAKE_WATCH_MAX at once,
+ * the agent's own limit per plugin. One table for the whole program. */
+#define VP_FAKE_WATCH_MAX 8
+int vp_fake_watch_fd(struct vitrine_ctx *ctx, int fd, short events, vitrine_fd_cb cb);
+
+/* Forget every watched descriptor (a test that starts afresh). */
+void vp_fake_unwatch_all(void);
+
+/* How many descriptors are watched now. */
+int vp_fake_watching(void);
+
+/* One turn of the poll loop: waits up to 20 ms for the watched
+ * descriptors (or sleeps 20 ms when there are none) and calls the
+ * callbacks of those that are ready, with state. */
+void vp_fake_poll(void *state);
+
 /* The lowest free descriptor number: with RLIMIT_NOFILE set to it, the
  * next accept() fails with EMFILE (tests of listeners out of descriptors). */
 int vp_lowest_free_fd(void);

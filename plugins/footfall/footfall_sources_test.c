@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,69 +457,10 @@ VT_TEST(gpio_replay_file_parser_refuses_what_the_format_does_not_allow)
 
 /* ---- the people counter ---------------------------------------------------- */
 
-/* A fake host that watches descriptors: the test polls them itself. */
-#define WATCH_MAX 8
-static struct {
-	int fd;
-	short events;
-	vitrine_fd_cb cb;
-} watched[WATCH_MAX];
-
-static int watch_fd(struct vitrine_ctx *ctx, int fd, short events, vitrine_fd_cb cb)
-{
-	(void)ctx;
-	for (int i = 0; i < WATCH_MAX; i++)
-		if (watched[i].cb && watched[i].fd == fd) {
-			watched[i].cb = events ? cb : NULL;
-			watched[i].events = events;
-			return 0;
-		}
-	for (int i = 0; i < WATCH_MAX; i++)
-		if (!watched[i].cb && events) {
-			watched[i].fd = fd;
-			watched[i].events = events;
-			watched[i].cb = cb;
-			return 0;
-		}
-	return events ? -ENOSPC : -ENOENT;
-}
-
-static int watching(void)
-{
-	int n = 0;
-
-	for (int i = 0; i < WATCH_MAX; i++)
-		n += watched[i].cb != NULL;
-	return n;
-}
-
-/* The agent's poll: what is watched, up to 20 ms, and the callbacks. */
-static void poll_once(void *state)
-{
-	struct pollfd pfd[WATCH_MAX];
-	int idx[WATCH_MAX], n = 0;
-
-	for (int i = 0; i < WATCH_MAX; i++)
-		if (watched[i].cb) {
-			pfd[n] = (struct pollfd){ watched[i].fd, watched[i].events, 0 };
-			idx[n++] = i;
-		}
-	if (n == 0) {
-		struct timespec pause = { 0, 20 * 1000 * 1000 };
-
-		nanosleep(&pause, NULL);
-	} else if (poll(pfd, (nfds_t)n, 20) > 0) {
-		for (int i = 0; i < n; i++)
-			if (pfd[i].revents && watched[idx[i]].cb &&
-			    watched[idx[i]].fd == pfd[i].fd)
-				watched[idx[i]].cb(state, pfd[i].fd, pfd[i].revents);
-	}
-}
-
 /* One turn of the agent's loop: poll, then collect. */
 static int loop_once(void *state)
 {
-	poll_once(state);
+	vp_fake_poll(state);
 	return vitrine_plugin.collect(state);
 }
 
@@ -576,12 +516,12 @@ VT_TEST(counter_over_tcp_emits_valid_lines_and_drops_the_rest)
 	void *state = NULL;
 	int conn[5];
 
-	host.watch_fd = watch_fd;
-	memset(watched, 0, sizeof(watched));
+	host.watch_fd = vp_fake_watch_fd;
+	vp_fake_unwatch_all();
 	vp_fake_set(ctx, "source", "counter");
 	vp_fake_set(ctx, "counter_listen", "127.0.0.1:0");
 	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
-	CHECK_EQ_INT(watching(), 1);
+	CHECK_EQ_INT(vp_fake_watching(), 1);
 	CHECK(logged_port(ctx) != 0);
 	conn[0] = tcp_connect(logged_port(ctx));
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime(&when));
@@ -593,11 +533,11 @@ VT_TEST(counter_over_tcp_emits_valid_lines_and_drops_the_rest)
 	send_all(conn[0], "\n1 0 1\n1 4", 10);	/* the last line is cut */
 	for (int i = 0; i < 50 && people(ctx, 1, VITRINE_DIR_OUT) < 3; i++)
 		loop_once(state);
-	CHECK_EQ_INT(watching(), 2);
+	CHECK_EQ_INT(vp_fake_watching(), 2);
 	close(conn[0]);
-	for (int i = 0; i < 50 && watching() > 1; i++)
+	for (int i = 0; i < 50 && vp_fake_watching() > 1; i++)
 		loop_once(state);
-	CHECK_EQ_INT(watching(), 1);
+	CHECK_EQ_INT(vp_fake_watching(), 1);
 	CHECK_EQ_INT(people(ctx, 1, VITRINE_DIR_IN), 1003);
 	CHECK_EQ_INT(people(ctx, 1, VITRINE_DIR_OUT), 3);
 	CHECK_EQ_INT(people(ctx, 2, VITRINE_DIR_OUT), 1);
@@ -616,7 +556,7 @@ VT_TEST(counter_over_tcp_emits_valid_lines_and_drops_the_rest)
 		loop_once(state);
 	CHECK_EQ_INT(people(ctx, 3, VITRINE_DIR_IN), 1);
 	vitrine_plugin.fini(state);
-	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_fake_watching(), 0);
 	CHECK(strstr(ctx->log, "stopping: 5 counter lines, 6 readings (1008 people), 8 lines dropped (1 line longer than 128 bytes, 1 byte that is not printable ASCII, 2 not \"<door> <in> <out> [<time>]\", 1 door not in 1..255, 1 count not in 0..1000, 1 time more than 5 min ahead"));
 	CHECK(strstr(ctx->log, "1 no newline before the connection closed), 5 connections accepted, 1 refused, 0 failed accepts"));
 	for (int i = 0; i < 5; i++)
@@ -633,8 +573,8 @@ VT_TEST(counter_lines_over_the_rate_are_dropped)
 	void *state = NULL;
 	int fd;
 
-	host.watch_fd = watch_fd;
-	memset(watched, 0, sizeof(watched));
+	host.watch_fd = vp_fake_watch_fd;
+	vp_fake_unwatch_all();
 	vp_fake_set(ctx, "source", "counter");
 	vp_fake_set(ctx, "counter_listen", "127.0.0.1:0");
 	vp_fake_set(ctx, "counter_rate", "2");	/* burst 10 */
@@ -678,20 +618,20 @@ VT_TEST(counter_listener_out_of_descriptors_does_not_spin)
 	void *state = NULL;
 	int fd;
 
-	host.watch_fd = watch_fd;
-	memset(watched, 0, sizeof(watched));
+	host.watch_fd = vp_fake_watch_fd;
+	vp_fake_unwatch_all();
 	vp_fake_set(ctx, "source", "counter");
 	vp_fake_set(ctx, "counter_listen", "127.0.0.1:0");
 	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
-	CHECK_EQ_INT(watching(), 1);
+	CHECK_EQ_INT(vp_fake_watching(), 1);
 	fd = tcp_connect(logged_port(ctx));	/* queued: not accepted yet */
 	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
 	low = old;
 	low.rlim_cur = (rlim_t)vp_lowest_free_fd();
 	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
-	poll_once(state);	/* accept fails: the listener is set aside */
-	CHECK_EQ_INT(watching(), 0);
-	poll_once(state);
+	vp_fake_poll(state);	/* accept fails: the listener is set aside */
+	CHECK_EQ_INT(vp_fake_watching(), 0);
+	vp_fake_poll(state);
 	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
 	CHECK_EQ_INT(vp_count_substr(ctx->log, "cannot accept a counter connection"), 1);
 	CHECK(strstr(ctx->log, "not accepting until the next collect"));
@@ -703,7 +643,7 @@ VT_TEST(counter_listener_out_of_descriptors_does_not_spin)
 	close(fd);
 	vitrine_plugin.fini(state);
 	CHECK(strstr(ctx->log, "1 failed accepts"));
-	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_fake_watching(), 0);
 	vp_fake_free(ctx);
 }
 

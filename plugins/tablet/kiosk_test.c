@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -263,62 +262,11 @@ VT_TEST(rate_bucket_allows_a_burst_then_the_rate)
 
 /* ---- the plugin with tablet.source kiosk, over a real socket --------------------- */
 
-#define WATCH_MAX 16
-
-static struct {
-	int fd;
-	short events;
-	vitrine_fd_cb cb;
-} watched[WATCH_MAX];
-
-static int fake_watch(struct vitrine_ctx *ctx, int fd, short events, vitrine_fd_cb cb)
-{
-	(void)ctx;
-	for (int i = 0; i < WATCH_MAX; i++)
-		if (watched[i].cb && watched[i].fd == fd) {
-			watched[i].events = events;
-			watched[i].cb = events ? cb : NULL;
-			return 0;
-		}
-	if (!events)
-		return -ENOENT;
-	for (int i = 0; i < WATCH_MAX; i++)
-		if (!watched[i].cb) {
-			watched[i].fd = fd;
-			watched[i].events = events;
-			watched[i].cb = cb;
-			return 0;
-		}
-	return -ENOSPC;
-}
-
-static int watching(void)
-{
-	int n = 0;
-
-	for (int i = 0; i < WATCH_MAX; i++)
-		n += watched[i].cb != NULL;
-	return n;
-}
-
 /* The agent's poll loop, a few rounds, without collecting. */
 static void poll_rounds(void *state, int rounds)
 {
-	for (int r = 0; r < rounds; r++) {
-		struct pollfd pfd[WATCH_MAX];
-		int idx[WATCH_MAX], n = 0;
-
-		for (int i = 0; i < WATCH_MAX; i++)
-			if (watched[i].cb) {
-				pfd[n] = (struct pollfd){ watched[i].fd, watched[i].events, 0 };
-				idx[n++] = i;
-			}
-		if (poll(pfd, (nfds_t)n, 20) <= 0)
-			continue;
-		for (int i = 0; i < n; i++)
-			if (pfd[i].revents && watched[idx[i]].cb)
-				watched[idx[i]].cb(state, pfd[i].fd, pfd[i].revents);
-	}
+	for (int r = 0; r < rounds; r++)
+		vp_fake_poll(state);
 }
 
 /* The agent's poll loop, a few rounds, then one collect. */
@@ -364,7 +312,7 @@ VT_TEST(kiosk_source_takes_socket_lines_and_counts_refusals)
 	void *state = NULL;
 	int fd;
 
-	host.watch_fd = fake_watch;
+	host.watch_fd = vp_fake_watch_fd;
 	snprintf(path, sizeof(path), "%s/kiosk.sock", vt_test_tmpdir());
 	vp_fake_set(ctx, "source", "kiosk");
 	vp_fake_set(ctx, "http_port", "0");
@@ -410,7 +358,7 @@ VT_TEST(kiosk_source_takes_socket_lines_and_counts_refusals)
 	close(fd);
 	vitrine_plugin.fini(state);
 	CHECK(strstr(ctx->log, "kiosk input in all: 32 events taken"));
-	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_fake_watching(), 0);
 	CHECK(stat(path, &st) < 0 && errno == ENOENT);	/* removed at close */
 	CHECK(!strstr(ctx->log, SESSION));
 	CHECK_EQ_INT(ctx->errors, 0);
@@ -426,7 +374,7 @@ VT_TEST(kiosk_source_replaces_a_stale_socket_only)
 	void *state = NULL;
 	int stale;
 
-	host.watch_fd = fake_watch;
+	host.watch_fd = vp_fake_watch_fd;
 	snprintf(path, sizeof(path), "%s/stale.sock", vt_test_tmpdir());
 	/* a socket file nobody listens on, as a killed agent leaves it */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
@@ -457,7 +405,7 @@ VT_TEST(kiosk_source_replaces_a_stale_socket_only)
 	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), -EEXIST);
 	CHECK(strstr(ctx->log, "a file that is not a socket is there"));
 	CHECK_EQ_INT(access(path, F_OK), 0);
-	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_fake_watching(), 0);
 	vp_fake_free(ctx);
 }
 
@@ -544,7 +492,7 @@ VT_TEST(kiosk_refused_lines_cost_requests_too)
 	void *state = NULL;
 	int fd;
 
-	host.watch_fd = fake_watch;
+	host.watch_fd = vp_fake_watch_fd;
 	snprintf(path, sizeof(path), "%s/flood.sock", vt_test_tmpdir());
 	vp_fake_set(ctx, "source", "kiosk");
 	vp_fake_set(ctx, "http_port", "0");
@@ -567,7 +515,7 @@ VT_TEST(kiosk_refused_lines_cost_requests_too)
 	close(fd);
 	vitrine_plugin.fini(state);
 	CHECK(strstr(ctx->log, "kiosk input in all: 1 events taken, 40 requests or lines refused (invalid_json 32, rate_limited 8)"));
-	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_fake_watching(), 0);
 	vp_fake_free(ctx);
 }
 
@@ -580,13 +528,13 @@ VT_TEST(kiosk_socket_out_of_descriptors_does_not_spin)
 	void *state = NULL;
 	int fd;
 
-	host.watch_fd = fake_watch;
+	host.watch_fd = vp_fake_watch_fd;
 	snprintf(path, sizeof(path), "%s/emfile.sock", vt_test_tmpdir());
 	vp_fake_set(ctx, "source", "kiosk");
 	vp_fake_set(ctx, "http_port", "0");
 	vp_fake_set(ctx, "socket", path);
 	CHECK_EQ_INT(vitrine_plugin.init(&host, ctx, &state), 0);
-	CHECK_EQ_INT(watching(), 1);
+	CHECK_EQ_INT(vp_fake_watching(), 1);
 	fd = sock_connect(path);	/* queued: not accepted yet */
 	CHECK(fd >= 0);
 	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -595,18 +543,18 @@ VT_TEST(kiosk_socket_out_of_descriptors_does_not_spin)
 	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
 	poll_rounds(state, 3);	/* accept fails once: the listener is set aside */
 	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
-	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_fake_watching(), 0);
 	CHECK_EQ_INT(vp_count_substr(ctx->log, "cannot accept a connection"), 1);
 	/* the next collect watches it again, and the client is served */
 	CHECK_EQ_INT(send_all(fd, EV("\"type\":\"session_start\"") "\n",
 			      strlen(EV("\"type\":\"session_start\"")) + 1), 0);
 	pump(state, 1);
-	CHECK_EQ_INT(watching(), 1);
+	CHECK_EQ_INT(vp_fake_watching(), 1);
 	pump(state, 10);
 	CHECK_EQ_INT(ctx->n, 1);
 	close(fd);
 	vitrine_plugin.fini(state);
-	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_fake_watching(), 0);
 	vp_fake_free(ctx);
 }
 
@@ -672,7 +620,7 @@ VT_TEST(kiosk_http_batch_over_a_small_rate_is_taken)
 	void *state = NULL;
 
 	CHECK(port != 0);
-	host.watch_fd = fake_watch;
+	host.watch_fd = vp_fake_watch_fd;
 	snprintf(port_s, sizeof(port_s), "%u", port);
 	vp_fake_set(ctx, "source", "kiosk");
 	vp_fake_set(ctx, "http_port", port_s);
@@ -692,7 +640,7 @@ VT_TEST(kiosk_http_batch_over_a_small_rate_is_taken)
 	pump(state, 1);
 	CHECK_EQ_INT(ctx->n, KIOSK_EVENT_BATCH_MAX);
 	vitrine_plugin.fini(state);
-	CHECK_EQ_INT(watching(), 0);
+	CHECK_EQ_INT(vp_fake_watching(), 0);
 	vp_fake_free(ctx);
 }
 
@@ -705,7 +653,7 @@ VT_TEST(kiosk_limit_does_not_apply_and_fini_emits_what_was_taken)
 	void *state = NULL;
 	int fd;
 
-	host.watch_fd = fake_watch;
+	host.watch_fd = vp_fake_watch_fd;
 	snprintf(path, sizeof(path), "%s/limit.sock", vt_test_tmpdir());
 	vp_fake_set(ctx, "source", "kiosk");
 	vp_fake_set(ctx, "http_port", "0");
