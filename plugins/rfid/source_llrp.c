@@ -403,6 +403,16 @@ static int llrp_dispatch(struct llrp_conn *c, const struct llrp_header *h)
 	return 0;
 }
 
+/* Whether rx starts with a whole message (or a header that will fail). */
+static int llrp_whole_message(const struct llrp_conn *c)
+{
+	struct llrp_header h;
+
+	if (c->rx_len < LLRP_HEADER_LEN)
+		return 0;
+	return llrp_header_parse(c->rx, c->rx_len, &h) < 0 || h.length <= c->rx_len;
+}
+
 /* Consumes the message at the head of rx. */
 static void llrp_consume(struct llrp_conn *c, size_t len)
 {
@@ -643,7 +653,9 @@ static int llrp_next_report(struct rfid_source *base, int64_t horizon_us,
 	for (uint32_t k = 0; k < s->nconns; k++) {
 		struct llrp_conn *c = &s->conns[(s->next_conn + k) % s->nconns];
 
-		if (!c->report_len)
+		/* I/O and timers only once what was received is handled:
+		 * not a poll() and a recv() per buffered tag. */
+		if (!c->report_len && !llrp_whole_message(c))
 			llrp_drive(c);
 		if (llrp_conn_next(c, rep)) {
 			s->next_conn = (s->next_conn + k + 1) % s->nconns;
