@@ -20,7 +20,10 @@ BOARD ?= host
 O ?= build/$(BOARD)
 PREFIX ?= /usr/local
 
--include boards/$(BOARD)/board.mk
+ifeq ($(wildcard boards/$(BOARD)/board.mk),)
+$(error BOARD=$(BOARD): no boards/$(BOARD)/board.mk; the boards are: $(notdir $(patsubst %/,%,$(dir $(wildcard boards/*/board.mk)))))
+endif
+include boards/$(BOARD)/board.mk
 
 ifeq ($(origin CC),default)
 CC := $(CROSS_COMPILE)gcc
@@ -39,10 +42,14 @@ VERSION := 0.1.0
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
 CFLAGS ?= -O2 -g
-VT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -fvisibility=hidden \
+VT_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(HARDEN) -fvisibility=hidden \
 	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itools/ctl -Itests -Iplugins \
 	-I$(O)/gen $(BOARD_CFLAGS) $(CFLAGS)
 VT_LDFLAGS := -Wl,-z,relro,-z,now $(LDFLAGS)
+# -D_FILE_OFFSET_BITS=64: 64-bit off_t and inode numbers on 32-bit boards
+# (rpi-armhf), as on 64-bit ones. Not -D_TIME_BITS=64: Debian 12's armhf
+# libraries have a 32-bit time_t, and libgpiod's API passes struct timespec
+# (boards/rpi-armhf/README.md, year 2038).
 LIBS := -lmosquitto -lprotobuf-c -lzstd -lmbedx509 -lmbedcrypto -lsqlite3 -ldl -lm
 
 # ---- generated protobuf code ------------------------------------------------
@@ -56,12 +63,13 @@ $(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: proto/%.proto $(PROTOS)
 	$(Q)$(PROTOC_C) -Iproto --c_out=$(O)/gen $<
 
 # ---- objects ------------------------------------------------------------------
-$(O)/obj/%.o: %.c $(GEN_H)
+# A cross board builds against its sysroot (boards/cross.mk), made first.
+$(O)/obj/%.o: %.c $(GEN_H) | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(VT_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/obj/gen/%.o: $(O)/gen/%.c $(GEN_H)
+$(O)/obj/gen/%.o: $(O)/gen/%.c $(GEN_H) | $(BOARD_PREREQ)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $<")
 	$(Q)$(CC) $(VT_CFLAGS) -Wno-unused-parameter -c -o $@ $<
@@ -74,7 +82,7 @@ obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 # libvt: the agent's modules (everything in agent/ but main.c) plus the
 # platform layer and the generated code; the aggregator reuses frame, keys,
 # conf and log from it.
-VT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) platform/linux/os.c
+VT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c)) platform/linux/os.c platform/linux/sdnotify.c
 VT_OBJS := $(call obj,$(VT_SRCS)) $(patsubst $(O)/gen/%.c,$(O)/obj/gen/%.o,$(GEN_C))
 AGG_SRCS := $(filter-out aggregator/main.c,$(wildcard aggregator/*.c))
 AGG_OBJS := $(call obj,$(AGG_SRCS))
@@ -195,7 +203,7 @@ $(LLRP_SIM): $(call obj,$(LLRP_SIM_SRCS))
 	$(Q)$(CC) $(VT_CFLAGS) -pie $(VT_LDFLAGS) -o $@ $^
 TEST_BINS := $(UNIT_BINS) $(PLUGIN_TESTS) $(FUZZ_REPLAY) $(ABI_PLUGINS) $(CANARY_AGENT)
 
-.PHONY: all test test-long san bench fuzz run deps install clean check-tools
+.PHONY: all test test-long test-emulated san bench fuzz run deps install clean check-tools
 all: $(BINS) $(PLUGIN_SOS) $(LLRP_SIM)
 
 test: all $(TEST_BINS)
@@ -247,13 +255,34 @@ DEB_PACKAGES := build-essential pkgconf clang mosquitto mosquitto-clients libmos
 deps:
 	$(Q)if [ "$$(id -u)" != 0 ]; then \
 		echo "vitrine: installing packages needs root; run:"; \
-		echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PACKAGES)"; \
+		echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PACKAGES) $(BOARD_DEB_PACKAGES)"; \
 		exit 1; \
 	fi; \
-	missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	missing=$$(for p in $(DEB_PACKAGES) $(BOARD_DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	else echo "vitrine: all build and test packages are installed"; fi
+ifneq ($(DEB_ARCH),$(shell dpkg --print-architecture 2>/dev/null))
+	$(Q)boards/add-arch.sh $(DEB_ARCH)
+	$(Q)$(MAKE) --no-print-directory BOARD=$(BOARD) sysroot
+endif
+
+# make test-emulated BOARD=rpi4-arm64: a cross build's unit and plugin tests
+# and fuzz corpus replays, run by qemu-user; then end_to_end.sh with the
+# emulated agent and its plugins against the native broker and aggregator
+# (build/host, built first). With E2E=0, the unit tests only.
+E2E ?= 1
+test-emulated: all $(TEST_BINS) $(O)/qemu/vitrine-agent
+ifeq ($(E2E),1)
+	$(Q)$(MAKE) --no-print-directory BOARD=host O=build/host all
+endif
+	$(Q)O=$(O) VT_EXEC="$(QEMU_RUN)" VT_AGENT=$(abspath $(O)/qemu/vitrine-agent) \
+		VT_AGG=$(abspath build/host/vitrine-aggregator) \
+		TESTS='_test$$|_replay$$$(if $(filter 1,$(E2E)),|^end_to_end$$)' tests/run.sh
+$(O)/qemu/vitrine-agent: $(O)/vitrine-agent
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\n# %s under qemu-user (make test-emulated)\nexec %s %s "$$@"\n' \
+		$(BOARD) "$(QEMU_RUN)" $(abspath $<) >$@ && chmod +x $@
 
 # The plugin SDK: plugin.h and vitrine-plugin.pc, so that a plugin builds
 # out of tree with `pkg-config --cflags vitrine-plugin` (docs/PLUGINS.md).

@@ -215,7 +215,10 @@ static int vt_spool_list(const char *dir, uint64_t **ids, size_t *n)
 	*n = 0;
 	if (!d)
 		return -errno;
-	while ((e = readdir(d)) != NULL) {
+	/* A listing cut short must not read as a spool with fewer segments:
+	 * readdir() says so only through errno (EOVERFLOW, say, for a 32-bit
+	 * build without 64-bit file offsets on a filesystem of large inodes). */
+	for (errno = 0; (e = readdir(d)) != NULL; errno = 0) {
 		uint64_t id;
 
 		if (!vt_spool_seg_name(&id, e->d_name))
@@ -231,6 +234,15 @@ static int vt_spool_list(const char *dir, uint64_t **ids, size_t *n)
 			cap = cap ? 2 * cap : 16;
 		}
 		(*ids)[(*n)++] = id;
+	}
+	if (errno) {
+		int err = -errno;
+
+		closedir(d);
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return err;
 	}
 	closedir(d);
 	if (*n > 1)

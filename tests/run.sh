@@ -11,7 +11,8 @@
 # is spent waiting on processes; 1 runs them one after the other). Fault
 # tests also print "COUNTS ..." lines (emitted / delivered / duplicated /
 # dropped), shown too. Results are printed in the same order whatever the
-# number of jobs.
+# number of jobs. VT_EXEC is a command that runs the test programs and
+# corpus replays (make test-emulated: qemu-aarch64 -L <sysroot>).
 set -u
 cd "$(dirname "$0")/.."
 O=${O:-build/host}
@@ -76,14 +77,14 @@ for t in "$O"/tests/*_test; do
 	[ -x "$t" ] || continue
 	n=$(basename "$t")
 	echo "$n" | grep -qE "$pattern" || continue
-	run_one "$n" "$t"
+	run_one "$n" ${VT_EXEC:-} "$t"
 done
 for r in "$O"/tests/fuzz_*_replay; do
 	[ -x "$r" ] || continue
 	n=$(basename "$r")
 	echo "$n" | grep -qE "$pattern" || continue
 	corpus=tests/fuzz/corpus/${n#fuzz_}; corpus=${corpus%_replay}
-	run_one "$n" "$r" "$corpus"
+	run_one "$n" ${VT_EXEC:-} "$r" "$corpus"
 done
 scripts=()
 for s in tests/integration/*.sh tests/fault/*.sh; do

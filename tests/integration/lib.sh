@@ -7,8 +7,11 @@ set -u
 VT_ROOT=${VT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 O=${O:-build/host}
 case "$O" in /*) ;; *) O="$VT_ROOT/$O" ;; esac
-AGENT="$O/vitrine-agent"
-AGG="$O/vitrine-aggregator"
+# VT_AGENT and VT_AGG replace the binaries (make test-emulated: an agent
+# built for another architecture, run by qemu-user, and the native
+# aggregator).
+AGENT=${VT_AGENT:-$O/vitrine-agent}
+AGG=${VT_AGG:-$O/vitrine-aggregator}
 PLUGIN_DIR="$O/plugins"
 T=$(mktemp -d /tmp/vt-it-XXXXXX)
 PIDS=()

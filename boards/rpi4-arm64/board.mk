@@ -1,0 +1,16 @@
+# boards/rpi4-arm64/board.mk - Raspberry Pi 3, 4, 5 and Zero 2 W running
+# 64-bit Raspberry Pi OS or Debian (aarch64). Notes: boards/rpi4-arm64/README.md.
+#
+#   make deps BOARD=rpi4-arm64     cross compiler, qemu-user, the arm64 sysroot
+#   make BOARD=rpi4-arm64          everything, in build/rpi4-arm64/
+#
+# Cortex-A53 (Zero 2 W, Pi 3) and A72 (Pi 4) have CRC32 but no AES/PMULL
+# instructions: never +crypto, and keep the default AEAD
+# (ChaCha20-Poly1305). armv8-a code runs on the Pi 5's A76 too, whose
+# kernel uses 16 KiB pages: nothing in vitrine assumes 4 KiB pages.
+CROSS_COMPILE ?= aarch64-linux-gnu-
+DEB_ARCH := arm64
+MULTIARCH := aarch64-linux-gnu
+QEMU := qemu-aarch64
+BOARD_CFLAGS := -march=armv8-a+crc -mtune=cortex-a72
+include boards/cross.mk
