@@ -45,7 +45,7 @@ CFLAGS ?= -O2 -g
 VT_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(HARDEN) -fvisibility=hidden \
 	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itools/ctl -Itests -Iplugins \
 	-I$(O)/gen $(BOARD_CFLAGS) $(CFLAGS)
-VT_LDFLAGS := -Wl,-z,relro,-z,now $(LDFLAGS)
+VT_LDFLAGS := -Wl,-z,relro,-z,now $(BOARD_LDFLAGS) $(LDFLAGS)
 # -D_FILE_OFFSET_BITS=64: 64-bit off_t and inode numbers on 32-bit boards
 # (rpi-armhf), as on 64-bit ones. Not -D_TIME_BITS=64: Debian 12's armhf
 # libraries have a 32-bit time_t, and libgpiod's API passes struct timespec
