@@ -9,6 +9,8 @@
 #   make bench     throughput and size figures (>= 1M simulated readings)
 #   make fuzz      build libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make install   install binaries and plugins under $(DESTDIR)$(PREFIX)
+#   make BOARD=rpi4-arm64   cross-build for a board (boards/README.md); with
+#                  deps, sysroot and test-emulated (its tests under qemu-user)
 #
 # Respects CC, CFLAGS, LDFLAGS, DESTDIR, PREFIX, CROSS_COMPILE, PKG_CONFIG,
 # BOARD (boards/$(BOARD)/board.mk) and O (output directory). V=1 shows commands.
