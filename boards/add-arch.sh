@@ -2,9 +2,9 @@
 # boards/add-arch.sh ARCH - let apt fetch Debian's ARCH packages (for the
 # sysroot of a cross board): dpkg --add-architecture, then apt-get update.
 # The update may fail on one of ARCH's indexes (a mirror caught between two
-# syncs of, say, the security archive): that is a warning here, since
-# boards/sysroot.sh then fails with apt's own message if a package it needs
-# is really missing.
+# syncs of, say, the security archive): boards/apt-update.sh retries, then
+# warns, since boards/sysroot.sh fails with apt's own message if a package
+# it needs is really missing.
 set -eu
 arch=$1
 if [ "$(dpkg --print-architecture)" = "$arch" ] ||
@@ -12,7 +12,4 @@ if [ "$(dpkg --print-architecture)" = "$arch" ] ||
 	exit 0
 fi
 dpkg --add-architecture "$arch"
-if ! apt-get update -q >/dev/null 2>&1; then
-	echo "add-arch: apt-get update reported errors after adding $arch (an index missing?); going on" >&2
-	apt-get update 2>&1 | grep -E '^(E|W):' | head -n 5 >&2 || true
-fi
+"$(dirname "$0")/apt-update.sh"
