@@ -540,6 +540,11 @@ int vt_pub_connected(const struct vt_pub *p)
 	return p->state == VT_PUB_CONNECTED;
 }
 
+const char *vt_pub_last_error(const struct vt_pub *p)
+{
+	return p->last_error;
+}
+
 int vt_pub_status(struct vt_pub *p, const char *json)
 {
 	int rc;

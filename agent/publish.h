@@ -81,6 +81,10 @@ void vt_pub_io(struct vt_pub *p, short revents, int64_t mono_ms);
 int64_t vt_pub_tick(struct vt_pub *p, int64_t mono_ms);
 
 int vt_pub_connected(const struct vt_pub *p);
+/* Why the last connection attempt failed or the last session was lost, in
+ * words (as logged); "" until one has. Borrowed: valid until the next call
+ * into the publisher. */
+const char *vt_pub_last_error(const struct vt_pub *p);
 /* Publish a retained status document (JSON text). */
 int vt_pub_status(struct vt_pub *p, const char *json);
 /* Disconnect cleanly (the will is not sent; status set to "offline"). */
