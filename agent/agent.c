@@ -20,6 +20,7 @@
 
 #include "ack.h"
 #include "agent.h"
+#include "clock.h"
 #include "devkey.h"
 #include "egress.h"
 #include "err.h"
@@ -30,6 +31,7 @@
 #include "pipeline.h"
 #include "plugset.h"
 #include "publish.h"
+#include "service.h"
 #include "tls.h"
 #include "vt_os.h"
 
@@ -46,6 +48,7 @@ struct vt_agent {
 	struct vt_pipeline *pipeline;
 	struct vt_pub *pub;
 	struct vt_fleet *fleet;
+	struct vt_clock *clock;		/* is the wall clock trusted (clock.h) */
 	uint8_t ack_key[VT_KEY_LEN];
 	struct vt_plugset ps;
 	FILE *tap;
@@ -54,6 +57,7 @@ struct vt_agent {
 	int64_t next_expire_ms;
 	int status_sent;
 	int restart;		/* a fleet bundle changed what runs */
+	struct vt_service svc;	/* READY=1, STATUS=, keep-alives (systemd) */
 };
 
 static struct vt_privacy_conf vt_agent_privacy_conf(const struct vt_agent_config *cfg)
@@ -132,6 +136,7 @@ static int vt_agent_pipeline(struct vt_agent *a)
 		.aggregator_key = cfg->aggregator_key,
 		.privacy = a->privacy,
 		.egress = a->egress,
+		.clock = a->clock,
 		.tap = a->tap,
 	};
 	int rc;
@@ -212,6 +217,7 @@ static void vt_agent_status(struct vt_agent *a, int64_t now)
 	n += vt_tls_status_json(vt_pub_tls(a->pub), vt_os_now_ms() / 1000, json + n,
 				sizeof(json) - n);
 	n += vt_fleet_status_json(a->fleet, json + n, sizeof(json) - n);
+	n += vt_clock_status_json(a->clock, now, json + n, sizeof(json) - n);
 	if (n < sizeof(json) - 64)
 		n += (size_t)snprintf(json + n, sizeof(json) - n, ",\"plugins\":{");
 	for (int i = 0; i < a->ps.n && n < sizeof(json) - 64; i++) {
@@ -384,6 +390,8 @@ static int vt_agent_turn(struct vt_agent *a)
 		vt_host_collect(&a->ps.plugins[i], now);
 		wait = vt_min_wait(wait, vt_host_ms_left(&a->ps.plugins[i], now));
 	}
+	if (vt_clock_tick(a->clock, vt_os_now_ms(), now))
+		vt_pipeline_clock_synced(a->pipeline, now);
 	vt_privacy_tick(a->privacy, vt_os_now_ms(), now, VT_WINDOW_IF_IDLE);
 	vt_egress_tick(a->egress, vt_os_now_ms());
 	wait = vt_min_wait(wait, vt_egress_ms_left(a->egress, vt_os_now_ms()));
@@ -399,8 +407,11 @@ static int vt_agent_turn(struct vt_agent *a)
 	wait = vt_min_wait(wait, vt_pub_tick(a->pub, now));
 	if (vt_agent_fleet(a, now))
 		return 1;
-	if (a->opts->reload && *a->opts->reload && vt_agent_reload(a))
-		return 1;
+	if (a->opts->reload && *a->opts->reload) {
+		vt_service_reloading(&a->svc, "reloading: SIGHUP, checking the configuration file");
+		if (vt_agent_reload(a))
+			return 1;
+	}
 	wait = vt_min_wait(wait, vt_fleet_ms_left(a->fleet, now));
 	if (vt_fleet_changed(a->fleet))
 		a->status_sent = 0;
@@ -408,6 +419,8 @@ static int vt_agent_turn(struct vt_agent *a)
 		vt_agent_status(a, now);
 		a->next_status_ms = now + (int64_t)a->cfg->status_interval_s * 1000;
 	}
+	wait = vt_min_wait(wait, vt_service_tick(&a->svc, a->pub, &a->ps, a->spool,
+						 vt_os_mono_ms()));
 	if (a->opts->exit_when_done) {
 		int all_finished = 1;
 
@@ -543,9 +556,17 @@ static int vt_agent_start(struct vt_agent *a)
 			 cfg->state_dir, vt_strerror(rc));
 		return rc;
 	}
+	/* Before the pipeline: every reading is stamped by it. */
+	rc = vt_clock_open(&a->clock, &(struct vt_clock_conf){
+		.require_sync = cfg->clock_require_sync, .state_dir = cfg->state_dir });
+	if (rc < 0)
+		return rc;
+	vt_clock_tick(a->clock, vt_os_now_ms(), vt_os_mono_ms());
 	rc = vt_agent_pipeline(a);
 	if (rc < 0)
 		return rc;
+	if (vt_clock_trusted(a->clock))	/* a correction an earlier run owes */
+		vt_pipeline_clock_synced(a->pipeline, vt_os_mono_ms());
 	rc = vt_fleet_new(&a->fleet, a->opts->config_path, cfg, a->opts->fleet);
 	if (rc < 0)
 		return rc;
@@ -632,11 +653,16 @@ int vt_agent_run(struct vt_agent_config *cfg, const struct vt_agent_opts *opts)
 		return -ENOMEM;
 	a->cfg = cfg;
 	a->opts = opts;
+	vt_service_open(&a->svc, &cfg->broker, vt_os_mono_ms());
 	rc = vt_agent_start(a);
 	if (rc < 0)
 		goto out;
 	while (!*opts->stop && !vt_agent_turn(a))
 		;
+	if (a->restart && !*opts->stop)
+		vt_service_reloading(&a->svc, "reloading: restarting in place to run the new configuration");
+	else
+		vt_service_stopping(&a->svc, "stopping: sealing the open batch, syncing the spool, waiting up to 3 s for acknowledgments");
 	vt_plugset_stop(&a->ps);
 	vt_agent_drain(a);
 	vt_agent_summary(a);
@@ -646,12 +672,14 @@ out:
 	vt_pub_free(a->pub);
 	vt_fleet_free(a->fleet);
 	vt_pipeline_free(a->pipeline);
+	vt_clock_free(a->clock);
 	vt_egress_close(a->egress);	/* writes what is pending */
 	vt_privacy_free(a->privacy);
 	vt_spool_close(a->spool);
 	vt_keys_wipe(a->ack_key, sizeof(a->ack_key));
 	if (a->tap)
 		fclose(a->tap);
+	vt_service_close(&a->svc);
 	if (rc == 0 && a->restart)
 		rc = VT_AGENT_RESTART;
 	free(a);

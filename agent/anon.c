@@ -26,6 +26,8 @@ struct vt_anon_plugin {
 	struct vt_window *window;
 	struct vt_anon *anon;
 	int64_t rel_start;
+	uint32_t rel_unsynced;		/* the released window's clock (window.h) */
+	int64_t rel_mono;
 	struct vt_window_cell *rel;	/* VT_ANON_REL_MAX: released, not yet sent */
 	size_t n_rel;
 	int64_t retry_mono;		/* when to try sending rel again */
@@ -33,6 +35,7 @@ struct vt_anon_plugin {
 
 struct vt_anon {
 	struct vt_anon_conf conf;
+	struct vt_clock *clock;		/* borrowed; NULL: no clock (tests) */
 	char *state_dir;
 	struct vt_wckpt *ckpt;		/* NULL: no checkpoint */
 	struct vt_wckpt_entry *saved;	/* the checkpoint read at start */
@@ -162,6 +165,44 @@ int vt_anon_new(struct vt_anon **out, const struct vt_anon_conf *conf, char *err
 	return 0;
 }
 
+void vt_anon_set_clock(struct vt_anon *a, struct vt_clock *clock)
+{
+	const uint8_t *boot = vt_clock_boot_id(clock);
+
+	a->clock = clock;
+	if (a->ckpt)
+		vt_wckpt_set_boot(a->ckpt, boot);
+	/* Times since another boot mean nothing in this one. */
+	for (size_t i = 0; i < a->n_saved; i++)
+		if (a->saved[i].clock_unsynced == VT_READING_CLOCK_UNSYNCED &&
+		    memcmp(a->saved[i].boot_id, boot, VT_OS_BOOT_ID_LEN) != 0) {
+			a->saved[i].clock_unsynced = VT_READING_CLOCK_LOST;
+			a->saved[i].start_mono = 0;
+		}
+}
+
+void vt_anon_fix_clock(struct vt_anon *a)
+{
+	for (size_t i = 0; i < a->n_plugins && a->clock; i++) {
+		struct vt_anon_plugin *ap = &a->plugins[i];
+		struct vt_reading r = { .kind = VT_KIND_WINDOW };
+
+		a->dirty |= vt_window_fix_clock(ap->window, a->clock);
+		if (!ap->n_rel || ap->rel_unsynced != VT_READING_CLOCK_UNSYNCED)
+			continue;
+		r.time_ms = ap->rel_start;
+		r.clock_unsynced = VT_READING_CLOCK_UNSYNCED;
+		r.mono_ms = ap->rel_mono;
+		r.u.window.length_s = a->conf.window_s;
+		if (vt_clock_fix(a->clock, &r)) {
+			ap->rel_start = r.time_ms;
+			ap->rel_unsynced = 0;
+			ap->rel_mono = 0;
+			a->dirty = 1;
+		}
+	}
+}
+
 void vt_anon_set_sink(struct vt_anon *a, vt_window_sink sink, void *arg)
 {
 	a->sink = sink ? sink : vt_anon_discard;
@@ -202,9 +243,12 @@ static int vt_anon_checkpoint(struct vt_anon *a, int64_t mono_ms)
 
 		snprintf(v.e.plugin, sizeof(v.e.plugin), "%s", ap->name);
 		v.e.releasing = 0;
+		vt_window_clock(ap->window, &v.e.clock_unsynced, &v.e.start_mono);
 		vt_window_visit(ap->window, &v.e.start_ms, vt_anon_visit_cell, &v);
 		v.e.releasing = 1;
 		v.e.start_ms = ap->rel_start;
+		v.e.clock_unsynced = ap->rel_unsynced;
+		v.e.start_mono = ap->rel_unsynced == VT_READING_CLOCK_UNSYNCED ? ap->rel_mono : 0;
 		for (size_t j = 0; j < ap->n_rel; j++) {
 			v.e.cell = ap->rel[j];
 			rc = vt_wckpt_add(a->ckpt, &v.e);
@@ -257,6 +301,8 @@ static int vt_anon_collect(void *arg, const struct vt_reading *cell)
 	if (ap->n_rel == VT_ANON_REL_MAX)
 		return -ENOSPC;	/* cannot happen: a window has no more cells */
 	ap->rel_start = cell->time_ms;
+	ap->rel_unsynced = cell->clock_unsynced;
+	ap->rel_mono = cell->mono_ms;
 	ap->rel[ap->n_rel++] = cell->u.window;
 	return 0;
 }
@@ -278,6 +324,8 @@ static int vt_anon_send(struct vt_anon *a, struct vt_anon_plugin *ap, int64_t mo
 		memset(&r, 0, sizeof(r));
 		r.kind = VT_KIND_WINDOW;
 		r.time_ms = ap->rel_start;
+		r.clock_unsynced = ap->rel_unsynced;
+		r.mono_ms = ap->rel_mono;
 		r.u.window = ap->rel[i];
 		a->sink(a->sink_arg, &r);
 	}
@@ -327,14 +375,22 @@ static void vt_anon_restore(struct vt_anon *a, struct vt_anon_plugin *ap, int64_
 		}
 		if (e->releasing) {
 			ap->rel_start = e->start_ms;
+			ap->rel_unsynced = e->clock_unsynced;
+			ap->rel_mono = e->start_mono;
 			if (ap->n_rel < VT_ANON_REL_MAX)
 				ap->rel[ap->n_rel++] = e->cell;
 		} else if (e->cell.length_s != a->conf.window_s ||
 			   vt_window_restore(ap->window, e->start_ms, &e->cell, mono_ms) < 0) {
 			lost += e->cell.count;
+		} else {
+			vt_window_set_clock(ap->window, e->clock_unsynced, e->start_mono);
 		}
 	}
 	a->n_saved = kept;
+	/* Opened on an untrusted clock of this boot, now trusted: corrected
+	 * (its released cells are, on their way out: vt_clock_fix()). */
+	if (a->clock)
+		vt_window_fix_clock(ap->window, a->clock);
 	if (lost)
 		VT_WARN("plugin %s: %zu counts of the checkpointed window dropped: the window length changed to %u s",
 			ap->name, lost, a->conf.window_s);

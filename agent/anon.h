@@ -18,6 +18,10 @@
  *    A crash in between sends the same cells again after restart, with the
  *    same part, and the aggregator keeps one copy of each (window, cell,
  *    part). Noise is drawn once: the checkpoint holds the noised counts.
+ *  - Clock: a window opened on an untrusted clock keeps its start since
+ *    boot in the checkpoint, with the boot it counts in; restored in the
+ *    same boot it is corrected once the clock is trusted, restored in
+ *    another it stays flagged for good (VT_READING_CLOCK_LOST).
  *
  * Single-threaded; no allocation per reading.
  */
@@ -47,6 +51,14 @@ int vt_anon_new(struct vt_anon **out, const struct vt_anon_conf *conf, char *err
 		size_t errlen);
 /* Writes a last checkpoint if counts changed, then frees everything. */
 void vt_anon_free(struct vt_anon *a);
+
+/* The agent's clock (borrowed, set before plugins register): the boot
+ * the checkpoint's times since boot count in, and what corrects windows
+ * opened on an untrusted clock (clock.h). */
+void vt_anon_set_clock(struct vt_anon *a, struct vt_clock *clock);
+/* The clock became trusted: correct the open windows and the released
+ * cells not sent yet. */
+void vt_anon_fix_clock(struct vt_anon *a);
 
 /* Where released cells go; a NULL cell means "seal and sync what you hold". */
 void vt_anon_set_sink(struct vt_anon *a, vt_window_sink sink, void *arg);

@@ -11,9 +11,16 @@
 #include "batch.h"
 #include "err.h"
 #include "vitrine/v1/batch.pb-c.h"
+#include "vt_os.h"
 
-/* Worst-case encoded size of one Reading (tags, varints, strings, digest). */
+/* Worst-case encoded size of one Reading (tags, varints, strings, digest),
+ * about 120 bytes, and of its entry in Batch.unsynced, 21. */
 #define VT_BATCH_READING_MAX 160
+
+static size_t vt_batch_unsynced_bytes(const struct vt_batch_limits *lim, size_t each)
+{
+	return (size_t)lim->max_readings * each;
+}
 
 struct vt_batch_slot {
 	struct vt_reading src;
@@ -31,6 +38,15 @@ struct vt_batch {
 	char *site;
 	char *device;
 	size_t n;
+	size_t flagged;		/* readings on an untrusted clock (clock.h) */
+	size_t unsynced;	/* of those, with a time since this boot */
+	uint8_t boot_id[VT_OS_BOOT_ID_LEN];
+	int correction;		/* the next pack carries correction_ms */
+	int64_t correction_ms;
+	/* Batch.unsynced, filled at pack from the flagged slots. Pages from
+	 * the kernel: they cost RAM only once a flagged batch is packed. */
+	Vitrine__V1__UnsyncedReading *unsynced_msgs;
+	Vitrine__V1__UnsyncedReading **unsynced_ptrs;
 	size_t est_bytes;
 	int64_t opened_mono;
 	uint32_t cats[VT_BATCH_CATS];
@@ -50,7 +66,10 @@ int vt_batch_new(struct vt_batch **out, const struct vt_batch_limits *lim,
 	b->device = strdup(device);
 	b->slots = calloc(lim->max_readings, sizeof(*b->slots));
 	b->ptrs = calloc(lim->max_readings, sizeof(*b->ptrs));
-	if (!b->site || !b->device || !b->slots || !b->ptrs) {
+	b->unsynced_msgs = vt_os_pages_alloc(vt_batch_unsynced_bytes(lim, sizeof(*b->unsynced_msgs)));
+	b->unsynced_ptrs = vt_os_pages_alloc(vt_batch_unsynced_bytes(lim, sizeof(*b->unsynced_ptrs)));
+	if (!b->site || !b->device || !b->slots || !b->ptrs || !b->unsynced_msgs ||
+	    !b->unsynced_ptrs) {
 		vt_batch_free(b);
 		return -ENOMEM;
 	}
@@ -68,6 +87,8 @@ void vt_batch_free(struct vt_batch *b)
 	free(b->device);
 	free(b->slots);
 	free(b->ptrs);
+	vt_os_pages_free(b->unsynced_msgs, vt_batch_unsynced_bytes(&b->lim, sizeof(*b->unsynced_msgs)));
+	vt_os_pages_free(b->unsynced_ptrs, vt_batch_unsynced_bytes(&b->lim, sizeof(*b->unsynced_ptrs)));
 	free(b);
 }
 
@@ -212,6 +233,11 @@ int vt_batch_add(struct vt_batch *b, const struct vt_reading *r, int64_t mono_ms
 	default:
 		return -VT_EINVAL_READING;
 	}
+	if (r->clock_unsynced) {
+		b->flagged++;
+		b->unsynced += r->clock_unsynced == VT_READING_CLOCK_UNSYNCED;
+		b->est_bytes += 16;
+	}
 	if (b->n == 0)
 		b->opened_mono = mono_ms;
 	b->n++;
@@ -224,7 +250,42 @@ void vt_batch_clear(struct vt_batch *b)
 {
 	b->n = 0;
 	b->est_bytes = 0;
+	b->flagged = 0;
+	b->unsynced = 0;
+	b->correction = 0;
 	memset(b->cats, 0, sizeof(b->cats));
+}
+
+void vt_batch_set_boot(struct vt_batch *b, const uint8_t boot_id[VT_OS_BOOT_ID_LEN])
+{
+	memcpy(b->boot_id, boot_id, VT_OS_BOOT_ID_LEN);
+}
+
+void vt_batch_set_correction(struct vt_batch *b, int on, int64_t offset_ms)
+{
+	b->correction = on;
+	b->correction_ms = offset_ms;
+}
+
+size_t vt_batch_unsynced(const struct vt_batch *b)
+{
+	return b->unsynced;
+}
+
+size_t vt_batch_fix_clock(struct vt_batch *b, struct vt_clock *c)
+{
+	size_t fixed = 0;
+
+	for (size_t i = 0; i < b->n && b->unsynced; i++) {
+		struct vt_batch_slot *s = &b->slots[i];
+
+		if (!vt_clock_fix(c, &s->src))
+			continue;
+		b->flagged--;
+		b->unsynced--;
+		fixed++;
+	}
+	return fixed;
 }
 
 size_t vt_batch_count(const struct vt_batch *b)
@@ -250,19 +311,59 @@ int64_t vt_batch_ms_left(const struct vt_batch *b, int64_t mono_ms)
 	return left > 0 ? left : 0;
 }
 
+/* Site and device, base time, delivery chain, boot id and correction;
+ * each reading at most VT_BATCH_READING_MAX, its entry in Batch.unsynced
+ * included (tag, length, index, mono_ms, boot_unknown: 21 bytes). */
 size_t vt_batch_pack_bound(const struct vt_batch *b)
 {
-	return 2 * 80 + 16 + 2 * 11 + (size_t)b->lim.max_readings * VT_BATCH_READING_MAX;
+	return 2 * 80 + 16 + 2 * 11 + 18 + 14 +
+	       (size_t)b->lim.max_readings * VT_BATCH_READING_MAX;
+}
+
+/* Batch.unsynced of the flagged slots, in index order. */
+static size_t vt_batch_unsynced_list(struct vt_batch *b)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < b->n && k < b->flagged; i++) {
+		const struct vt_reading *r = &b->slots[i].src;
+		Vitrine__V1__UnsyncedReading *u = &b->unsynced_msgs[k];
+
+		if (!r->clock_unsynced)
+			continue;
+		vitrine__v1__unsynced_reading__init(u);
+		u->index = (uint32_t)i;
+		if (r->clock_unsynced == VT_READING_CLOCK_UNSYNCED)
+			u->mono_ms = r->mono_ms;
+		else
+			u->boot_unknown = 1;
+		b->unsynced_ptrs[k++] = u;
+	}
+	return k;
 }
 
 int vt_batch_pack(struct vt_batch *b, const struct vt_batch_chain *chain, uint8_t *out,
 		  size_t cap, size_t *len)
 {
+	Vitrine__V1__ClockCorrection corr;
 	Vitrine__V1__Batch msg;
 	int64_t base;
 	size_t need;
 
 	vitrine__v1__batch__init(&msg);
+	if (b->flagged) {
+		msg.n_unsynced = vt_batch_unsynced_list(b);
+		msg.unsynced = b->unsynced_ptrs;
+	}
+	if (b->unsynced || b->correction) {
+		msg.boot_id.data = b->boot_id;
+		msg.boot_id.len = VT_OS_BOOT_ID_LEN;
+	}
+	if (b->correction) {
+		vitrine__v1__clock_correction__init(&corr);
+		corr.offset_ms = b->correction_ms;
+		msg.clock_correction = &corr;
+	}
 	msg.site = b->site;
 	msg.device = b->device;
 	base = b->n ? b->slots[0].src.time_ms : 0;
@@ -279,6 +380,12 @@ int vt_batch_pack(struct vt_batch *b, const struct vt_batch_chain *chain, uint8_
 	if (need > cap)
 		return -ENOSPC;
 	*len = vitrine__v1__batch__pack(&msg, out);
+	if (b->flagged) {	/* a boot's first minutes: give the pages back */
+		vt_os_pages_zero(b->unsynced_msgs,
+				 vt_batch_unsynced_bytes(&b->lim, sizeof(*b->unsynced_msgs)));
+		vt_os_pages_zero(b->unsynced_ptrs,
+				 vt_batch_unsynced_bytes(&b->lim, sizeof(*b->unsynced_ptrs)));
+	}
 	vt_batch_clear(b);
 	return 0;
 }

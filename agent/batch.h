@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "reading.h"
 
 struct vt_batch;
@@ -63,6 +64,19 @@ size_t vt_batch_pack_bound(const struct vt_batch *b);
 
 /* Empty the batch without encoding it (its readings are dropped). */
 void vt_batch_clear(struct vt_batch *b);
+
+/* Clock facts of the frame (batch.proto, docs/PROTOCOL.md "Clock not
+ * synchronized"): the boot the flagged readings' mono_ms count in (copied;
+ * sent only when a reading of the batch is flagged, or with a correction),
+ * and the correction the next pack carries (on: 1, cleared by the pack). */
+void vt_batch_set_boot(struct vt_batch *b, const uint8_t boot_id[VT_OS_BOOT_ID_LEN]);
+void vt_batch_set_correction(struct vt_batch *b, int on, int64_t offset_ms);
+/* Readings of the open batch flagged with a time since this boot (the
+ * ones a correction will reach). */
+size_t vt_batch_unsynced(const struct vt_batch *b);
+/* Correct the flagged readings of the open batch (vt_clock_fix); returns
+ * how many. */
+size_t vt_batch_fix_clock(struct vt_batch *b, struct vt_clock *c);
 
 /* Where a batch sits in the device's delivery chain (batch.proto). */
 struct vt_batch_chain {

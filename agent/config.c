@@ -208,6 +208,7 @@ static const struct vt_conf_key vt_agent_keys[] = {
 	{ "aead", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_aead },
 	{ "epoch_max_frames", VT_CONF_U32, OFF(epoch_max_frames), 1, 4294967295u, 0, NULL },
 	{ "status_interval_s", VT_CONF_U32, OFF(status_interval_s), 1, 86400, 0, NULL },
+	{ "clock_require_sync", VT_CONF_BOOL, OFF(clock_require_sync), 0, 0, 0, NULL },
 	{ "log_level", VT_CONF_LEVEL, OFF(log_level), 0, 0, 0, NULL },
 	{ "tls_ca", VT_CONF_STR, OFF(tls_ca), 0, 0, 0, NULL },
 	{ "tls_cert", VT_CONF_STR, OFF(tls_cert), 0, 0, 0, NULL },
@@ -402,6 +403,11 @@ void vt_agent_config_help(FILE *f)
 	      "  aead NAME             chacha20-poly1305 | aes-256-gcm [chacha20-poly1305]\n"
 	      "  epoch_max_frames N    new ephemeral key after N frames [100000]\n"
 	      "  status_interval_s N   retained status message period [60]\n"
+	      "  clock_require_sync yes|no  trust the wall clock only once an NTP client has\n"
+	      "                        synchronized it, not as soon as it is past 2025 (a\n"
+	      "                        Raspberry Pi: fake-hwclock restores a plausible but\n"
+	      "                        wrong time); readings taken before are flagged and\n"
+	      "                        corrected once it is [no]\n"
 	      "  log_level LEVEL       error | warn | info | debug [info]\n"
 	      "  tls_ca FILE           enable TLS to the broker, trusting this CA\n"
 	      "  tls_cert FILE         client certificate (with tls_key)\n"

@@ -43,6 +43,7 @@ struct vt_agent_config {
 	uint32_t zstd_level;
 	uint32_t epoch_max_frames;
 	uint32_t status_interval_s;
+	int clock_require_sync;		/* trust the clock only once NTP synced it */
 	int aead;
 	int log_level;
 	char *tls_ca;

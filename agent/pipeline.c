@@ -124,6 +124,10 @@ int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *con
 	rc = vt_batch_new(&p->batch, &conf->batch, conf->site, conf->device);
 	if (rc < 0)
 		goto out_free;
+	if (conf->clock) {
+		vt_privacy_set_clock(conf->privacy, conf->clock);
+		vt_batch_set_boot(p->batch, vt_clock_boot_id(conf->clock));
+	}
 	rc = vt_pipeline_buffers(p);
 	if (rc < 0)
 		goto out_free;
@@ -174,9 +178,10 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 	uint32_t readings = (uint32_t)vt_batch_count(p->batch);
 	uint32_t cats[VT_BATCH_CATS];
 	struct vt_batch_chain chain;
-	size_t packed_len, frame_len, zlen;
+	size_t packed_len, frame_len, zlen, unsynced;
+	int64_t correction_ms = 0, spooled_wall;
 	uint64_t seq;
-	int rc;
+	int rc, correction;
 
 	if (p->conf.epoch_max_frames && p->epoch_frames >= p->conf.epoch_max_frames) {
 		rc = vt_pipeline_new_epoch(p);
@@ -189,6 +194,9 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 	chain.prev_seq = vt_spool_last_seq(p->conf.spool);
 	chain.floor_seq = vt_spool_floor(p->conf.spool, seq);
 	memcpy(cats, vt_batch_cats(p->batch), sizeof(cats));
+	unsynced = vt_batch_unsynced(p->batch);
+	correction = p->conf.clock && vt_clock_correction_due(p->conf.clock, &correction_ms);
+	vt_batch_set_correction(p->batch, correction, correction_ms);
 	rc = vt_batch_pack(p->batch, &chain, p->packed, p->packed_cap, &packed_len);
 	if (rc < 0)
 		return rc;
@@ -204,12 +212,19 @@ static int vt_pipeline_seal(struct vt_pipeline *p)
 	p->stats.readings_sealed += readings;
 	p->stats.bytes_sealed += frame_len;
 	/* A frame the spool cannot store is counted there (write_error) and
-	 * logged; one it stored tells the aggregator its floor. */
-	vt_spool_append(p->conf.spool, seq, readings, vt_os_now_ms(), p->frame, frame_len,
+	 * logged; one it stored tells the aggregator its floor. Spooled on an
+	 * untrusted clock, its age is unknown (0): the step to the real time
+	 * must not age it out (a Pi's fake-hwclock may be weeks behind). */
+	spooled_wall = !p->conf.clock || vt_clock_trusted(p->conf.clock) ? vt_os_now_ms() : 0;
+	vt_spool_append(p->conf.spool, seq, readings, spooled_wall, p->frame, frame_len,
 			vt_os_mono_ms());
 	if (vt_spool_last_seq(p->conf.spool) != seq)
 		return 0;
 	p->stats.frames_spooled++;
+	if (unsynced)
+		vt_clock_unsynced_sealed(p->conf.clock);
+	if (correction)
+		vt_clock_correction_sealed(p->conf.clock);
 	if (chain.floor_seq > p->floor_sealed)
 		p->floor_sealed = chain.floor_seq;
 	vt_pipeline_egress(p, cats, readings, frame_len);
@@ -292,6 +307,14 @@ static int vt_pipeline_cell(void *arg, const struct vt_reading *cell)
 		return rc;
 	}
 	p->stats.cells_in++;
+	if (cell->clock_unsynced && p->conf.clock) {
+		/* Released from a window opened before the clock was trusted. */
+		struct vt_reading fixed = *cell;
+
+		vt_clock_fix(p->conf.clock, &fixed);
+		vt_pipeline_batch(p, &fixed, mono);
+		return 0;
+	}
 	vt_pipeline_batch(p, cell, mono);
 	return 0;
 }
@@ -320,6 +343,22 @@ int vt_pipeline_push(struct vt_pipeline *p, struct vt_privacy_source *src,
 	if (rc == 0)
 		vt_pipeline_batch(p, &clean, mono_ms);
 	return 0;
+}
+
+size_t vt_pipeline_clock_synced(struct vt_pipeline *p, int64_t mono_ms)
+{
+	size_t fixed;
+	int64_t offset_ms;
+
+	if (!p->conf.clock)
+		return 0;
+	fixed = vt_batch_fix_clock(p->batch, p->conf.clock);
+	vt_privacy_fix_clock(p->conf.privacy);
+	/* Frames with flagged readings left: the aggregator needs the
+	 * correction soon, even if no reading comes for a while. */
+	if (vt_clock_correction_due(p->conf.clock, &offset_ms) && !vt_batch_count(p->batch))
+		vt_pipeline_seal_chain(p, mono_ms);
+	return fixed;
 }
 
 int64_t vt_pipeline_ms_left(const struct vt_pipeline *p, int64_t mono_ms)

@@ -1,7 +1,7 @@
 /*
  * pipeline.h - one reading's way from a plugin to the spool.
  *
- *   validate -> privacy -> batch -> protobuf -> zstd -> seal -> spool
+ *   validate -> privacy (clock stamp) -> batch -> protobuf -> zstd -> seal -> spool
  *                      \-> window (anonymous mode) -> cells -> batch
  *
  * The pipeline owns every stage and their buffers (allocated once in
@@ -34,6 +34,8 @@ struct vt_pipeline_conf {
 	const uint8_t *aggregator_key;	/* public */
 	struct vt_privacy *privacy;	/* borrowed, must outlive the pipeline */
 	struct vt_egress *egress;	/* borrowed, optional: what is sealed to leave (R14) */
+	struct vt_clock *clock;		/* borrowed, optional: readings stamped and
+					 * corrected by it (clock.h); NULL: as given */
 	FILE *tap;		/* optional: every reading as CSV (borrowed) */
 };
 
@@ -74,6 +76,12 @@ int vt_pipeline_flush(struct vt_pipeline *p, int64_t mono_ms, int force);
 int vt_pipeline_seal_chain(struct vt_pipeline *p, int64_t mono_ms);
 /* The highest floor_seq any sealed frame carried. */
 uint64_t vt_pipeline_floor_sealed(const struct vt_pipeline *p);
+
+/* The clock just became trusted (vt_clock_tick() returned 1): correct the
+ * flagged readings of the open batch and the windows; a correction owed
+ * to the aggregator goes with the open batch, or in a frame of its own
+ * now when the batch is empty. Returns the readings corrected here. */
+size_t vt_pipeline_clock_synced(struct vt_pipeline *p, int64_t mono_ms);
 
 /* Milliseconds until the open batch is due, -1 if none. */
 int64_t vt_pipeline_ms_left(const struct vt_pipeline *p, int64_t mono_ms);

@@ -62,6 +62,7 @@ struct vt_privacy {
 	struct vt_optout *optout;
 	struct vt_noise *noise;			/* NULL: no noise */
 	struct vt_anon *anon;			/* anonymous mode's windows */
+	struct vt_clock *clock;			/* borrowed; NULL: times as stamped */
 	struct vt_privacy_source sources[VT_PRIVACY_MAX_SOURCES];
 	size_t n_sources;
 };
@@ -396,6 +397,8 @@ static int vt_privacy_clean(struct vt_privacy *p, struct vt_privacy_source *src,
 	memset(out, 0, sizeof(*out));
 	out->kind = r->kind;
 	out->time_ms = r->time_ms;
+	if (p->clock)
+		vt_clock_stamp(p->clock, out, mono_ms);	/* before any use of the time */
 	switch (r->kind) {
 	case VITRINE_KIND_FOOTFALL:
 		out->u.footfall = r->u.footfall;
@@ -441,6 +444,17 @@ void vt_privacy_tick(struct vt_privacy *p, int64_t wall_ms, int64_t mono_ms,
 void vt_privacy_set_sink(struct vt_privacy *p, vt_window_sink sink, void *arg)
 {
 	vt_anon_set_sink(p->anon, sink, arg);
+}
+
+void vt_privacy_set_clock(struct vt_privacy *p, struct vt_clock *clock)
+{
+	p->clock = clock;
+	vt_anon_set_clock(p->anon, clock);
+}
+
+void vt_privacy_fix_clock(struct vt_privacy *p)
+{
+	vt_anon_fix_clock(p->anon);
 }
 
 static size_t vt_privacy_json_windows(const struct vt_privacy *p, char *json, size_t cap)

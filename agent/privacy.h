@@ -96,6 +96,13 @@ int vt_privacy_source_add(struct vt_privacy *p, const char *plugin, int mode,
  * cell asks it to seal and sync what it holds (anon.h). */
 void vt_privacy_set_sink(struct vt_privacy *p, vt_window_sink sink, void *arg);
 
+/* The agent's clock (borrowed; set before plugins register): each reading
+ * is stamped with it as it comes in (clock.h), and the windows' times
+ * follow it. Without one, readings keep the time their plugin gave. */
+void vt_privacy_set_clock(struct vt_privacy *p, struct vt_clock *clock);
+/* The clock became trusted: correct the windows opened before. */
+void vt_privacy_fix_clock(struct vt_privacy *p);
+
 /* Dropped on purpose by a rule (counted in src): not an error. */
 #define VT_PRIVACY_DROPPED 1
 /* Counted into the plugin's window (anonymous mode): nothing to batch. */

@@ -113,34 +113,38 @@ static void vt_reading_hex(FILE *f, const uint8_t *d, size_t n)
 int vt_reading_write_csv(FILE *f, const char *site, const char *device,
 			 const struct vt_reading *r)
 {
+	/* The line ends in ",unsynced" for a flagged reading: every case
+	 * below prints its last field without the newline. */
+	const char *end = r->clock_unsynced ? ",unsynced\n" : "\n";
+
 	switch (r->kind) {
 	case VITRINE_KIND_FOOTFALL:
-		fprintf(f, "footfall,%s,%s,%lld,%u,%s,%u\n", site, device,
+		fprintf(f, "footfall,%s,%s,%lld,%u,%s,%u%s", site, device,
 			(long long)r->time_ms, r->u.footfall.door,
 			vt_reading_direction_name(r->u.footfall.direction),
-			r->u.footfall.count);
+			r->u.footfall.count, end);
 		break;
 	case VITRINE_KIND_TABLET:
 		fprintf(f, "tablet,%s,%s,%lld,%u,%s,", site, device, (long long)r->time_ms,
 			r->u.tablet.kiosk, vt_reading_tablet_event_name(r->u.tablet.event));
 		vt_reading_hex(f, r->u.tablet.session_digest, VT_DIGEST_LEN);
-		fprintf(f, ",%s,%s,%u\n", r->u.tablet.screen, r->u.tablet.gtin,
-			r->u.tablet.duration_ms);
+		fprintf(f, ",%s,%s,%u%s", r->u.tablet.screen, r->u.tablet.gtin,
+			r->u.tablet.duration_ms, end);
 		break;
 	case VITRINE_KIND_RFID:
 		fprintf(f, "rfid,%s,%s,%lld,%u,%u,%d,%s,%u,", site, device,
 			(long long)r->time_ms, r->u.rfid.reader, r->u.rfid.antenna,
 			r->u.rfid.rssi_cdbm, r->u.rfid.gtin, r->u.rfid.filter);
 		vt_reading_hex(f, r->u.rfid.tag_digest, VT_DIGEST_LEN);
-		fprintf(f, ",%u,%u\n", r->u.rfid.reads, r->u.rfid.dwell_ms);
+		fprintf(f, ",%u,%u%s", r->u.rfid.reads, r->u.rfid.dwell_ms, end);
 		break;
 	case VT_KIND_WINDOW: {
 		const struct vt_window_cell *w = &r->u.window;
 
-		fprintf(f, "window,%s,%s,%lld,%u,%s,%u,%u,%s,%u,%llu,%u,%u\n", site, device,
+		fprintf(f, "window,%s,%s,%lld,%u,%s,%u,%u,%s,%u,%llu,%u,%u%s", site, device,
 			(long long)r->time_ms, w->length_s, vt_reading_metric_name(w->metric),
 			w->dim1, w->dim2, w->label, w->other, (unsigned long long)w->count, w->k,
-			w->epsilon_milli);
+			w->epsilon_milli, end);
 		break;
 	}
 	default:

@@ -49,9 +49,19 @@ struct vt_window_cell {
 				 * crash has the same part (the aggregator keeps one) */
 };
 
+#define VT_READING_CLOCK_OK 0		/* stamped on a trusted clock */
+#define VT_READING_CLOCK_UNSYNCED 1	/* flagged, mono_ms since this boot */
+#define VT_READING_CLOCK_LOST 2		/* flagged, no time since this boot known
+					 * (an earlier boot's): never corrected */
+
 struct vt_reading {
 	uint32_t kind;		/* enum vitrine_kind, or VT_KIND_WINDOW */
+	/* VT_READING_CLOCK_*: time_ms is from a clock not trusted yet
+	 * (clock.h); with _UNSYNCED, mono_ms is the reading's time since this
+	 * boot (vt_os_mono_ms; a window's start may precede the boot). */
+	uint32_t clock_unsynced;
 	int64_t time_ms;
+	int64_t mono_ms;
 	union {
 		struct vitrine_footfall footfall;
 		struct {
@@ -86,7 +96,8 @@ const char *vt_reading_direction_name(uint32_t direction);
 const char *vt_reading_tablet_event_name(uint32_t event);
 const char *vt_reading_metric_name(uint32_t metric);
 
-/* One CSV line (docs/AGGREGATOR.md "export"), newline included. */
+/* One CSV line (docs/AGGREGATOR.md "export"), newline included; a reading
+ * flagged clock_unsynced ends in ",unsynced". */
 int vt_reading_write_csv(FILE *f, const char *site, const char *device,
 			 const struct vt_reading *r);
 

@@ -8,7 +8,9 @@
  * The writer and the reader share one idea of a valid entry
  * (vt_wckpt_valid): whatever add accepts, load reads back, and the reader
  * accepts only the canonical text the writer would write, so a loaded
- * checkpoint written again is the same bytes but for the generation.
+ * checkpoint written again is the same bytes but for the generation (and
+ * the boot in the header; a version 1 checkpoint comes back as version 2,
+ * its entries with the clock fields 0 0).
  *
  * What this file does not do: decide what goes into a checkpoint or what
  * a loaded one means (privacy.c), or log (the caller does).
@@ -28,10 +30,13 @@
 #include "wckpt.h"
 
 #define VT_WCKPT_MAGIC "vitrine-windows"
-#define VT_WCKPT_VERSION "v1"
-#define VT_WCKPT_HEAD_ROOM 64	/* the longest header line is 61 bytes */
+#define VT_WCKPT_V1 "v1"
+#define VT_WCKPT_VERSION "v2"
+#define VT_WCKPT_HEAD_ROOM 128	/* the longest header line is 94 bytes */
 #define VT_WCKPT_END_LEN 13	/* "end " + 8 hex digits + "\n" */
-#define VT_WCKPT_FIELDS 13	/* tokens of an entry line */
+#define VT_WCKPT_FIELDS_V1 13	/* tokens of an entry line */
+#define VT_WCKPT_FIELDS 15
+#define VT_WCKPT_BOOT_HEX (2 * VT_OS_BOOT_ID_LEN)
 #define VT_WCKPT_BUF_MIN 4096
 
 struct vt_wckpt {
@@ -41,6 +46,7 @@ struct vt_wckpt {
 	int newest;		/* slot of the newest intact checkpoint; -1: none */
 	uint64_t generation;	/* its generation; 0: none */
 	uint64_t next_part;	/* of the checkpoint being built */
+	uint8_t boot_id[VT_OS_BOOT_ID_LEN];	/* written in the header */
 	/* VT_WCKPT_HEAD_ROOM bytes where commit puts the header, the entry
 	 * lines (len bytes), room for the end line. Only grows. */
 	char *buf;
@@ -55,6 +61,12 @@ struct vt_wckpt_slot {
 	size_t len;
 	enum vt_wckpt_state state;
 	uint64_t generation, next_part;
+};
+
+/* What the header says besides the generation and next part. */
+struct vt_wckpt_head {
+	int version;		/* 1 or 2 */
+	uint8_t boot_id[VT_OS_BOOT_ID_LEN];
 };
 
 /* ---- what an entry may hold --------------------------------------------------------- */
@@ -90,6 +102,10 @@ static int vt_wckpt_valid(const struct vt_wckpt_entry *e)
 	if (c->length_s < VT_WCKPT_LENGTH_MIN || c->length_s > VT_WCKPT_LENGTH_MAX ||
 	    c->metric < 1 || c->metric >= VT_METRIC_COUNT || c->dim2 > VT_WCKPT_DIM2_MAX ||
 	    c->other > 1 || c->count > (uint64_t)INT64_MAX)
+		return 0;
+	if (e->clock_unsynced > VT_READING_CLOCK_LOST ||
+	    (e->clock_unsynced != VT_READING_CLOCK_UNSYNCED && e->start_mono != 0) ||
+	    e->start_mono < -VT_WCKPT_MONO_MAX || e->start_mono > VT_WCKPT_MONO_MAX)
 		return 0;
 	length_ms = (int64_t)c->length_s * 1000;
 	return e->start_ms % length_ms == 0 && e->start_ms <= INT64_MAX - length_ms;
@@ -180,30 +196,36 @@ static int vt_wckpt_label(const struct vt_wckpt_tok *t, char *label)
 	return vt_wckpt_copy(label, VT_WINDOW_LABEL_MAX, t->p + dash, t->n - dash);
 }
 
-/* One entry line ("\n" excluded) into e. Returns 0 or -1. */
-static int vt_wckpt_parse_entry(const char *p, size_t n, struct vt_wckpt_entry *e)
+/* One entry line ("\n" excluded) of a version's format into e. Returns 0
+ * or -1. */
+static int vt_wckpt_parse_entry(const char *p, size_t n, int version, struct vt_wckpt_entry *e)
 {
 	/* The numbers after start_ms: 32 bits but for count and part. */
 	static const uint64_t max[9] = { UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX,
 					 UINT32_MAX, UINT64_MAX, UINT32_MAX, UINT32_MAX,
 					 UINT64_MAX };
 	struct vt_wckpt_tok t[VT_WCKPT_FIELDS];
+	int fields = version == 1 ? VT_WCKPT_FIELDS_V1 : VT_WCKPT_FIELDS;
 	struct vt_window_cell *c = &e->cell;
-	uint64_t v[9];
+	uint64_t v[9], unsynced = 0;
 
 	memset(e, 0, sizeof(*e));
-	if (vt_wckpt_split(p, n, t, VT_WCKPT_FIELDS) < 0)
+	if (vt_wckpt_split(p, n, t, fields) < 0)
 		return -1;
 	if (vt_wckpt_is(&t[0], "releasing"))
 		e->releasing = 1;
 	else if (!vt_wckpt_is(&t[0], "open"))
 		return -1;
 	if (vt_wckpt_copy(e->plugin, sizeof(e->plugin), t[1].p, t[1].n) < 0 ||
-	    vt_wckpt_i64(&t[2], &e->start_ms) < 0 || vt_wckpt_label(&t[12], c->label) < 0)
+	    vt_wckpt_i64(&t[2], &e->start_ms) < 0 ||
+	    vt_wckpt_label(&t[fields - 1], c->label) < 0)
 		return -1;
 	for (int i = 0; i < 9; i++)
 		if (vt_wckpt_u64(&t[3 + i], max[i], &v[i]) < 0)
 			return -1;
+	if (version == 2 && (vt_wckpt_u64(&t[12], VT_READING_CLOCK_LOST, &unsynced) < 0 ||
+			     vt_wckpt_i64(&t[13], &e->start_mono) < 0))
+		return -1;
 	c->length_s = (uint32_t)v[0];
 	c->metric = (uint32_t)v[1];
 	c->dim1 = (uint32_t)v[2];
@@ -213,16 +235,40 @@ static int vt_wckpt_parse_entry(const char *p, size_t n, struct vt_wckpt_entry *
 	c->k = (uint32_t)v[6];
 	c->epsilon_milli = (uint32_t)v[7];
 	c->part = v[8];
+	e->clock_unsynced = (uint32_t)unsynced;
 	return vt_wckpt_valid(e) ? 0 : -1;
 }
 
-static int vt_wckpt_parse_header(const char *p, size_t n, uint64_t *generation,
-				 uint64_t *next_part)
+/* 32 lowercase hex digits. */
+static int vt_wckpt_boot(const struct vt_wckpt_tok *t, uint8_t id[VT_OS_BOOT_ID_LEN])
 {
-	struct vt_wckpt_tok t[4];
+	if (t->n != VT_WCKPT_BOOT_HEX)
+		return -1;
+	for (size_t i = 0; i < t->n; i++) {
+		char ch = t->p[i];
+		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
 
-	if (vt_wckpt_split(p, n, t, 4) < 0 || !vt_wckpt_is(&t[0], VT_WCKPT_MAGIC) ||
-	    !vt_wckpt_is(&t[1], VT_WCKPT_VERSION) ||
+		if (d < 0)
+			return -1;
+		id[i / 2] = (uint8_t)(i % 2 ? id[i / 2] | d : d << 4);
+	}
+	return 0;
+}
+
+static int vt_wckpt_parse_header(const char *p, size_t n, uint64_t *generation,
+				 uint64_t *next_part, struct vt_wckpt_head *head)
+{
+	struct vt_wckpt_tok t[5];
+
+	memset(head, 0, sizeof(*head));
+	if (vt_wckpt_split(p, n, t, 4) == 0 && vt_wckpt_is(&t[1], VT_WCKPT_V1))
+		head->version = 1;
+	else if (vt_wckpt_split(p, n, t, 5) == 0 && vt_wckpt_is(&t[1], VT_WCKPT_VERSION) &&
+		 vt_wckpt_boot(&t[4], head->boot_id) == 0)
+		head->version = 2;
+	else
+		return -1;
+	if (!vt_wckpt_is(&t[0], VT_WCKPT_MAGIC) ||
 	    vt_wckpt_u64(&t[2], UINT64_MAX, generation) < 0 || *generation == 0 ||
 	    vt_wckpt_u64(&t[3], UINT64_MAX, next_part) < 0)
 		return -1;
@@ -244,6 +290,7 @@ static int vt_wckpt_parse(const char *data, size_t len, uint64_t *generation,
 {
 	const char *end_line, *p, *nl;
 	char end[VT_WCKPT_END_LEN + 1];
+	struct vt_wckpt_head head;
 	struct vt_wckpt_entry e;
 
 	if (len < VT_WCKPT_END_LEN + 1 || len > VT_WCKPT_FILE_MAX)
@@ -254,12 +301,14 @@ static int vt_wckpt_parse(const char *data, size_t len, uint64_t *generation,
 		return 1;
 	nl = memchr(data, '\n', (size_t)(end_line - data));	/* found: end_line[-1] */
 	if (nl - data + 1 > VT_WCKPT_LINE_MAX ||
-	    vt_wckpt_parse_header(data, (size_t)(nl - data), generation, next_part) < 0)
+	    vt_wckpt_parse_header(data, (size_t)(nl - data), generation, next_part, &head) < 0)
 		return 1;
 	for (p = nl + 1; p < end_line; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end_line - p));
-		if (nl - p + 1 > VT_WCKPT_LINE_MAX || vt_wckpt_parse_entry(p, (size_t)(nl - p), &e) < 0)
+		if (nl - p + 1 > VT_WCKPT_LINE_MAX ||
+		    vt_wckpt_parse_entry(p, (size_t)(nl - p), head.version, &e) < 0)
 			return 1;
+		memcpy(e.boot_id, head.boot_id, sizeof(e.boot_id));
 		if (fn) {
 			int rc = fn(arg, &e);
 
@@ -398,6 +447,11 @@ void vt_wckpt_close(struct vt_wckpt *w)
 	free(w);
 }
 
+void vt_wckpt_set_boot(struct vt_wckpt *w, const uint8_t boot_id[VT_OS_BOOT_ID_LEN])
+{
+	memcpy(w->boot_id, boot_id, VT_OS_BOOT_ID_LEN);
+}
+
 void vt_wckpt_begin(struct vt_wckpt *w, uint64_t next_part)
 {
 	w->next_part = next_part;
@@ -412,10 +466,12 @@ static size_t vt_wckpt_format(const struct vt_wckpt_entry *e, char *line, size_t
 
 	return (size_t)snprintf(line, cap,
 				"%s %s %" PRId64 " %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32
-				" %" PRIu32 " %" PRIu64 " %" PRIu32 " %" PRIu32 " %" PRIu64 " %s%s\n",
+				" %" PRIu32 " %" PRIu64 " %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu32
+				" %" PRId64 " %s%s\n",
 				e->releasing ? "releasing" : "open", e->plugin, e->start_ms,
 				c->length_s, c->metric, c->dim1, c->dim2, c->other, c->count, c->k,
-				c->epsilon_milli, c->part, pre, c->label);
+				c->epsilon_milli, c->part, e->clock_unsynced, e->start_mono, pre,
+				c->label);
 }
 
 int vt_wckpt_add(struct vt_wckpt *w, const struct vt_wckpt_entry *e)
@@ -504,15 +560,18 @@ static int vt_wckpt_write(struct vt_wckpt *w, int slot, const char *data, size_t
 int vt_wckpt_commit(struct vt_wckpt *w)
 {
 	char head[VT_WCKPT_HEAD_ROOM + 1], end[VT_WCKPT_END_LEN + 1];
+	char boot[VT_WCKPT_BOOT_HEX + 1];
 	uint64_t generation = w->generation == UINT64_MAX ? 1 : w->generation + 1;
 	int slot = w->newest == 0 ? 1 : 0;
 	char *start;
 	size_t hn;
 	int rc;
 
+	for (int i = 0; i < VT_OS_BOOT_ID_LEN; i++)
+		snprintf(boot + 2 * i, 3, "%02x", w->boot_id[i]);
 	hn = (size_t)snprintf(head, sizeof(head),
-			      VT_WCKPT_MAGIC " " VT_WCKPT_VERSION " %" PRIu64 " %" PRIu64 "\n",
-			      generation, w->next_part);
+			      VT_WCKPT_MAGIC " " VT_WCKPT_VERSION " %" PRIu64 " %" PRIu64 " %s\n",
+			      generation, w->next_part, boot);
 	start = w->buf + VT_WCKPT_HEAD_ROOM - hn;
 	memcpy(start, head, hn);
 	vt_wckpt_end_line(start, hn + w->len, end);

@@ -10,15 +10,18 @@
  * previous checkpoint intact in the other slot. Load takes the intact slot
  * with the highest generation.
  *
- * File format (version 1). Text, so that an operator can read it: lines
- * ending in "\n" (no "\r", no tab, no empty line), of tokens separated by
- * exactly one space (none leading or trailing):
+ * File format (version 2; version 1 is read too). Text, so that an
+ * operator can read it: lines ending in "\n" (no "\r", no tab, no empty
+ * line), of tokens separated by exactly one space (none leading or
+ * trailing):
  *
- *   vitrine-windows v1 <generation> <next_part>
- *   open <plugin> <start_ms> <length_s> <metric> <dim1> <dim2> <other> <count> <k> <epsilon_milli> <part> <label>
- *   releasing <plugin> ... (the same 12 fields)
+ *   vitrine-windows v2 <generation> <next_part> <boot_id>
+ *   open <plugin> <start_ms> <length_s> <metric> <dim1> <dim2> <other> <count> <k> <epsilon_milli> <part> <unsynced> <start_mono> <label>
+ *   releasing <plugin> ... (the same 14 fields)
  *   ...
  *   end <crc>
+ *
+ * Version 1 has no <boot_id> and no <unsynced> <start_mono> (read as 0 0).
  *
  * - The first line is the header; the last line is "end" and the CRC-32C
  *   (crc32c.h) of every byte before the "end" line, as 8 lowercase hex
@@ -41,6 +44,14 @@
  *   other            0 or 1
  *   count            0 .. 2^63-1
  *   part             0 .. 2^64-1
+ *   boot_id          32 lowercase hex digits: the boot (vt_os_boot_id) the
+ *                    start_mono of the entries count in
+ *   unsynced         the clock of the reading that opened the window
+ *                    (VT_READING_CLOCK_*): 0 trusted, 1 not trusted yet
+ *                    (clock.h), 2 not trusted and of no known boot
+ *   start_mono       with unsynced 1, the window start's time since boot
+ *                    in ms, -2^50 .. 2^50 (before the boot: negative);
+ *                    else 0
  *   label            [A-Za-z0-9_./-]{0,31} (screen names; GTINs are
  *                    digits), written as: "-" when empty; with one more
  *                    "-" in front when it starts with "-" (so the label "-"
@@ -61,15 +72,17 @@
 #include <stdint.h>
 
 #include "reading.h"
+#include "vt_os.h"
 
 #define VT_WCKPT_FILE_A "windows.ckpt.a"
 #define VT_WCKPT_FILE_B "windows.ckpt.b"
 #define VT_WCKPT_FILE_MAX (4u << 20)	/* 16 plugins x 2 windows of 520 cells fit twice */
-#define VT_WCKPT_LINE_MAX 256		/* the longest entry line is about 190 bytes */
+#define VT_WCKPT_LINE_MAX 256		/* the longest entry line is about 215 bytes */
 #define VT_WCKPT_LENGTH_MIN 60
 #define VT_WCKPT_LENGTH_MAX 86400
 #define VT_WCKPT_DIM2_MAX 7
 #define VT_WCKPT_PLUGIN_MAX 32
+#define VT_WCKPT_MONO_MAX (1LL << 50)
 
 struct vt_wckpt_entry {
 	char plugin[VT_WCKPT_PLUGIN_MAX];	/* [a-z0-9_]{1,31} */
@@ -78,6 +91,11 @@ struct vt_wckpt_entry {
 	int64_t start_ms;	/* the window's start */
 	struct vt_window_cell cell;	/* all fields kept: length_s, metric, dim1, dim2,
 					 * label, other, count, k, epsilon_milli, part */
+	uint32_t clock_unsynced;	/* the window's clock (window.h) */
+	int64_t start_mono;
+	/* Set by load: the boot of the checkpoint it came from (all zero for
+	 * version 1). add ignores it: the writer's is vt_wckpt_set_boot()'s. */
+	uint8_t boot_id[VT_OS_BOOT_ID_LEN];
 };
 
 struct vt_wckpt;
@@ -89,6 +107,10 @@ struct vt_wckpt;
  * or -errno (a slot that exists but cannot be read, out of memory). */
 int vt_wckpt_open(struct vt_wckpt **out, const char *dir);
 void vt_wckpt_close(struct vt_wckpt *w);
+
+/* The boot written in the header of the checkpoints committed from now
+ * on (all zero until set). */
+void vt_wckpt_set_boot(struct vt_wckpt *w, const uint8_t boot_id[VT_OS_BOOT_ID_LEN]);
 
 /* Start a new checkpoint in memory (dropping the one being built);
  * next_part is stored with it. After open, an empty checkpoint with

@@ -32,6 +32,10 @@ struct vt_window {
 	int64_t length_ms, slot_ms;
 	int open;
 	int64_t start_ms;	/* of the open window */
+	/* The clock of the reading that opened the window (VT_READING_CLOCK_*)
+	 * and, with _UNSYNCED, the window start's time since boot. */
+	uint32_t unsynced;
+	int64_t start_mono;
 	int64_t last_mono;	/* last reading counted */
 	int64_t slot;		/* RFID de-duplication slot index */
 	struct vt_window_slot *cells;	/* VT_WINDOW_MAX_CELLS */
@@ -221,6 +225,8 @@ static void vt_window_emit(struct vt_window *w, struct vt_window_cell *c, vt_win
 	memset(&r, 0, sizeof(r));
 	r.kind = VT_KIND_WINDOW;
 	r.time_ms = w->start_ms;
+	r.clock_unsynced = w->unsynced;
+	r.mono_ms = w->start_mono;
 	r.u.window = *c;
 	r.u.window.length_s = w->conf.length_s;
 	r.u.window.k = w->conf.k;
@@ -296,6 +302,9 @@ int vt_window_add(struct vt_window *w, const struct vt_reading *r, int64_t wall_
 	if (!w->open) {
 		w->open = 1;
 		w->start_ms = start;
+		w->unsynced = r->clock_unsynced;
+		w->start_mono = r->clock_unsynced == VT_READING_CLOCK_UNSYNCED
+					? r->mono_ms - (r->time_ms - start) : 0;
 	} else if (start < w->start_ms) {
 		w->stats.late++;
 	}
@@ -354,6 +363,8 @@ int vt_window_restore(struct vt_window *w, int64_t start_ms, const struct vt_win
 	if (!w->open) {
 		w->open = 1;
 		w->start_ms = start_ms;
+		w->unsynced = 0;
+		w->start_mono = 0;
 	}
 	w->last_mono = mono_ms;
 	if (c->other)
@@ -361,4 +372,36 @@ int vt_window_restore(struct vt_window *w, int64_t start_ms, const struct vt_win
 	else
 		vt_window_count(w, c->metric, c->dim1, c->dim2, c->label, c->count);
 	return 0;
+}
+
+void vt_window_clock(const struct vt_window *w, uint32_t *unsynced, int64_t *start_mono)
+{
+	*unsynced = w->open ? w->unsynced : 0;
+	*start_mono = w->open ? w->start_mono : 0;
+}
+
+void vt_window_set_clock(struct vt_window *w, uint32_t unsynced, int64_t start_mono)
+{
+	if (!w->open)
+		return;
+	w->unsynced = unsynced;
+	w->start_mono = unsynced == VT_READING_CLOCK_UNSYNCED ? start_mono : 0;
+}
+
+int vt_window_fix_clock(struct vt_window *w, struct vt_clock *c)
+{
+	struct vt_reading r = { .kind = VT_KIND_WINDOW };
+
+	if (!w->open || w->unsynced != VT_READING_CLOCK_UNSYNCED)
+		return 0;
+	r.time_ms = w->start_ms;
+	r.clock_unsynced = VT_READING_CLOCK_UNSYNCED;
+	r.mono_ms = w->start_mono;
+	r.u.window.length_s = w->conf.length_s;
+	if (!vt_clock_fix(c, &r))
+		return 0;
+	w->start_ms = r.time_ms;
+	w->unsynced = 0;
+	w->start_mono = 0;
+	return 1;
 }

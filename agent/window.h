@@ -22,6 +22,7 @@
 
 #include <stdint.h>
 
+#include "clock.h"
 #include "noise.h"
 #include "reading.h"
 
@@ -91,6 +92,20 @@ int vt_window_visit(const struct vt_window *w, int64_t *start_ms,
  * refused with -EINVAL). */
 int vt_window_restore(struct vt_window *w, int64_t start_ms, const struct vt_window_cell *c,
 		      int64_t mono_ms);
+
+/* The open window's clock (clock.h): the VT_READING_CLOCK_* of the reading
+ * that opened it and, with _UNSYNCED, its start's time since boot (negative
+ * when it began before the boot); 0 and 0 when no window is open. Released
+ * cells carry both.
+ * vt_window_set_clock() restores them after vt_window_restore() (a
+ * checkpoint). */
+void vt_window_clock(const struct vt_window *w, uint32_t *unsynced, int64_t *start_mono);
+void vt_window_set_clock(struct vt_window *w, uint32_t unsynced, int64_t start_mono);
+
+/* The clock became trusted: an open window opened on the untrusted clock
+ * moves to the window boundary nearest its corrected start (vt_clock_fix).
+ * Returns 1 when it moved. */
+int vt_window_fix_clock(struct vt_window *w, struct vt_clock *c);
 
 /* floor(t / d) for d > 0, negative t included: the slot or window index
  * of a time. */

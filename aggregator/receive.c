@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "receive.h"
+#include "vt_os.h"
 
 #define VT_AGG_KEY_CACHE_WAYS 4
 #define VT_AGG_TOPIC_PREFIX "vitrine/v1/"
@@ -294,9 +295,24 @@ static enum vt_agg_reason vt_agg_batch_check(const Vitrine__V1__Batch *b,
 		return VT_AGG_DECODE;
 	if (!b->site || !vt_frame_id_valid(b->site))
 		return VT_AGG_DECODE;
+	if ((b->boot_id.len && b->boot_id.len != VT_OS_BOOT_ID_LEN) ||
+	    (b->clock_correction && (!b->boot_id.len || b->clock_correction->offset_ms < 0 ||
+				     b->clock_correction->offset_ms > VT_AGG_CLOCK_OFFSET_MAX)))
+		return VT_AGG_DECODE;
 	for (size_t i = 0; i < b->n_readings; i++)
 		if (!vt_agg_reading_ok(b, b->readings[i]))
 			return VT_AGG_DECODE;
+	/* Readings of an untrusted clock: each once, in order, and a time
+	 * since boot needs the boot (unless none is known: never corrected). */
+	for (size_t i = 0; i < b->n_unsynced; i++) {
+		const Vitrine__V1__UnsyncedReading *u = b->unsynced[i];
+
+		if (u->index >= b->n_readings || (i && u->index <= b->unsynced[i - 1]->index) ||
+		    (!u->boot_unknown &&
+		     (u->mono_ms < -VT_AGG_CLOCK_MONO_MAX || u->mono_ms > VT_AGG_CLOCK_MONO_MAX ||
+		      b->boot_id.len != VT_OS_BOOT_ID_LEN)))
+			return VT_AGG_DECODE;
+	}
 	/* The topic is not authenticated, the Batch is: they must agree. */
 	if (strcmp(b->site, res->site) != 0)
 		return VT_AGG_TOPIC_MISMATCH;

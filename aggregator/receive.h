@@ -30,6 +30,11 @@
  * agent's VT_WINDOW_LABEL_MAX less the NUL) and the window lengths an agent
  * may configure, in seconds. */
 #define VT_AGG_MAX_LABEL 31
+/* Clock fields (docs/PROTOCOL.md, "Clock not synchronized"): a time since
+ * boot and a correction offset within these, so that their sum, and a
+ * window start rounded from it, never overflow. */
+#define VT_AGG_CLOCK_MONO_MAX (1LL << 50)	/* |mono_ms|: 35,000 years of uptime */
+#define VT_AGG_CLOCK_OFFSET_MAX (1LL << 53)
 #define VT_AGG_WINDOW_MIN_S 60
 #define VT_AGG_WINDOW_MAX_S 86400
 

@@ -18,23 +18,26 @@
 
 /* ---- export ----------------------------------------------------------------------- */
 
+/* Each reading's line; %s is where a line still flagged clock_unsynced
+ * ends in ",unsynced" (VT_REPORT_FLAG: version 5 on) or nothing (older). */
 #define VT_REPORT_EXPORT_EVENTS \
 	"SELECT 'footfall,' || site || ',' || device || ',' || time_ms || ',' || door || ','" \
-	" || direction || ',' || count FROM footfall" \
+	" || direction || ',' || count%s FROM footfall" \
 	" UNION ALL SELECT 'tablet,' || site || ',' || device || ',' || time_ms || ',' || kiosk" \
 	" || ',' || event || ',' || lower(hex(session_digest)) || ',' || screen || ',' || gtin" \
-	" || ',' || duration_ms FROM tablet" \
+	" || ',' || duration_ms%s FROM tablet" \
 	" UNION ALL SELECT 'rfid,' || site || ',' || device || ',' || time_ms || ',' || reader" \
 	" || ',' || antenna || ',' || rssi_cdbm || ',' || gtin || ',' || filter || ','" \
-	" || lower(hex(tag_digest)) || ',' || "
+	" || lower(hex(tag_digest)) || ',' || %s%s FROM rfid"
 /* Version 4's presence columns; a database not upgraded yet has none. */
-#define VT_REPORT_EXPORT_PRESENCE "reads || ',' || dwell_ms FROM rfid"
-#define VT_REPORT_EXPORT_NO_PRESENCE "'0,0' FROM rfid"
+#define VT_REPORT_EXPORT_PRESENCE "reads || ',' || dwell_ms"
+#define VT_REPORT_EXPORT_NO_PRESENCE "'0,0'"
 /* The same line as the agent's tap (vt_reading_write_csv()). */
 #define VT_REPORT_EXPORT_WINDOWS \
 	" UNION ALL SELECT 'window,' || site || ',' || device || ',' || time_ms || ','" \
 	" || length_s || ',' || metric || ',' || dim1 || ',' || dim2 || ',' || label || ','" \
-	" || other || ',' || count || ',' || k || ',' || epsilon_milli FROM windows"
+	" || other || ',' || count || ',' || k || ',' || epsilon_milli%s FROM windows"
+#define VT_REPORT_FLAG " || CASE WHEN clock_unsynced THEN ',unsynced' ELSE '' END"
 /* BINARY collation compares bytes: the same order as LC_ALL=C sort, with
  * the lines of every kind mixed. */
 #define VT_REPORT_EXPORT_ORDER " ORDER BY 1"
@@ -43,17 +46,20 @@ int vt_report_export(sqlite3 *db, FILE *out)
 {
 	/* A version 2 database that 'run' has not upgraded yet has no
 	 * windows table, and so no window cells; before version 4, rfid
-	 * rows are single reads. */
-	char sql[sizeof(VT_REPORT_EXPORT_EVENTS VT_REPORT_EXPORT_PRESENCE
-			VT_REPORT_EXPORT_WINDOWS VT_REPORT_EXPORT_ORDER)];
+	 * rows are single reads; before version 5, no reading is flagged. */
+	char sql[sizeof(VT_REPORT_EXPORT_EVENTS VT_REPORT_EXPORT_PRESENCE VT_REPORT_EXPORT_WINDOWS
+			VT_REPORT_EXPORT_ORDER) + 4 * sizeof(VT_REPORT_FLAG)];
+	char windows[sizeof(VT_REPORT_EXPORT_WINDOWS) + sizeof(VT_REPORT_FLAG)] = "";
+	const char *flag = vt_query_has_column(db, "footfall", "clock_unsynced") ? VT_REPORT_FLAG : "";
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "%s%s%s%s", VT_REPORT_EXPORT_EVENTS,
+	if (vt_query_has_table(db, "windows"))
+		snprintf(windows, sizeof(windows), VT_REPORT_EXPORT_WINDOWS, flag);
+	snprintf(sql, sizeof(sql), VT_REPORT_EXPORT_EVENTS "%s" VT_REPORT_EXPORT_ORDER, flag, flag,
 		 vt_query_has_column(db, "rfid", "dwell_ms") ? VT_REPORT_EXPORT_PRESENCE
 							     : VT_REPORT_EXPORT_NO_PRESENCE,
-		 vt_query_has_table(db, "windows") ? VT_REPORT_EXPORT_WINDOWS : "",
-		 VT_REPORT_EXPORT_ORDER);
+		 flag, windows);
 	rc = vt_query_prepare(db, sql, 0, 0, &s);
 	if (rc < 0)
 		return rc;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clockfix.h"
 #include "err.h"
 #include "log.h"
 #include "reading.h"
@@ -61,44 +62,55 @@ static const char *const vt_store_sql[VT_STMT_COUNT] = {
 			  " prev_seq, floor_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 			  " ON CONFLICT(device, seq) DO NOTHING",
 	[VT_STMT_FRAME_READINGS] = "UPDATE frames SET readings = ?3 WHERE device = ?1 AND seq = ?2",
+	/* Each ends with the three clock columns (clockfix.h). */
 	[VT_STMT_FOOTFALL] = "INSERT INTO footfall(device, seq, idx, site, time_ms, door,"
-			     " direction, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			     " direction, count, clock_unsynced, mono_ms, boot_id)"
+			     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[VT_STMT_TABLET] = "INSERT INTO tablet(device, seq, idx, site, time_ms, kiosk, event,"
-			   " session_digest, screen, gtin, duration_ms)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			   " session_digest, screen, gtin, duration_ms, clock_unsynced, mono_ms,"
+			   " boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[VT_STMT_RFID] = "INSERT INTO rfid(device, seq, idx, site, time_ms, reader, antenna,"
-			 " rssi_cdbm, gtin, filter, tag_digest, reads, dwell_ms)"
-			 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			 " rssi_cdbm, gtin, filter, tag_digest, reads, dwell_ms, clock_unsynced,"
+			 " mono_ms, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	/* Only a copy of a cell already stored is skipped: any other
 	 * constraint failing is still an error. */
 	[VT_STMT_WINDOW] = "INSERT INTO windows(device, seq, idx, site, time_ms, length_s, metric,"
-			   " dim1, dim2, label, other, count, k, epsilon_milli, part)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			   " dim1, dim2, label, other, count, k, epsilon_milli, part,"
+			   " clock_unsynced, mono_ms, boot_id)"
+			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 			   " ON CONFLICT(device, time_ms, length_s, metric, dim1, dim2, label,"
 			   " other, part) DO NOTHING",
-	[VT_STMT_COUNTER] = "INSERT INTO counters(name, value) VALUES (?, ?)"
-			    " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+	[VT_STMT_COUNTER] = ("INSERT INTO counters(name, value) VALUES (?, ?)"
+			     " ON CONFLICT(name) DO UPDATE SET value = value + excluded.value"),
 };
+
+#define VT_STORE_CLOCK_COLUMNS \
+	" clock_unsynced INTEGER NOT NULL DEFAULT 0, mono_ms INTEGER, boot_id BLOB"
 
 /* The tables; their indexes come after the upgrade (vt_store_indexes), which
  * first checks that the columns they need are there. */
 static const char vt_store_tables[] =
+	/* Readings: clock_unsynced, mono_ms and boot_id since version 5
+	 * (clockfix.h). */
 	"CREATE TABLE IF NOT EXISTS frames(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" epoch INTEGER NOT NULL, site TEXT NOT NULL, received_at_ms INTEGER NOT NULL,"
 	" readings INTEGER NOT NULL, prev_seq INTEGER NOT NULL DEFAULT 0,"
 	" floor_seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(device, seq));"
 	"CREATE TABLE IF NOT EXISTS footfall(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
-	" door INTEGER NOT NULL, direction TEXT NOT NULL, count INTEGER NOT NULL);"
+	" door INTEGER NOT NULL, direction TEXT NOT NULL, count INTEGER NOT NULL,"
+	VT_STORE_CLOCK_COLUMNS ");"
 	"CREATE TABLE IF NOT EXISTS tablet(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
 	" kiosk INTEGER NOT NULL, event TEXT NOT NULL, session_digest BLOB NOT NULL,"
-	" screen TEXT NOT NULL, gtin TEXT NOT NULL, duration_ms INTEGER NOT NULL);"
+	" screen TEXT NOT NULL, gtin TEXT NOT NULL, duration_ms INTEGER NOT NULL,"
+	VT_STORE_CLOCK_COLUMNS ");"
 	"CREATE TABLE IF NOT EXISTS rfid(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" idx INTEGER NOT NULL, site TEXT NOT NULL, time_ms INTEGER NOT NULL,"
 	" reader INTEGER NOT NULL, antenna INTEGER NOT NULL, rssi_cdbm INTEGER NOT NULL,"
 	" gtin TEXT NOT NULL, filter INTEGER NOT NULL, tag_digest BLOB NOT NULL,"
-	" reads INTEGER NOT NULL DEFAULT 0, dwell_ms INTEGER NOT NULL DEFAULT 0);"
+	" reads INTEGER NOT NULL DEFAULT 0, dwell_ms INTEGER NOT NULL DEFAULT 0,"
+	VT_STORE_CLOCK_COLUMNS ");"
 	/* Since version 3; time_ms is the window's start, part the device's
 	 * release id (the same for a window sent again after a crash). */
 	"CREATE TABLE IF NOT EXISTS windows(device TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -106,10 +118,14 @@ static const char vt_store_tables[] =
 	" length_s INTEGER NOT NULL, metric TEXT NOT NULL, dim1 INTEGER NOT NULL,"
 	" dim2 INTEGER NOT NULL, label TEXT NOT NULL, other INTEGER NOT NULL,"
 	" count INTEGER NOT NULL, k INTEGER NOT NULL, epsilon_milli INTEGER NOT NULL,"
-	" part INTEGER NOT NULL);"
+	" part INTEGER NOT NULL," VT_STORE_CLOCK_COLUMNS ");"
 	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS acks(device TEXT PRIMARY KEY, site TEXT NOT NULL,"
-	" seq INTEGER NOT NULL);";
+	" seq INTEGER NOT NULL);"
+	/* Since version 5: one correction per device and boot. */
+	"CREATE TABLE IF NOT EXISTS clock_corrections(device TEXT NOT NULL, boot_id BLOB NOT NULL,"
+	" offset_ms INTEGER NOT NULL, seq INTEGER NOT NULL, received_at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(device, boot_id));";
 
 static const char vt_store_indexes[] =
 	"CREATE INDEX IF NOT EXISTS footfall_site_time ON footfall(site, time_ms);"
@@ -118,15 +134,33 @@ static const char vt_store_indexes[] =
 	"CREATE INDEX IF NOT EXISTS windows_site_time ON windows(site, time_ms);"
 	/* Each cell of a window once per part: a copy is a duplicate. */
 	"CREATE UNIQUE INDEX IF NOT EXISTS windows_cell_part ON windows(device, time_ms,"
-	" length_s, metric, dim1, dim2, label, other, part);";
+	" length_s, metric, dim1, dim2, label, other, part);"
+	/* The rows a correction looks for: only the flagged ones, few. */
+	"CREATE INDEX IF NOT EXISTS footfall_unsynced ON footfall(device, boot_id)"
+	" WHERE clock_unsynced = 1;"
+	"CREATE INDEX IF NOT EXISTS tablet_unsynced ON tablet(device, boot_id)"
+	" WHERE clock_unsynced = 1;"
+	"CREATE INDEX IF NOT EXISTS rfid_unsynced ON rfid(device, boot_id)"
+	" WHERE clock_unsynced = 1;"
+	"CREATE INDEX IF NOT EXISTS windows_unsynced ON windows(device, boot_id)"
+	" WHERE clock_unsynced = 1;";
 
-/* Integer columns added since version 1: frames' in version 2, rfid's
- * (presence readings) in version 4. */
+/* Columns added since version 1: frames' in version 2, rfid's (presence
+ * readings) in version 4, the readings' clock in version 5. */
+#define VT_STORE_INT0 "INTEGER NOT NULL DEFAULT 0"
 static const struct {
-	const char *table, *column;
+	const char *table, *column, *decl;
 } vt_store_new_columns[] = {
-	{ "frames", "prev_seq" }, { "frames", "floor_seq" },
-	{ "rfid", "reads" }, { "rfid", "dwell_ms" },
+	{ "frames", "prev_seq", VT_STORE_INT0 }, { "frames", "floor_seq", VT_STORE_INT0 },
+	{ "rfid", "reads", VT_STORE_INT0 }, { "rfid", "dwell_ms", VT_STORE_INT0 },
+	{ "footfall", "clock_unsynced", VT_STORE_INT0 }, { "footfall", "mono_ms", "INTEGER" },
+	{ "footfall", "boot_id", "BLOB" },
+	{ "tablet", "clock_unsynced", VT_STORE_INT0 }, { "tablet", "mono_ms", "INTEGER" },
+	{ "tablet", "boot_id", "BLOB" },
+	{ "rfid", "clock_unsynced", VT_STORE_INT0 }, { "rfid", "mono_ms", "INTEGER" },
+	{ "rfid", "boot_id", "BLOB" },
+	{ "windows", "clock_unsynced", VT_STORE_INT0 }, { "windows", "mono_ms", "INTEGER" },
+	{ "windows", "boot_id", "BLOB" },
 };
 #define VT_STORE_NEW_COLUMNS (sizeof(vt_store_new_columns) / sizeof(vt_store_new_columns[0]))
 /* Version 1 called duplicates replays. */
@@ -141,6 +175,7 @@ struct vt_store {
 	char *path;
 	sqlite3_stmt *stmt[VT_STMT_COUNT];
 	struct vt_acks *acks;		/* read-write only */
+	struct vt_clockfix *clockfix;	/* read-write only */
 	int in_tx;
 	int64_t pending_since;		/* mono ms; 0 = nothing pending */
 	uint64_t group_frames;		/* frames in the open transaction */
@@ -161,6 +196,10 @@ const char *vt_store_counter_name(int counter)
 		return "readings_skipped";
 	case VT_STORE_WINDOW_CELLS_DUPLICATE:
 		return "window_cells_duplicate";
+	case VT_STORE_READINGS_UNSYNCED:
+		return "readings_unsynced";
+	case VT_STORE_READINGS_CLOCK_CORRECTED:
+		return "readings_clock_corrected";
 	}
 	if (counter <= VT_STORE_REJECTED || counter >= VT_STORE_COUNTERS)
 		return "unknown";
@@ -177,6 +216,18 @@ static void vt_store_add(struct vt_store *st, int counter, uint64_t n)
 		return;
 	st->delta[counter] += (int64_t)n;
 	st->session[counter] += n;
+	if (!st->pending_since)
+		st->pending_since = vt_os_mono_ms();
+}
+
+/* Rows removed after they were counted (copies found by a clock
+ * correction, clockfix.h). */
+static void vt_store_sub(struct vt_store *st, int counter, uint64_t n)
+{
+	if (n == 0)
+		return;
+	st->delta[counter] -= (int64_t)n;
+	st->session[counter] -= n < st->session[counter] ? n : st->session[counter];
 	if (!st->pending_since)
 		st->pending_since = vt_os_mono_ms();
 }
@@ -269,8 +320,8 @@ static int vt_store_upgrade(struct vt_store *st, char *err, size_t errlen)
 			return have;
 		if (have)
 			continue;
-		snprintf(sql, sizeof(sql),
-			 "ALTER TABLE %s ADD COLUMN %s INTEGER NOT NULL DEFAULT 0", table, col);
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, col,
+			 vt_store_new_columns[i].decl);
 		if (vt_store_exec(st, sql, err, errlen) < 0)
 			return -VT_EDB;
 	}
@@ -330,12 +381,17 @@ static int vt_store_init_schema(struct vt_store *st, char *err, size_t errlen)
 		return rc;
 	}
 	if (was > 0 && was < VT_STORE_SCHEMA_VERSION)
-		VT_INFO("database %s: schema upgraded from version %d to %d (%s)", st->path, was,
+		VT_INFO("database %s: schema upgraded from version %d to %d (%s%s)", st->path, was,
 			VT_STORE_SCHEMA_VERSION,
-			was < VT_STORE_SCHEMA_CHAIN ? "frames.prev_seq, frames.floor_seq, acks, windows, rfid.reads, rfid.dwell_ms"
-			: was < VT_STORE_SCHEMA_WINDOWS ? "windows, rfid.reads, rfid.dwell_ms"
-							 : "rfid.reads, rfid.dwell_ms");
+			was < VT_STORE_SCHEMA_CHAIN ? "frames.prev_seq, frames.floor_seq, acks, windows, rfid.reads, rfid.dwell_ms, "
+			: was < VT_STORE_SCHEMA_WINDOWS ? "windows, rfid.reads, rfid.dwell_ms, "
+			: was < VT_STORE_SCHEMA_CLOCK - 1 ? "rfid.reads, rfid.dwell_ms, " : "",
+			"the readings' clock_unsynced, mono_ms, boot_id and clock_corrections");
 	rc = vt_store_prepare(st, err, errlen);
+	if (rc == 0 && vt_clockfix_open(st->db, &st->clockfix) < 0) {
+		snprintf(err, errlen, "database %s: %s", st->path, sqlite3_errmsg(st->db));
+		rc = -VT_EDB;
+	}
 	if (rc == 0)
 		rc = vt_acks_open(st->db, &st->acks);
 	if (rc < 0 && !err[0])
@@ -419,6 +475,7 @@ int vt_store_close(struct vt_store *st)
 	if (st->stmt[VT_STMT_COMMIT])
 		rc = vt_store_commit(st);
 	vt_acks_free(st->acks);
+	vt_clockfix_free(st->clockfix);
 	for (int i = 0; i < VT_STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (sqlite3_close(st->db) != SQLITE_OK)
@@ -487,12 +544,14 @@ static const char *vt_store_tablet_event(int type)
  * cell with the same part is already stored (a copy sent again after a
  * crash: nothing added), or -VT_EDB. */
 static int vt_store_window(struct vt_store *st, const struct vt_frame_header *h,
-			   const Vitrine__V1__Batch *b, size_t idx, int64_t t)
+			   const Vitrine__V1__Batch *b, size_t idx, int64_t t,
+			   struct vt_clockfix_frame *cf)
 {
 	const Vitrine__V1__WindowCount *w = b->readings[idx]->window;
 	sqlite3_stmt *s = st->stmt[VT_STMT_WINDOW];
 	int rc;
 
+	t = vt_clockfix_reading(cf, idx, b->readings[idx], t, s, 16);
 	vt_store_bind_head(s, h, b, idx, t);
 	sqlite3_bind_int64(s, 6, w->length_s);
 	sqlite3_bind_text(s, 7, vt_reading_metric_name((uint32_t)w->metric), -1, SQLITE_STATIC);
@@ -514,7 +573,7 @@ static int vt_store_window(struct vt_store *st, const struct vt_frame_header *h,
 /* Store reading idx: 0 stored, 1 a window cell already stored, 2 a kind this
  * build does not know (not stored), or -VT_EDB. */
 static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h,
-			    const Vitrine__V1__Batch *b, size_t idx)
+			    const Vitrine__V1__Batch *b, size_t idx, struct vt_clockfix_frame *cf)
 {
 	const Vitrine__V1__Reading *r = b->readings[idx];
 	int64_t t = b->base_time_ms + r->time_offset_ms; /* checked by receive */
@@ -523,6 +582,7 @@ static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h
 	switch (r->kind_case) {
 	case VITRINE__V1__READING__KIND_FOOTFALL:
 		s = st->stmt[VT_STMT_FOOTFALL];
+		t = vt_clockfix_reading(cf, idx, r, t, s, 9);
 		vt_store_bind_head(s, h, b, idx, t);
 		sqlite3_bind_int64(s, 6, r->footfall->door);
 		sqlite3_bind_text(s, 7,
@@ -532,6 +592,7 @@ static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h
 		return vt_store_step(st, VT_STMT_FOOTFALL);
 	case VITRINE__V1__READING__KIND_TABLET:
 		s = st->stmt[VT_STMT_TABLET];
+		t = vt_clockfix_reading(cf, idx, r, t, s, 12);
 		vt_store_bind_head(s, h, b, idx, t);
 		sqlite3_bind_int64(s, 6, r->tablet->kiosk);
 		sqlite3_bind_text(s, 7, vt_store_tablet_event(r->tablet->type), -1, SQLITE_STATIC);
@@ -542,6 +603,7 @@ static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h
 		return vt_store_step(st, VT_STMT_TABLET);
 	case VITRINE__V1__READING__KIND_RFID:
 		s = st->stmt[VT_STMT_RFID];
+		t = vt_clockfix_reading(cf, idx, r, t, s, 14);
 		vt_store_bind_head(s, h, b, idx, t);
 		sqlite3_bind_int64(s, 6, r->rfid->reader);
 		sqlite3_bind_int64(s, 7, r->rfid->antenna);
@@ -553,7 +615,7 @@ static int vt_store_reading(struct vt_store *st, const struct vt_frame_header *h
 		sqlite3_bind_int64(s, 13, r->rfid->dwell_ms);
 		return vt_store_step(st, VT_STMT_RFID);
 	case VITRINE__V1__READING__KIND_WINDOW:
-		return vt_store_window(st, h, b, idx, t);
+		return vt_store_window(st, h, b, idx, t, cf);
 	default:
 		return 2;	/* unknown kind: skipped */
 	}
@@ -605,6 +667,7 @@ int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 		 const Vitrine__V1__Batch *b, int64_t received_at_ms)
 {
 	size_t known = 0, cells = 0, copies = 0;
+	struct vt_clockfix_frame cf;
 	long slot;
 	int rc;
 
@@ -625,8 +688,11 @@ int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 	rc = vt_store_frame_row(st, h, b, received_at_ms, known);
 	if (rc <= 0)
 		goto out_rollback;
+	rc = vt_clockfix_begin(st->clockfix, h->device, h->seq, b, received_at_ms, &cf);
+	if (rc < 0)
+		goto out_rollback;
 	for (size_t i = 0; i < b->n_readings; i++) {
-		rc = vt_store_reading(st, h, b, i);
+		rc = vt_store_reading(st, h, b, i, &cf);
 		if (rc < 0)
 			goto out_rollback;
 		copies += rc == 1;
@@ -645,8 +711,15 @@ int vt_store_put(struct vt_store *st, const struct vt_frame_header *h,
 	st->group_frames++;
 	vt_store_add(st, VT_STORE_FRAMES_OK, 1);
 	vt_store_add(st, VT_STORE_READINGS_OK, known - copies);
+	vt_store_sub(st, VT_STORE_READINGS_OK, cf.copies);
 	vt_store_add(st, VT_STORE_READINGS_SKIPPED, b->n_readings - known);
-	vt_store_add(st, VT_STORE_WINDOW_CELLS_DUPLICATE, copies);
+	vt_store_add(st, VT_STORE_WINDOW_CELLS_DUPLICATE, copies + cf.copies);
+	vt_store_add(st, VT_STORE_READINGS_UNSYNCED, cf.unsynced);
+	vt_store_add(st, VT_STORE_READINGS_CLOCK_CORRECTED, cf.corrected);
+	if (cf.copies)
+		VT_INFO("device %s (site %s) seq %llu: its clock correction made %llu window cells stored before copies of cells already stored (a window sent again after the device restarted); counted as duplicates, removed",
+			h->device, b->site, (unsigned long long)h->seq,
+			(unsigned long long)cf.copies);
 	if (copies)
 		VT_INFO("device %s (site %s) seq %llu: %zu of its %zu window cells already stored (a window sent again after the device restarted); counted as duplicates, not stored again",
 			h->device, b->site, (unsigned long long)h->seq, copies, cells);

@@ -34,6 +34,9 @@ enum vt_store_counter {
 	VT_STORE_READINGS_SKIPPED,	/* reading kinds this build does not know */
 	VT_STORE_WINDOW_CELLS_DUPLICATE, /* window cells already stored with the
 					  * same part: not stored again */
+	VT_STORE_READINGS_UNSYNCED,	/* readings a device flagged clock_unsynced */
+	VT_STORE_READINGS_CLOCK_CORRECTED, /* flagged readings given their real
+					    * time (clockfix.h) */
 	VT_STORE_REJECTED,		/* + enum vt_agg_reason (1 ..) */
 	VT_STORE_COUNTERS = VT_STORE_REJECTED + VT_AGG_REASON_COUNT
 };
@@ -49,11 +52,14 @@ struct vt_store;
 /* PRAGMA user_version of the schema this build writes. A read-write open
  * upgrades an older database in place (version 1: frames without prev_seq
  * and floor_seq, no acks table; version 2: no windows table; version 3: rfid
- * without reads and dwell_ms) and refuses a newer one, and a windows table
+ * without reads and dwell_ms; version 4: readings without clock_unsynced,
+ * mono_ms and boot_id, no clock_corrections) and refuses a newer one, and a windows table
  * without part (a development build). Read-only opens leave the version
  * alone: readers of the windows table treat its absence as "no window
  * counts stored". */
-#define VT_STORE_SCHEMA_VERSION 4
+#define VT_STORE_SCHEMA_VERSION 5
+/* The first version with the readings' clock columns and clock_corrections. */
+#define VT_STORE_SCHEMA_CLOCK 5
 /* The first version with the windows table. */
 #define VT_STORE_SCHEMA_WINDOWS 3
 /* The first version with frames.prev_seq and floor_seq and the acks table

@@ -21,6 +21,31 @@
 int64_t vt_os_now_ms(void);
 int64_t vt_os_mono_ms(void);
 
+/* Is the wall clock synchronized by an NTP client? (agent/clock.h decides
+ * what that means for readings.)
+ *
+ * vt_os_clock_ntp_synced() reads the kernel's clock discipline without
+ * changing it (adjtimex(2) with no mode bit): 1 synchronized, 0 not (yet),
+ * or -errno when it cannot be read (-EPERM: a seccomp filter without
+ * adjtimex; the systemd unit must allow it, see docs/OPERATIONS.md).
+ * vt_os_ntp_synced() is its decision on what adjtimex returned (TIME_OK ..
+ * TIME_ERROR, or -errno) and the status word, apart so that tests hand it
+ * any state: synchronized = no error, state not TIME_ERROR and STA_UNSYNC
+ * clear.
+ *
+ * vt_os_clock_timesyncd_synced(): 1 when systemd-timesyncd synchronized the
+ * clock since boot (it creates /run/systemd/timesync/synchronized), else 0;
+ * read without a system call a seccomp filter could refuse. */
+int vt_os_clock_ntp_synced(void);
+int vt_os_ntp_synced(int adjtimex_result, int status);
+int vt_os_clock_timesyncd_synced(void);
+
+#define VT_OS_BOOT_ID_LEN 16
+/* The kernel's id of this boot (/proc/sys/kernel/random/boot_id), new at
+ * every boot: times since boot (vt_os_mono_ms) of two boots never mix.
+ * Returns 0 or -errno. */
+int vt_os_boot_id(uint8_t id[VT_OS_BOOT_ID_LEN]);
+
 /* Fill buf with len bytes from the kernel's CSPRNG. Returns 0 or -errno. */
 int vt_os_random(void *buf, size_t len);
 

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,59 @@ int64_t vt_os_now_ms(void)
 int64_t vt_os_mono_ms(void)
 {
 	return vt_os_clock_ms(CLOCK_BOOTTIME);
+}
+
+int vt_os_ntp_synced(int adjtimex_result, int status)
+{
+	if (adjtimex_result < 0)
+		return adjtimex_result;
+	return adjtimex_result != TIME_ERROR && !(status & STA_UNSYNC);
+}
+
+int vt_os_clock_ntp_synced(void)
+{
+	struct timex tx = { .modes = 0 };	/* read only */
+	int rc = adjtimex(&tx);
+
+	return vt_os_ntp_synced(rc < 0 ? -errno : rc, tx.status);
+}
+
+int vt_os_clock_timesyncd_synced(void)
+{
+	return access("/run/systemd/timesync/synchronized", F_OK) == 0;
+}
+
+/* "a7c275b2-77f8-43f9-ba6d-46cdf8b9c2bc\n": 32 hex digits and dashes. */
+int vt_os_boot_id(uint8_t id[VT_OS_BOOT_ID_LEN])
+{
+	char text[64];
+	size_t n = 0;
+	ssize_t len;
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (len < 0)
+		return -EIO;
+	for (ssize_t i = 0; i < len && n < 2 * VT_OS_BOOT_ID_LEN; i++) {
+		int c = text[i], v;
+
+		if (c == '-' || c == '\n')
+			continue;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return -EINVAL;
+		id[n / 2] = (uint8_t)(n % 2 ? id[n / 2] | v : v << 4);
+		n++;
+	}
+	return n == 2 * VT_OS_BOOT_ID_LEN ? 0 : -EINVAL;
 }
 
 int vt_os_random(void *buf, size_t len)

@@ -48,6 +48,7 @@ struct hp_bench {
 	struct vt_privacy_source *src[HP_KINDS];
 	struct vt_spool *spool;
 	struct vt_pipeline *pipeline;
+	struct vt_clock *clock;		/* the agent's: every reading is stamped */
 };
 
 static double hp_cpu_s(void)
@@ -125,6 +126,12 @@ static int hp_open(struct hp_bench *b, const char *dir)
 	conf.device_key = dev_priv;
 	conf.aggregator_key = agg_pub;
 	conf.privacy = b->privacy;
+	if (vt_clock_open(&b->clock, &(struct vt_clock_conf){ 0 }) < 0) {
+		snprintf(err, sizeof(err), "clock");
+		goto fail;
+	}
+	vt_clock_tick(b->clock, vt_os_now_ms(), vt_os_mono_ms());
+	conf.clock = b->clock;
 	if (vt_pipeline_new(&b->pipeline, &conf) < 0) {
 		snprintf(err, sizeof(err), "pipeline");
 		goto fail;
@@ -138,6 +145,7 @@ fail:
 static void hp_close(struct hp_bench *b)
 {
 	vt_pipeline_free(b->pipeline);
+	vt_clock_free(b->clock);
 	vt_spool_close(b->spool);
 	vt_privacy_free(b->privacy);
 }

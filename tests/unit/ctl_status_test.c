@@ -67,13 +67,17 @@ VT_TEST(ctl_status_alerts_name_each_problem)
 		"\"fleet\":{\"groups\":[],\"keys\":0,\"config\":null,\"plugins\":{},\"trial\":true,"
 		"\"last\":{\"outcome\":\"rolled_back\",\"kind\":\"config\",\"name\":\"\",\"version\":7,"
 		"\"serial\":5,\"at_ms\":6,\"reason\":\"plugin tablet is failing\"}},"
+		"\"clock\":{\"state\":\"unsynced\",\"require_sync\":true,\"unsynced_for_s\":42,"
+		"\"flagged\":345,\"corrected\":0},"
 		"\"plugins\":{\"footfall\":\"ok\",\"tablet\":\"degraded\"}}";
 	struct vt_ctl_status s;
 	char buf[256];
 
 	CHECK_EQ_INT(parse(&s, json), 0);
 	vt_ctl_status_alerts(&s, buf, sizeof(buf));
-	CHECK_STR(buf, "trial,rolled_back v7,dropped,plugin:tablet,cert:12d,no-ops-key");
+	CHECK_STR(buf, "trial,rolled_back v7,dropped,plugin:tablet,cert:12d,clock-unsynced,no-ops-key");
+	CHECK_EQ_INT(s.clock_unsynced_s, 42);
+	CHECK_EQ_INT(s.clock_flagged, 345);
 	vt_ctl_status_config(&s, buf, sizeof(buf));
 	CHECK_STR(buf, "local*");
 	CHECK_STR(s.last.reason, "plugin tablet is failing");

@@ -82,7 +82,8 @@ static int passes(sqlite3 *db, const char *site, int64_t t, int in, int out)
 
 static int event_footfall(sqlite3 *db, const char *site, int64_t t, const char *dir)
 {
-	return exec(db, sqlite3_mprintf("INSERT INTO footfall VALUES ('d2', 1, 0, %Q, %lld, 1, %Q, 1)",
+	return exec(db, sqlite3_mprintf("INSERT INTO footfall VALUES ('d2', 1, 0, %Q, %lld, 1, %Q, 1,"
+					" 0, NULL, NULL)",
 					site, (long long)t, dir));
 }
 
@@ -90,7 +91,7 @@ static int event_tablet(sqlite3 *db, const char *site, int64_t t, const char *ev
 			const char *gtin, int64_t duration_ms)
 {
 	return exec(db, sqlite3_mprintf("INSERT INTO tablet VALUES ('d2', 1, 0, %Q, %lld, 1, %Q,"
-					" x'0102', '', %Q, %lld)",
+					" x'0102', '', %Q, %lld, 0, NULL, NULL)",
 					site, (long long)t, event, gtin, (long long)duration_ms));
 }
 
@@ -98,7 +99,7 @@ static int event_rfid(sqlite3 *db, const char *site, int64_t t, int reader, cons
 		      int tag)
 {
 	return exec(db, sqlite3_mprintf("INSERT INTO rfid VALUES ('d2', 1, 0, %Q, %lld, %d, 1,"
-					" -5000, %Q, 1, x'%016x', 1, 0)",
+					" -5000, %Q, 1, x'%016x', 1, 0, 0, NULL, NULL)",
 					site, (long long)t, reader, gtin, tag));
 }
 

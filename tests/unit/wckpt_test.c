@@ -4,7 +4,8 @@
  * newest intact one wins, a torn or corrupted or half-written newest slot
  * falls back to the previous checkpoint and is counted as damaged, a failed
  * commit leaves the previous checkpoint the newest, add refuses what the
- * reader would refuse, and the reader takes exactly the documented text.
+ * reader would refuse, and the reader takes exactly the documented text:
+ * version 2, with each window's clock and the boot (clock.h), and version 1.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -121,9 +122,10 @@ static uint64_t generation_of(const char *file)
 {
 	char text[4096];
 	uint64_t gen = 0, part;
+	int version;
 
 	if (read_file(file, text, sizeof(text)) < 0 ||
-	    sscanf(text, "vitrine-windows v1 %" SCNu64 " %" SCNu64, &gen, &part) != 2)
+	    sscanf(text, "vitrine-windows v%d %" SCNu64 " %" SCNu64, &version, &gen, &part) != 3)
 		return 0;
 	return gen;
 }
@@ -194,10 +196,10 @@ VT_TEST(wckpt_labels_starting_with_a_dash_are_escaped_unambiguously)
 	CHECK_EQ_INT(commit(w, 0, e, 4), 0);
 	vt_wckpt_close(w);
 	CHECK(read_file(VT_WCKPT_FILE_A, text, sizeof(text)) > 0);
-	CHECK(strstr(text, " 7 -\nopen ") != NULL);
-	CHECK(strstr(text, " 7 --\nopen ") != NULL);
-	CHECK(strstr(text, " 7 ---\nopen ") != NULL);
-	CHECK(strstr(text, " 7 a-\nend ") != NULL);
+	CHECK(strstr(text, " 7 0 0 -\nopen ") != NULL);
+	CHECK(strstr(text, " 7 0 0 --\nopen ") != NULL);
+	CHECK(strstr(text, " 7 0 0 ---\nopen ") != NULL);
+	CHECK(strstr(text, " 7 0 0 a-\nend ") != NULL);
 }
 
 VT_TEST(wckpt_empty_checkpoint_loads_with_its_next_part)
@@ -665,6 +667,94 @@ VT_TEST(wckpt_generation_starts_again_after_the_last)
 	CHECK_EQ_INT(damaged, 1);	/* slot a, cut to nothing */
 	CHECK_EQ_INT(next_part, 4);
 	CHECK_EQ_INT(g.n, 1);
+}
+
+/* Version 2: each window's clock (clock.h) and the boot it counts in. */
+VT_TEST(wckpt_keeps_each_window_clock_and_the_boot_it_counts_in)
+{
+	static const uint8_t boot[VT_OS_BOOT_ID_LEN] = { 0xa7, 0xc2, 0x75, 0xb2, 0x77, 0xf8, 0x43,
+							 0xf9, 0xba, 0x6d, 0x46, 0xcd, 0xf8, 0xb9,
+							 0xc2, 0xbc };
+	struct vt_wckpt_entry e[3] = {
+		wckpt_entry("footfall", 0, T0, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 42),
+		wckpt_entry("footfall", 1, 900000, VT_METRIC_FOOTFALL_PASSES, 1, 1, "", 12),
+		wckpt_entry("tablet", 1, 0, VT_METRIC_KIOSK_SESSIONS, 2, 0, "", 9),
+	};
+	struct got g = { .n = 0 };
+	struct vt_wckpt *w;
+	char text[4096];
+	int damaged;
+
+	e[1].clock_unsynced = 1;
+	e[1].start_mono = 600000;
+	e[2].clock_unsynced = 2;	/* an earlier boot's: no time since boot */
+	e[0].clock_unsynced = 1;
+	e[0].start_mono = -300000;	/* began before the boot */
+	CHECK_EQ_INT(vt_wckpt_open(&w, dir_in("clock")), 0);
+	vt_wckpt_set_boot(w, boot);
+	CHECK_EQ_INT(commit(w, 5, e, 3), 0);
+	vt_wckpt_close(w);
+	CHECK(read_file(VT_WCKPT_FILE_A, text, sizeof(text)) > 0);
+	CHECK(strstr(text, "vitrine-windows v2 1 5 a7c275b277f843f9ba6d46cdf8b9c2bc\n") == text);
+	CHECK(strstr(text, "releasing footfall 900000 900 1 1 1 0 12 5 1000 7 1 600000 -\n") != NULL);
+	CHECK_EQ_INT(vt_wckpt_load(dir, NULL, collect, &g, &damaged), 1);
+	CHECK_EQ_INT(g.n, 3);
+	for (int i = 0; i < 3; i++) {
+		CHECK(memcmp(g.e[i].boot_id, boot, sizeof(boot)) == 0);
+		memset(g.e[i].boot_id, 0, sizeof(boot));
+		CHECK(same(&g.e[i], &e[i]));
+	}
+	/* A version 1 file has no clock: every window was on a trusted one. */
+	CHECK_EQ_INT(write_sealed(VT_WCKPT_FILE_B, "vitrine-windows v1 9 5\n" LINE), 0);
+	g.n = 0;
+	CHECK_EQ_INT(vt_wckpt_load(dir, NULL, collect, &g, &damaged), 1);
+	CHECK_EQ_INT(g.n, 1);
+	CHECK_EQ_INT(g.e[0].clock_unsynced, 0);
+	CHECK(g.e[0].start_mono == 0);
+	/* What add refuses, load refuses. */
+	CHECK_EQ_INT(vt_wckpt_open(&w, dir), 0);
+	vt_wckpt_begin(w, 5);
+	e[0].clock_unsynced = 3;
+	CHECK_EQ_INT(vt_wckpt_add(w, &e[0]), -EINVAL);
+	e[0].clock_unsynced = 0;
+	e[0].start_mono = 5;
+	CHECK_EQ_INT(vt_wckpt_add(w, &e[0]), -EINVAL);
+	e[0].clock_unsynced = 2;
+	CHECK_EQ_INT(vt_wckpt_add(w, &e[0]), -EINVAL);
+	e[0].clock_unsynced = 1;
+	e[0].start_mono = -VT_WCKPT_MONO_MAX - 1;
+	CHECK_EQ_INT(vt_wckpt_add(w, &e[0]), -EINVAL);
+	vt_wckpt_close(w);
+	{
+		char path[400];
+
+		static const char *const bad[] = {
+			"vitrine-windows v2 3 17\n",
+			"vitrine-windows v2 3 17 A7C275B277F843F9BA6D46CDF8B9C2BC\n",
+			"vitrine-windows v2 3 17 a7c275b277f843f9ba6d46cdf8b9c2b\n",
+			"vitrine-windows v2 3 17 a7c275b277f843f9ba6d46cdf8b9c2bc\n" LINE,
+			"vitrine-windows v2 3 17 a7c275b277f843f9ba6d46cdf8b9c2bc\n"
+			"open footfall 1795604400000 900 1 3 1 0 42 5 1000 7 3 0 -\n",
+			"vitrine-windows v2 3 17 a7c275b277f843f9ba6d46cdf8b9c2bc\n"
+			"open footfall 1795604400000 900 1 3 1 0 42 5 1000 7 0 5 -\n",
+			"vitrine-windows v2 3 17 a7c275b277f843f9ba6d46cdf8b9c2bc\n"
+			"open footfall 1795604400000 900 1 3 1 0 42 5 1000 7 2 5 -\n",
+			"vitrine-windows v2 3 17 a7c275b277f843f9ba6d46cdf8b9c2bc\n"
+			"open footfall 1795604400000 900 1 3 1 0 42 5 1000 7 1 1125899906842625 -\n",
+			"vitrine-windows v2 3 17 a7c275b277f843f9ba6d46cdf8b9c2bc\n"
+			"open footfall 1795604400000 900 1 3 1 0 42 5 1000 7 1 -0 -\n",
+		};
+
+		path_of(path, sizeof(path), VT_WCKPT_FILE_B);
+		CHECK_EQ_INT(unlink(path), 0);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			CHECK_EQ_INT(write_sealed(VT_WCKPT_FILE_A, bad[i]), 0);
+			if (vt_wckpt_load(dir, NULL, NULL, NULL, &damaged) != 0 || damaged != 1) {
+				printf("  accepted: %s", bad[i]);
+				CHECK(0);
+			}
+		}
+	}
 }
 
 VT_TEST_MAIN()

@@ -325,6 +325,10 @@ struct vt_ctl_status {
 	int tls_off;		/* "tls":null: no client certificate */
 	char cert_not_after[40];
 	int64_t tls_days_left;
+	int has_clock;		/* "clock":{...} (docs/PROTOCOL.md) */
+	int clock_unsynced;	/* its state is "unsynced" */
+	int64_t clock_unsynced_s;	/* for how long, -1: not said */
+	uint64_t clock_flagged;	/* readings flagged since the agent started */
 	struct vt_ctl_plugin_state plugins[VT_CTL_MAX_PLUGINS];
 	int n_plugins;
 	char *raw;		/* the payload as received, NUL-terminated (owned) */

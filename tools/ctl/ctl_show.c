@@ -107,6 +107,16 @@ static void vt_ctl_show_data(const struct vt_ctl_status *s)
 		       s->cert_not_after, s->tls_days_left);
 	else if (s->tls_off)
 		printf("  tls             no client certificate\n");
+	if (s->has_clock && s->clock_unsynced) {
+		char since[32];
+
+		vt_ctl_format_duration(s->clock_unsynced_s, since, sizeof(since));
+		printf("  clock           unsynced since %s: %" PRIu64
+		       " readings flagged, corrected once NTP sets the clock\n",
+		       since, s->clock_flagged);
+	} else if (s->has_clock) {
+		printf("  clock           synced\n");
+	}
 	printf("  plugins         ");
 	for (int i = 0; i < s->n_plugins; i++)
 		printf("%s%s %s", i ? ", " : "", s->plugins[i].name, s->plugins[i].state);

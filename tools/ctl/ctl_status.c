@@ -7,7 +7,7 @@
  * there: nothing in it is trusted. Any payload gives a struct (a bad one
  * is flagged, never fatal); strings are cut to their fields and stripped
  * of what a terminal must not see; numbers out of range count as absent.
- * The document's layout is agent/agent.c's, fleet.c's and tls.c's.
+ * The document's layout is agent/agent.c's, fleet.c's, tls.c's and clock.c's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -137,6 +137,21 @@ static void vt_ctl_status_tls(struct vt_ctl_status *s, const cJSON *root)
 	vt_ctl_json_str(tls, "cert_not_after", s->cert_not_after, sizeof(s->cert_not_after));
 }
 
+static void vt_ctl_status_clock(struct vt_ctl_status *s, const cJSON *root)
+{
+	const cJSON *clock = vt_ctl_json_get(root, "clock");
+	char state[16] = "";
+
+	s->clock_unsynced_s = -1;
+	vt_ctl_json_str(clock, "state", state, sizeof(state));
+	if (!state[0])
+		return;
+	s->has_clock = 1;
+	s->clock_unsynced = strcmp(state, "unsynced") == 0;
+	vt_ctl_json_i64(clock, "unsynced_for_s", &s->clock_unsynced_s);
+	vt_ctl_json_u64(clock, "flagged", &s->clock_flagged);
+}
+
 static void vt_ctl_status_plugins(struct vt_ctl_status *s, const cJSON *root)
 {
 	const cJSON *pl = vt_ctl_json_get(root, "plugins"), *c;
@@ -235,6 +250,7 @@ static void vt_ctl_status_fill(struct vt_ctl_status *s, const cJSON *root)
 	vt_ctl_json_i64(root, "uptime_s", &s->uptime_s);
 	vt_ctl_status_spool(s, root);
 	vt_ctl_status_tls(s, root);
+	vt_ctl_status_clock(s, root);
 	vt_ctl_status_fleet(s, root);
 	vt_ctl_status_plugins(s, root);
 }
@@ -373,6 +389,8 @@ void vt_ctl_status_alerts(const struct vt_ctl_status *s, char *buf, size_t cap)
 			vt_ctl_words_add(&w, "plugin:%s", s->plugins[i].name);
 	if (s->has_tls && s->tls_days_left < 30)
 		vt_ctl_words_add(&w, "cert:%" PRId64 "d", s->tls_days_left);
+	if (s->clock_unsynced)
+		vt_ctl_words_add(&w, "clock-unsynced");
 	if (s->has_fleet && s->keys == 0)
 		vt_ctl_words_add(&w, "no-ops-key");
 	if (w.n == 0)
