@@ -8,7 +8,10 @@
 #   make san       the test suite again under AddressSanitizer + UBSan (clang)
 #   make bench     throughput and size figures (>= 1M simulated readings)
 #   make fuzz      build libFuzzer targets (clang) and run each for FUZZ_SECONDS
-#   make install   install binaries and plugins under $(DESTDIR)$(PREFIX)
+#   make install   install programs, plugins, plugin SDK, systemd units and a
+#                  default configuration (PREFIX, SYSCONFDIR, UNITDIR, DESTDIR)
+#   make deb       Debian packages for the board's architecture, in $(O)/deb/
+#                  (platform/debian/README.md); make deb-lint runs lintian on them
 #   make BOARD=rpi4-arm64   cross-build for a board (boards/README.md); with
 #                  deps, sysroot and test-emulated (its tests under qemu-user)
 #
@@ -21,6 +24,17 @@
 BOARD ?= host
 O ?= build/$(BOARD)
 PREFIX ?= /usr/local
+# Where `make install` puts things. PREFIX is built in too: the agent's
+# default plugin_dir is $(PLUGINDIR), so build and install with the same
+# PREFIX. The configuration goes where the programs look by default
+# (/etc/vitrine) for the system prefixes, under PREFIX for any other.
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+PLUGINDIR ?= $(LIBDIR)/vitrine/plugins
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 
 ifeq ($(wildcard boards/$(BOARD)/board.mk),)
 $(error BOARD=$(BOARD): no boards/$(BOARD)/board.mk; the boards are: $(notdir $(patsubst %/,%,$(dir $(wildcard boards/*/board.mk)))))
@@ -80,6 +94,9 @@ $(O)/obj/gen/%.o: $(O)/gen/%.c $(GEN_H) | $(BOARD_PREREQ)
 .SECONDARY:
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+# The agent looks for plugins where `make install` puts them.
+$(call obj,agent/config.c): VT_CFLAGS += -DVT_PLUGIN_DIR='"$(PLUGINDIR)"'
 
 # libvt: the agent's modules (everything in agent/ but main.c) plus the
 # platform layer and the generated code; the aggregator reuses frame, keys,
@@ -205,7 +222,7 @@ $(LLRP_SIM): $(call obj,$(LLRP_SIM_SRCS))
 	$(Q)$(CC) $(VT_CFLAGS) -pie $(VT_LDFLAGS) -o $@ $^
 TEST_BINS := $(UNIT_BINS) $(PLUGIN_TESTS) $(FUZZ_REPLAY) $(ABI_PLUGINS) $(CANARY_AGENT)
 
-.PHONY: all test test-long test-emulated san bench fuzz run deps install clean check-tools
+.PHONY: all test test-long test-emulated san bench fuzz run deps install clean check-tools FORCE
 all: $(BINS) $(PLUGIN_SOS) $(LLRP_SIM)
 
 test: all $(TEST_BINS)
@@ -253,7 +270,7 @@ run: all
 DEB_PACKAGES := build-essential pkgconf clang mosquitto mosquitto-clients libmosquitto-dev \
 	protobuf-c-compiler libprotobuf-c-dev libmbedtls-dev libzstd-dev libsqlite3-dev sqlite3 libcjson-dev \
 	libgpiod-dev libmicrohttpd-dev curl \
-	openssl procps faketime python3 chromium
+	openssl procps faketime python3 chromium systemd lintian
 deps:
 	$(Q)if [ "$$(id -u)" != 0 ]; then \
 		echo "vitrine: installing packages needs root; run:"; \
@@ -262,7 +279,7 @@ deps:
 	fi; \
 	missing=$$(for p in $(DEB_PACKAGES) $(BOARD_DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+		boards/apt-update.sh && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	else echo "vitrine: all build and test packages are installed"; fi
 ifneq ($(DEB_ARCH),$(shell dpkg --print-architecture 2>/dev/null))
 	$(Q)boards/add-arch.sh $(DEB_ARCH)
@@ -287,24 +304,54 @@ $(O)/qemu/vitrine-agent: $(O)/vitrine-agent
 		$(BOARD) "$(QEMU_RUN)" $(abspath $<) >$@ && chmod +x $@
 
 # The plugin SDK: plugin.h and vitrine-plugin.pc, so that a plugin builds
-# out of tree with `pkg-config --cflags vitrine-plugin` (docs/PLUGINS.md).
+# out of tree with `pkg-config --cflags vitrine-plugin` and the code
+# generation flags of the ABI, `pkg-config --variable=plugin_cflags
+# vitrine-plugin` (docs/PLUGINS.md); not in Cflags, which are for include
+# paths and macros only (lintian: pkg-config-bad-directive).
 VT_ABI := $(shell sed -n 's/^\#define VITRINE_ABI_MAJOR //p' agent/include/vitrine/plugin.h).$(shell \
 	sed -n 's/^\#define VITRINE_ABI_MINOR //p' agent/include/vitrine/plugin.h)
-$(O)/vitrine-plugin.pc: Makefile agent/include/vitrine/plugin.h
+# Written again when PREFIX or a directory changes (install runs with
+# another PREFIX than the build, e.g. tests/integration/plugin_sdk.sh).
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+$(O)/vitrine-plugin.pc: Makefile agent/include/vitrine/plugin.h FORCE
 	@mkdir -p $(dir $@)
-	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
-		'plugindir=$${prefix}/lib/vitrine/plugins' 'abi=$(VT_ABI)' '' \
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(call pc_dir,$(INCLUDEDIR))' \
+		'plugindir=$(call pc_dir,$(PLUGINDIR))' 'abi=$(VT_ABI)' \
+		'plugin_cflags=-fPIC -fvisibility=hidden' '' \
 		'Name: vitrine-plugin' \
 		'Description: build a collector plugin for vitrine-agent (plugin ABI $(VT_ABI))' \
-		'Version: $(VERSION)' 'Cflags: -I$${includedir} -fPIC -fvisibility=hidden' >$@
+		'Version: $(VERSION)' 'Cflags: -I$${includedir}' >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+FORCE:
 
+# The systemd units name /usr/bin/vitrine-* and /etc/vitrine/ (the Debian
+# package's paths); install writes this install's BINDIR and SYSCONFDIR in.
+# A configuration already there is kept: the defaults are platform/etc/.
+SYSTEMD_UNITS ?= $(wildcard platform/systemd/*.service)
 install: all $(O)/vitrine-plugin.pc
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/vitrine/plugins $(DESTDIR)$(PREFIX)/include/vitrine \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/vitrine/plugins/
-	install -m 0644 agent/include/vitrine/plugin.h $(DESTDIR)$(PREFIX)/include/vitrine/
-	install -m 0644 $(O)/vitrine-plugin.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/vitrine \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(SYSCONFDIR)/vitrine \
+		$(if $(SYSTEMD_UNITS),$(DESTDIR)$(UNITDIR))
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(PLUGIN_SOS) $(DESTDIR)$(PLUGINDIR)/
+	install -m 0644 agent/include/vitrine/plugin.h $(DESTDIR)$(INCLUDEDIR)/vitrine/
+	install -m 0644 $(O)/vitrine-plugin.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(Q)for u in $(SYSTEMD_UNITS); do \
+		sed -E -e 's#/usr(/local)?/bin/vitrine-#$(BINDIR)/vitrine-#g' \
+			-e 's#/etc/vitrine/#$(SYSCONFDIR)/vitrine/#g' $$u \
+			>$(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	$(Q)for c in agent aggregator; do \
+		f=$(DESTDIR)$(SYSCONFDIR)/vitrine/$$c.conf; \
+		if [ -e $$f ]; then echo "vitrine: kept $$f (the default is platform/etc/$$c.conf)"; \
+		else install -m 0644 platform/etc/$$c.conf $$f || exit 1; fi; \
+	done
+	$(Q)grep -aqF '[$(PLUGINDIR)]' $(O)/vitrine-agent || echo "vitrine: warning:" \
+		"$(O)/vitrine-agent was built with another PREFIX: its default plugin_dir is not" \
+		"$(PLUGINDIR) (make clean, then build and install with the same PREFIX)"
+
+include platform/debian/deb.mk
 
 clean:
 	rm -rf build

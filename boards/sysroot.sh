@@ -29,7 +29,7 @@ if [ $# -lt 3 ]; then
 fi
 arch=$1 dir=$2
 shift 2
-want="$arch $*"
+want="$arch $* (shlibs, symbols)"
 
 if [ -f "$dir/.vitrine-sysroot" ] && [ "$(cat "$dir/.vitrine-sysroot")" = "$want" ]; then
 	exit 0
@@ -60,6 +60,14 @@ fi
 n=0
 for deb in "$work"/debs/*.deb; do
 	dpkg-deb -x "$deb" "$work/root"
+	# Its shlibs and symbols files, where dpkg keeps them: `make deb`
+	# computes the packages' dependencies from them (platform/debian/mkdeb.sh).
+	pkg=$(dpkg-deb -f "$deb" Package)
+	mkdir -p "$work/root/var/lib/dpkg/info"
+	for f in shlibs symbols; do
+		dpkg-deb --info "$deb" "$f" >"$work/root/var/lib/dpkg/info/$pkg.$f" 2>/dev/null ||
+			rm -f "$work/root/var/lib/dpkg/info/$pkg.$f"
+	done
 	n=$((n + 1))
 done
 # Absolute symbolic links (libm.so -> /lib/<triplet>/libm.so.6) would point
