@@ -191,6 +191,7 @@ static const struct vt_conf_key vt_agent_keys[] = {
 	{ "client_id", VT_CONF_STR, OFF(client_id), 0, 0, 0, NULL },
 	{ "aggregator_key", VT_CONF_KEY, OFF(aggregator_key), 0, 0, VT_CONF_REQUIRED, NULL },
 	{ "state_dir", VT_CONF_STR, OFF(state_dir), 0, 0, 0, NULL },
+	{ "user", VT_CONF_STR, OFF(user), 0, 0, 0, NULL },
 	{ "plugin_dir", VT_CONF_STR, OFF(plugin_dir), 0, 0, 0, NULL },
 	{ "plugin", VT_CONF_CUSTOM, 0, 0, 0, VT_CONF_MULTI, vt_config_plugin },
 	{ "batch_max_readings", VT_CONF_U32, OFF(batch_max_readings), 1, 100000, 0, NULL },
@@ -231,8 +232,8 @@ static const struct vt_conf_key vt_agent_keys[] = {
 };
 
 const char *const vt_agent_config_reserved[] = {
-	"site", "device", "client_id", "state_dir", "spool_dir", "tls_ca", "tls_cert", "tls_key",
-	"group", "fleet_ops_key", NULL,
+	"site", "device", "client_id", "state_dir", "user", "spool_dir", "tls_ca", "tls_cert",
+	"tls_key", "group", "fleet_ops_key", NULL,
 };
 
 static int vt_config_defaults(struct vt_agent_config *cfg)
@@ -360,6 +361,7 @@ void vt_agent_config_free(struct vt_agent_config *cfg)
 	free(cfg->device);
 	free(cfg->client_id);
 	free(cfg->state_dir);
+	free(cfg->user);
 	free(cfg->spool_dir);
 	free(cfg->plugin_dir);
 	for (int i = 0; i < cfg->n_plugins; i++)
@@ -385,7 +387,9 @@ void vt_agent_config_help(FILE *f)
 	      "  broker HOST:PORT      MQTT broker [127.0.0.1:1883]\n"
 	      "  client_id TEXT        MQTT client id [vitrine-<site>-<device>]\n"
 	      "  state_dir DIR         keys, sequence and epoch counters [/var/lib/vitrine]\n"
-	      "  plugin_dir DIR        where NAME.so plugins live [" VT_PLUGIN_DIR "]\n"
+	      "  user NAME             started as root, run as this user (its groups too),\n"
+	      "                        after making state_dir and spool_dir its own when\n"
+	      "                        missing; root without it: a warning [none]\n"	      "  plugin_dir DIR        where NAME.so plugins live [" VT_PLUGIN_DIR "]\n"
 	      "  plugin NAME|PATH      load a collector plugin (repeat for several)\n"
 	      "  NAME.KEY VALUE        a setting of plugin NAME (see the plugin's README)\n"
 	      "  batch_max_readings N  seal a frame after N readings [500]\n"
@@ -431,7 +435,7 @@ void vt_agent_config_help(FILE *f)
 	      "                        are applied (repeat, up to 4); none: fleet updates off\n"
 	      "  fleet_trial_s N       after a bundle, the health check lasts N s [60]\n"
 	      "  fleet_health_readings N  ... and needs N readings from the plugins [1]\n"
-	      "  Keys a fleet bundle may not set: site device client_id state_dir spool_dir\n"
-	      "  tls_ca tls_cert tls_key group fleet_ops_key (docs/OPERATIONS.md)\n",
+	      "  Keys a fleet bundle may not set: site device client_id state_dir user\n"
+	      "  spool_dir tls_ca tls_cert tls_key group fleet_ops_key (docs/OPERATIONS.md)\n",
 	      f);
 }

@@ -24,6 +24,7 @@ struct vt_agent_config {
 	struct vt_hostport broker;
 	char *client_id;
 	char *state_dir;
+	char *user;			/* started as root: become this user */
 	char *plugin_dir;
 	char *plugins[VT_AGENT_MAX_PLUGINS];
 	int plugin_lines[VT_AGENT_MAX_PLUGINS];

@@ -20,6 +20,7 @@
 #include "err.h"
 #include "fleet.h"
 #include "log.h"
+#include "runas.h"
 #include "spool.h"
 #include "vt_os.h"
 #include "vitrine/plugin.h"
@@ -285,6 +286,15 @@ static int vt_run(const struct vt_cli *cli, char **argv)
 	char err[VT_CONF_ERR_MAX];
 	int rc;
 
+	/* The user first: the fleet state and the spool are written as it. */
+	rc = vt_agent_config_load(cli->config, &cfg, err, sizeof(err));
+	if (rc == 0)
+		rc = vt_runas(&cfg, cli->config, err, sizeof(err));
+	vt_agent_config_free(&cfg);
+	if (rc < 0) {
+		fprintf(stderr, "vitrine-agent: %s\n", err);
+		return 2;
+	}
 	rc = vt_fleet_boot(cli->config, &cfg, &fleet, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "vitrine-agent: %s\n", err);
@@ -294,7 +304,8 @@ static int vt_run(const struct vt_cli *cli, char **argv)
 	vt_log_level = cli->verbose ? VT_LOG_DEBUG : cfg.log_level;
 	vt_signals();
 	/* No core dump: raw identifiers pass through the agent's memory
-	 * (docs/PRIVACY.md R1, R3). */
+	 * (docs/PRIVACY.md R1, R3). After vt_runas: a change of user resets
+	 * this flag. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fprintf(stderr, "vitrine-agent: cannot disable core dumps: %s\n", strerror(errno));
 	rc = vt_agent_run(&cfg, &(struct vt_agent_opts){ .config_path = cli->config,

@@ -1,0 +1,24 @@
+/*
+ * runas.h - least privilege for an agent started as root: it becomes the
+ * user named by `user` in agent.conf (with that user's groups, so that
+ * gpio and dialout still open the sensors) before it writes anything, and
+ * can never get root back. Under systemd the unit does this instead
+ * (User=vitrine); docs/SECURITY.md, "Least privilege".
+ */
+#ifndef VT_RUNAS_H
+#define VT_RUNAS_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/* Called once, first thing when the agent runs (before the fleet state or
+ * the spool is touched). As root with cfg->user set: make cfg->state_dir
+ * and cfg->spool_dir the user's when missing, refuse them (or a file
+ * directly in them) when they belong to anyone else, then change to the
+ * user for good. As root without it: a warning. Not as root: nothing to
+ * do (a warning when the user named is not the one running). Returns 0,
+ * or -VT_ECONFIG with err saying what to fix. */
+int vt_runas(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen);
+
+#endif
