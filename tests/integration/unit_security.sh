@@ -53,6 +53,10 @@ check agent_unit_has_watchdog grep -qE '^WatchdogSec=[1-9]' "$agent"
 check agent_unit_reload_is_sighup grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$agent"
 check agent_unit_restarts_on_failure grep -qx 'Restart=on-failure' "$agent"
 check agent_unit_allows_gpio grep -qx 'DeviceAllow=char-gpiochip rw' "$agent"
+# The clock stage reads /proc/sys/kernel/random/boot_id and the kernel's
+# NTP state (adjtimex): the unit must leave both readable.
+check agent_unit_leaves_the_boot_id_readable bash -c "! grep -qx 'ProcSubset=pid' '$agent'"
+check agent_unit_allows_adjtimex grep -qx 'SystemCallFilter=adjtimex' "$agent"
 
 # The check itself fails a weaker unit: the agent's without its system
 # call filter and its read-only system.
