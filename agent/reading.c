@@ -44,6 +44,8 @@ static int vt_reading_fail(const char **why, const char *reason)
 
 int vt_reading_validate(const struct vitrine_reading *r, const char **why)
 {
+	if (r->time_ms < 0 || r->time_ms > VT_READING_TIME_MAX_MS)
+		return vt_reading_fail(why, "time before 1970 or after 2^50 ms");
 	switch (r->kind) {
 	case VITRINE_KIND_FOOTFALL:
 		if (r->u.footfall.direction != VITRINE_DIR_IN &&

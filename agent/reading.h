@@ -18,6 +18,9 @@
 #define VT_DIGEST_LEN 8	/* truncated HMAC-SHA256: 64 bits (R5) */
 /* The longest presence an RFID reading may stand for. */
 #define VT_READING_DWELL_MAX_MS 86400000u
+/* A reading's time: from 1970 (a Pi before its clock is set) to 2^50 ms
+ * (year 37,000), so that the clock stage's arithmetic cannot overflow. */
+#define VT_READING_TIME_MAX_MS (INT64_C(1) << 50)
 
 /* An internal kind, never a plugin's: one cell of an aggregate window
  * (anonymous mode, window.h). Its time_ms is the window's start. */

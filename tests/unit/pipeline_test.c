@@ -60,6 +60,17 @@ VT_TEST(validation_refuses_bad_readings)
 	r.kind = 99;
 	CHECK(vt_reading_validate(&r, &why) < 0);
 	CHECK_STR(why, "unknown kind");
+	/* Times the clock stage could not compute with. */
+	r = rfid_reading(1, 0);
+	r.time_ms = -1;
+	CHECK(vt_reading_validate(&r, &why) < 0);
+	r.time_ms = INT64_MIN;
+	CHECK(vt_reading_validate(&r, &why) < 0);
+	r.time_ms = VT_READING_TIME_MAX_MS + 1;
+	CHECK(vt_reading_validate(&r, &why) < 0);
+	CHECK_STR(why, "time before 1970 or after 2^50 ms");
+	r.time_ms = 0;
+	CHECK_EQ_INT(vt_reading_validate(&r, &why), 0);
 	memset(&r, 0, sizeof(r));
 	r.kind = VITRINE_KIND_TABLET;
 	r.u.tablet.event = VITRINE_TABLET_SCREEN_VIEW;
