@@ -328,6 +328,9 @@ FORCE:
 # package's paths); install writes this install's BINDIR and SYSCONFDIR in.
 # A configuration already there is kept: the defaults are platform/etc/.
 SYSTEMD_UNITS ?= $(wildcard platform/systemd/*.service)
+# The packaged agent.conf's clock_require_sync (docs/CONFIG.md): yes on
+# boards without a real-time clock (their board.mk says so).
+BOARD_CLOCK_REQUIRE_SYNC ?= no
 install: all $(O)/vitrine-plugin.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/vitrine \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(SYSCONFDIR)/vitrine \
@@ -345,7 +348,8 @@ install: all $(O)/vitrine-plugin.pc
 	$(Q)for c in agent aggregator; do \
 		f=$(DESTDIR)$(SYSCONFDIR)/vitrine/$$c.conf; \
 		if [ -e $$f ]; then echo "vitrine: kept $$f (the default is platform/etc/$$c.conf)"; \
-		else install -m 0644 platform/etc/$$c.conf $$f || exit 1; fi; \
+		else sed 's/^clock_require_sync .*/clock_require_sync      $(BOARD_CLOCK_REQUIRE_SYNC)/' \
+			platform/etc/$$c.conf >$$f && chmod 0644 $$f || exit 1; fi; \
 	done
 	$(Q)grep -aqF '[$(PLUGINDIR)]' $(O)/vitrine-agent || echo "vitrine: warning:" \
 		"$(O)/vitrine-agent was built with another PREFIX: its default plugin_dir is not" \

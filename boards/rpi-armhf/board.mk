@@ -14,3 +14,5 @@ MULTIARCH := arm-linux-gnueabihf
 QEMU := qemu-arm
 BOARD_CFLAGS := -mtune=cortex-a53
 include boards/cross.mk
+# No real-time clock: the packaged agent.conf waits for NTP (docs/CONFIG.md).
+BOARD_CLOCK_REQUIRE_SYNC := yes

@@ -19,3 +19,5 @@ BOARD_CFLAGS := -march=armv8-a+crc -mtune=cortex-a72
 # between segments), the code does not change.
 BOARD_LDFLAGS := -Wl,-z,max-page-size=16384
 include boards/cross.mk
+# No real-time clock: the packaged agent.conf waits for NTP (docs/CONFIG.md).
+BOARD_CLOCK_REQUIRE_SYNC := yes
