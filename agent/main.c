@@ -346,6 +346,11 @@ int main(int argc, char **argv)
 	}
 	vt_log_level = cli.verbose ? VT_LOG_DEBUG : cfg.log_level;
 	if (cli.check) {
+		if (vt_runas_check(&cfg, cli.config, err, sizeof(err)) < 0) {
+			fprintf(stderr, "vitrine-agent: %s\n", err);
+			vt_agent_config_free(&cfg);
+			return 2;
+		}
 		if (vt_agent_check_plugins(&cfg) < 0 || vt_fleet_check_keys(&cfg) < 0) {
 			vt_agent_config_free(&cfg);
 			return 2;

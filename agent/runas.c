@@ -111,6 +111,29 @@ static int vt_runas_no_user(int e)
 	return e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM;
 }
 
+/* The user's entry, or NULL with err saying why. */
+static const struct passwd *vt_runas_lookup(const struct vt_agent_config *cfg, const char *path,
+					    char *err, size_t errlen)
+{
+	const struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(cfg->user);
+	if (!pw)
+		snprintf(err, errlen, "%s: user %s: %s", path, cfg->user,
+			 vt_runas_no_user(errno) ?
+				 "no such user (the Debian package makes vitrine; or: adduser --system --group NAME)" :
+				 strerror(errno));
+	return pw;
+}
+
+int vt_runas_check(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen)
+{
+	if (!cfg->user || !cfg->user[0])
+		return 0;
+	return vt_runas_lookup(cfg, path, err, errlen) ? 0 : -VT_ECONFIG;
+}
+
 int vt_runas(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen)
 {
 	const struct passwd *pw;
@@ -124,15 +147,9 @@ int vt_runas(const struct vt_agent_config *cfg, const char *path, char *err, siz
 				"(docs/OPERATIONS.md)", path);
 		return 0;
 	}
-	errno = 0;
-	pw = getpwnam(cfg->user);
-	if (!pw) {
-		snprintf(err, errlen, "%s: user %s: %s", path, cfg->user,
-			 vt_runas_no_user(errno) ?
-				 "no such user (the Debian package makes vitrine; or: adduser --system --group NAME)" :
-				 strerror(errno));
+	pw = vt_runas_lookup(cfg, path, err, errlen);
+	if (!pw)
 		return -VT_ECONFIG;
-	}
 	if (geteuid() != 0) {
 		if (geteuid() != pw->pw_uid)
 			VT_WARN("%s: user %s: not started as root, so running on as uid %u", path,

@@ -21,4 +21,8 @@
  * or -VT_ECONFIG with err saying what to fix. */
 int vt_runas(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen);
 
+/* --check-config: the user named exists. Returns 0, or -VT_ECONFIG with
+ * err. */
+int vt_runas_check(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen);
+
 #endif

@@ -80,6 +80,9 @@ timeout 20 "$AGENT" -c "$T/unknown.conf" 2>"$T/unknown.log"
 rc=$?
 check unknown_user_is_a_config_error [ "$rc" = 2 ]
 check unknown_user_error_names_file grep -qF "$T/unknown.conf: user vt-no-such-user: no such user" "$T/unknown.log"
+"$AGENT" -c "$T/unknown.conf" --check-config >/dev/null 2>"$T/unknown-check.log"
+check check_config_refuses_an_unknown_user [ $? = 2 ]
+check check_config_names_the_user grep -qF "$T/unknown.conf: user vt-no-such-user: no such user" "$T/unknown-check.log"
 
 # 5. Root without `user`: a warning that says what to do.
 grep -v '^user ' "$T/agent.conf" | grep -vE '^plugin |^[a-z_]+\.[a-z_]+ ' >"$T/root.conf"
