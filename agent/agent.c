@@ -293,6 +293,8 @@ static void vt_agent_poll(struct vt_agent *a, int64_t wait_ms)
 	}
 	if (poll(pfd, (nfds_t)n, (int)wait_ms) <= 0)
 		return;
+	/* The wait may have seen an NTP step: before the plugins stamp. */
+	vt_clock_observe(a->clock, vt_os_now_ms(), vt_os_mono_ms());
 	for (int i = 0; i < n; i++) {
 		if (!pfd[i].revents)
 			continue;
@@ -386,6 +388,7 @@ static int vt_agent_turn(struct vt_agent *a)
 	int64_t now = vt_os_mono_ms();
 	int64_t wait = 1000;
 
+	vt_clock_observe(a->clock, vt_os_now_ms(), now);
 	for (int i = 0; i < a->ps.n; i++) {
 		vt_host_collect(&a->ps.plugins[i], now);
 		wait = vt_min_wait(wait, vt_host_ms_left(&a->ps.plugins[i], now));

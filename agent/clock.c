@@ -238,6 +238,16 @@ int vt_clock_update(struct vt_clock *c, int64_t wall_ms, int64_t mono_ms, int sy
 	return 1;
 }
 
+void vt_clock_observe(struct vt_clock *c, int64_t wall_ms, int64_t mono_ms)
+{
+	int64_t off = wall_ms - mono_ms;
+
+	if (c->trusted || !c->started || vt_clock_abs(off - c->offset_ms) <= VT_CLOCK_STEP_MS)
+		return;
+	c->offset_ms = off;
+	vt_clock_remember(c, off);
+}
+
 int vt_clock_trusted(const struct vt_clock *c)
 {
 	return c->trusted;

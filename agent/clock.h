@@ -77,6 +77,14 @@ int vt_clock_tick(struct vt_clock *c, int64_t wall_ms, int64_t mono_ms);
  * this time" (the last one read holds). */
 int vt_clock_update(struct vt_clock *c, int64_t wall_ms, int64_t mono_ms, int synced);
 
+/* Between two ticks, before readings are stamped (after poll() returns):
+ * while the clock is not trusted, take a step of it into account at once,
+ * so that a reading stamped on the stepped clock before the next tick is
+ * matched to the new offset, not to the old one (which would put its time
+ * since boot off by the step). Decides nothing: trust changes only in a
+ * tick. Two clock reads, nothing when trusted. */
+void vt_clock_observe(struct vt_clock *c, int64_t wall_ms, int64_t mono_ms);
+
 int vt_clock_trusted(const struct vt_clock *c);
 const uint8_t *vt_clock_boot_id(const struct vt_clock *c);
 

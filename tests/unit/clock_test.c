@@ -134,6 +134,46 @@ VT_TEST(clock_flags_readings_while_untrusted_and_corrects_them_once_trusted)
 	vt_clock_free(c);
 }
 
+/* NTP steps the clock between two ticks, and a plugin stamps a reading on
+ * the new clock before the next tick: observed, it is matched to the new
+ * offset. Without vt_clock_observe its time since boot would be off by the
+ * step (here an hour), and so would its correction. */
+VT_TEST(clock_a_step_observed_between_ticks_gives_readings_their_true_time_since_boot)
+{
+	struct vt_clock *c = clock_open(1, NULL, boot_a);
+	const int64_t set = REAL_BOOT - 3600000;	/* fake-hwclock: an hour behind */
+	struct vt_reading r;
+
+	CHECK(c != NULL);
+	CHECK_EQ_INT(vt_clock_update(c, set + 60000, 60000, 0), 0);
+	CHECK(!vt_clock_trusted(c));
+	vt_clock_observe(c, REAL_BOOT + 61000, 61000);	/* the step, not synced yet */
+	CHECK(!vt_clock_trusted(c));
+	r = footfall_at(REAL_BOOT + 61500);
+	vt_clock_stamp(c, &r, 61000);
+	CHECK_EQ_INT(r.clock_unsynced, 1);
+	CHECK(r.mono_ms == 61500);
+	/* One stamped on the clock of before the step still matches the old
+	 * offset. */
+	r = footfall_at(set + 61200);
+	vt_clock_stamp(c, &r, 61000);
+	CHECK_EQ_INT(r.clock_unsynced, 1);
+	CHECK(r.mono_ms == 61200);
+	/* Observing decides nothing; the tick that sees NTP's state does. */
+	CHECK_EQ_INT(vt_clock_update(c, REAL_BOOT + 62000, 62000, 1), 1);
+	r.clock_unsynced = 1;
+	r.mono_ms = 61500;
+	CHECK_EQ_INT(vt_clock_fix(c, &r), 1);
+	CHECK(r.time_ms == REAL_BOOT + 61500);
+	/* Trusted: observing changes nothing. */
+	vt_clock_observe(c, REAL_BOOT + 7200000, 63000);
+	r = footfall_at(REAL_BOOT + 63000);
+	vt_clock_stamp(c, &r, 63000);
+	CHECK_EQ_INT(r.clock_unsynced, 0);
+	CHECK(r.time_ms == REAL_BOOT + 63000);
+	vt_clock_free(c);
+}
+
 VT_TEST(clock_a_plugin_still_on_the_clock_of_before_the_step_is_corrected_at_once)
 {
 	struct vt_clock *c = clock_open(0, NULL, boot_a);
