@@ -16,7 +16,9 @@
 # memory at rest against
 # the floor of the libraries (memory.sh) and heap allocations per reading
 # (allocs.sh). Everything printed is Markdown, kept in
-# $O/bench/results.md; the figures are also in $O/bench/results.json.
+# $O/bench/results.md; the figures are also in $O/bench/results.json, and
+# tests/bench/chart.sh draws bytes and CPU per reading against the batch
+# size, vitrine against JSON, in $O/bench/chart.svg.
 # Figures, not assertions.
 set -u
 cd "$(dirname "$0")/../.."
@@ -36,6 +38,12 @@ ticks=$(getconf CLK_TCK)
 cpu_of() { # pid -> seconds of user+system CPU so far
 	awk -v t="$ticks" '{ print ($14 + $15) / t }' "/proc/$1/stat"
 }
+
+# Bytes of the MQTT PUBLISH around each frame (QoS 1): fixed header (1 +
+# remaining length, 3 bytes for 16 KiB to 2 MiB; 2 for smaller frames,
+# counted as 3 here), topic length and topic, packet id.
+topic_len=$(printf 'vitrine/v1/%s/%s/data' "${SITE:-cannes-croisette}" "${DEVICE:-pi-01}" | wc -c)
+mqtt_per_frame=$((1 + 3 + 2 + topic_len + 2))
 
 echo "## Pipeline, end to end ($(date -u +%F), $(nproc) cores)"
 echo
@@ -64,13 +72,14 @@ for batch in 10 100 1000; do
 	spooled=$(sed -E 's/.*spooled \(([0-9]+) bytes.*/\1/' <<<"$line")
 	fsyncs=$(sed -E 's/.* ([0-9]+) fsyncs.*/\1/' <<<"$line")
 	awk -v out="$BENCH_OUT" -v b="$batch" -v n="$n" -v f="$frames" -v ac="$agent_cpu" -v gc="$agg_cpu" \
-		-v by="$bytes" -v t0="$t0" -v t1="$t1" -v sp="$spooled" -v fs="$fsyncs" 'BEGIN {
+		-v by="$bytes" -v t0="$t0" -v t1="$t1" -v sp="$spooled" -v fs="$fsyncs" -v mq="$mqtt_per_frame" 'BEGIN {
 		printf "| %d | %d | %d | %.2f | %.2f | %.1f | %.0f | %.1f | %.2f | %.1f |\n", b, n, f,
 			ac * 1e6 / n, gc * 1e6 / n, by / n, f / (t1 - t0), sp / n, fs * 1000 / n,
 			(sp + fs * 4096) / n
 		printf "pipeline.batch%d.agent_us_per_reading %.3f\n", b, ac * 1e6 / n >>out
 		printf "pipeline.batch%d.aggregator_us_per_reading %.3f\n", b, gc * 1e6 / n >>out
-		printf "pipeline.batch%d.bytes_per_reading %.2f\n", b, by / n >>out }'
+		printf "pipeline.batch%d.bytes_per_reading %.2f\n", b, by / n >>out
+		printf "pipeline.batch%d.wire_bytes_per_reading %.2f\n", b, (by + f * mq) / n >>out }'
 	kill "$AGG_PID" "$BROKER_PID" 2>/dev/null
 	wait "$AGG_PID" "$BROKER_PID" 2>/dev/null
 done
@@ -140,7 +149,6 @@ n=$(grep -o 'stopped: [0-9]*' <<<"$line" | grep -o '[0-9]*$')
 frames=$(sed -E 's/.* ([0-9]+) frames sealed.*/\1/' <<<"$line")
 bytes=$(sed -E 's/.*sealed \(([0-9]+) bytes\).*/\1/' <<<"$line")
 agent_cpu=$(sed -E 's/.*cpu ([0-9.]+) s.*/\1/' <<<"$line")
-topic_len=$(printf 'vitrine/v1/%s/%s/data' "${SITE:-cannes-croisette}" "${DEVICE:-pi-01}" | wc -c)
 json=$("$O/bench/json_pub" 127.0.0.1 "$PORT" "$T/tap.csv")
 read -r jn jcpu jwire <<<"$(awk '{ print $3, $5, $9 }' <<<"$json")"
 kill "$AGG_PID" "$BROKER_PID" 2>/dev/null
@@ -149,7 +157,7 @@ awk -v out="$BENCH_OUT" -v n="$n" -v f="$frames" -v by="$bytes" -v ac="$agent_cp
 	-v jn="$jn" -v jc="$jcpu" -v jw="$jwire" 'BEGIN {
 	# PUBLISH, QoS 1: fixed header (1 + remaining length: 3 bytes for a
 	# frame of 16 KiB to 2 MiB), topic length and topic, packet id
-	vw = by + f * (1 + 3 + 2 + tl + 2)
+	vw = by + f * (1 + 3 + 2 + tl + 2)	# as mqtt_per_frame above
 	printf "| publisher | readings | messages | CPU µs/reading | bytes on the wire/reading (MQTT included) |\n"
 	printf "|---|---|---|---|---|\n"
 	printf "| vitrine-agent, batch 1000 (simulation, privacy, spool included) | %d | %d | %.2f | %.1f |\n", n, f, ac * 1e6 / n, vw / n
@@ -210,5 +218,6 @@ bash tests/bench/allocs.sh
 # results.json: the "name value" lines as one JSON object
 awk 'BEGIN { printf "{" } { printf "%s\n  \"%s\": %s", (NR > 1 ? "," : ""), $1,
 	($2 ~ /^-?[0-9.]+$/ ? $2 : "null") } END { print "\n}" }' "$BENCH_OUT" >"$O/bench/results.json"
+bash tests/bench/chart.sh "$BENCH_OUT" "$O/bench/chart.svg"
 echo
-echo "figures: $O/bench/results.md and $O/bench/results.json"
+echo "figures: $O/bench/results.md, $O/bench/results.json and the chart $O/bench/chart.svg"
