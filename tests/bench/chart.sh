@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/bench/chart.sh RESULTS.txt OUT.svg - the bench's chart: bytes on the
 # wire and agent CPU per reading against the batch size (10, 100, 1000),
-# vitrine against one JSON message per reading (the baseline, which does
-# not batch: a flat line), both on log scales. Reads the "name value"
+# vitrine against one JSON message per reading and collectd's mqtt plugin
+# (the baselines, which do not batch: flat lines), both on log scales. Reads the "name value"
 # lines tests/bench/run.sh writes; plain SVG, no script, no library.
 set -eu
 in=$1 out=$2
@@ -10,12 +10,14 @@ awk -v date="$(date -u +%F)" '
 function y_of(v, lo, hi) {	# log scale, top = hi
 	return top + (log(hi) - log(v)) / (log(hi) - log(lo)) * ph
 }
-function panel(x0, title, key, base, unit, fmt,    lo, hi, i, b, px, py, pts, d, by) {
+function panel(x0, title, key, base, base2, unit, fmt,    lo, hi, i, b, px, py, pts, d, by) {
 	lo = 1e9; hi = 0
 	for (i = 1; i <= 3; i++) { b = batches[i]; v[i] = fig["pipeline.batch" b "." key]
 		if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i] }
 	if (base != "" && base > hi) hi = base
 	if (base != "" && base < lo) lo = base
+	if (base2 != "" && base2 > hi) hi = base2
+	if (base2 != "" && base2 < lo) lo = base2
 	lo /= 2; hi *= 2
 	printf "<g transform=\"translate(%d,0)\">\n", x0
 	printf "<text x=\"%d\" y=\"24\" class=\"t\">%s</text>\n", pw / 2 + left, title
@@ -45,6 +47,11 @@ function panel(x0, title, key, base, unit, fmt,    lo, hi, i, b, px, py, pts, d,
 		printf "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"base\"/>\n", left, py, left + pw, py
 		printf "<text x=\"%d\" y=\"%.1f\" class=\"bl\">JSON, one message per reading: " fmt "</text>\n", left + 6, py - 6, base
 	}
+	if (base2 != "") {
+		py = y_of(base2, lo, hi)
+		printf "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" class=\"base2\"/>\n", left, py, left + pw, py
+		printf "<text x=\"%d\" y=\"%.1f\" class=\"bl2\">collectd, one message per value: " fmt "</text>\n", left + 6, py + 14, base2
+	}
 	printf "<text x=\"%d\" y=\"%d\" class=\"xl\">readings per frame (batch)</text>\n", left + pw / 2, top + ph + 38
 	printf "</g>\n"
 }
@@ -58,13 +65,14 @@ END {
 	printf "<title>vitrine make bench, %s: bytes and CPU per reading against batch size, vitrine and one JSON message per reading</title>\n", date
 	printf "<style>.ax{stroke:#333}.grid{stroke:#ddd}.t{font-weight:bold;text-anchor:middle}.yl{text-anchor:end;fill:#444}"
 	printf ".xl{text-anchor:middle;fill:#444}.v{fill:#1f5fa8}.vline{fill:none;stroke:#1f5fa8;stroke-width:2}"
-	printf ".vl{fill:#1f5fa8}.base{stroke:#c0392b;stroke-width:2;stroke-dasharray:6 4}.bl{fill:#c0392b}</style>\n"
+	printf ".vl{fill:#1f5fa8}.base{stroke:#c0392b;stroke-width:2;stroke-dasharray:6 4}.bl{fill:#c0392b}"
+	printf ".base2{stroke:#b9770e;stroke-width:2;stroke-dasharray:2 3}.bl2{fill:#b9770e}</style>\n"
 	printf "<rect width=\"780\" height=\"360\" fill=\"#fff\"/>\n"
 	panel(0, "bytes on the wire per reading (MQTT included)", "wire_bytes_per_reading",
-	      fig["baseline.json.bytes_per_reading"], "bytes", "%.1f")
+	      fig["baseline.json.bytes_per_reading"], fig["baseline.collectd.bytes_per_value"], "bytes", "%.1f")
 	panel(390, "agent CPU per reading", "agent_us_per_reading",
-	      fig["baseline.json.cpu_us_per_reading"], "µs", "%.2f")
-	printf "<text x=\"390\" y=\"352\" class=\"xl\">vitrine (blue: simulation, privacy, encryption and spool included) against JSON (red, dashed); make bench, %s</text>\n", date
+	      fig["baseline.json.cpu_us_per_reading"], fig["baseline.collectd.cpu_us_per_value"], "µs", "%.2f")
+	printf "<text x=\"390\" y=\"352\" class=\"xl\">blue: vitrine (simulation, privacy, encryption, spool included); red: JSON; ochre: collectd (QoS 0); %s</text>\n", date
 	printf "</svg>\n"
 }' "$in" >"$out.tmp"
 mv "$out.tmp" "$out"

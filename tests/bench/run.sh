@@ -28,6 +28,7 @@ if [ -z "${BENCH_TEE:-}" ]; then	# once: keep what is printed
 	exit "${PIPESTATUS[0]}"
 fi
 . tests/integration/lib.sh
+. tests/bench/collectd.sh
 BENCH_OUT="$O/bench/results.txt"
 export BENCH_OUT
 : >"$BENCH_OUT"
@@ -154,11 +155,12 @@ if [ -n "$ir" ]; then
 fi
 
 echo
-echo "## Side by side: one JSON message per reading"
+echo "## Side by side: one JSON message per reading, and collectd"
 echo
 # The same readings (the agent's --tap, pseudonymous mode, batch 1000)
 # published by tests/bench/json_pub.c as one JSON message each, QoS 1, to
-# the same broker. Bytes count whole MQTT PUBLISH packets on both sides.
+# the same broker, then fed to collectd's mqtt plugin as one value each
+# (tests/bench/collectd.sh). Bytes count whole MQTT PUBLISH packets.
 rm -rf "$T/agg" "$T/state" "$T"/*.conf "$T"/*.log "$T/tap.csv"
 PORT=$(free_port)
 start_broker "$PORT" >/dev/null
@@ -173,8 +175,8 @@ bytes=$(sed -E 's/.*sealed \(([0-9]+) bytes\).*/\1/' <<<"$line")
 agent_cpu=$(sed -E 's/.*cpu ([0-9.]+) s.*/\1/' <<<"$line")
 json=$("$O/bench/json_pub" 127.0.0.1 "$PORT" "$T/tap.csv")
 read -r jn jcpu jwire <<<"$(awk '{ print $3, $5, $9 }' <<<"$json")"
-kill "$AGG_PID" "$BROKER_PID" 2>/dev/null
-wait "$AGG_PID" "$BROKER_PID" 2>/dev/null
+kill "$AGG_PID" 2>/dev/null
+wait "$AGG_PID" 2>/dev/null
 awk -v out="$BENCH_OUT" -v n="$n" -v f="$frames" -v by="$bytes" -v ac="$agent_cpu" -v tl="$topic_len" \
 	-v jn="$jn" -v jc="$jcpu" -v jw="$jwire" 'BEGIN {
 	# PUBLISH, QoS 1: fixed header (1 + remaining length: 3 bytes for a
@@ -184,11 +186,24 @@ awk -v out="$BENCH_OUT" -v n="$n" -v f="$frames" -v by="$bytes" -v ac="$agent_cp
 	printf "|---|---|---|---|---|\n"
 	printf "| vitrine-agent, batch 1000 (simulation, privacy, spool included) | %d | %d | %.2f | %.1f |\n", n, f, ac * 1e6 / n, vw / n
 	printf "| JSON, one message per reading | %d | %d | %.2f | %.1f |\n", jn, jn, jc * 1e6 / jn, jw / jn
-	printf "\nvitrine / JSON: %.2fx the CPU, %.3fx the bytes (%.0f times fewer)\n",
-		(ac / n) / (jc / jn), (vw / n) / (jw / jn), (jw / jn) / (vw / n)
 	printf "baseline.json.cpu_us_per_reading %.3f\nbaseline.json.bytes_per_reading %.2f\n", jc * 1e6 / jn, jw / jn >>out
 	printf "vitrine.batch1000.wire_bytes_per_reading %.2f\n", vw / n >>out
+	printf "vitrine.batch1000.cpu_us_per_reading %.3f\n", ac * 1e6 / n >>out
 	printf "ratio.bytes_vitrine_over_json %.4f\nratio.cpu_vitrine_over_json %.4f\n", (vw / n) / (jw / jn), (ac / n) / (jc / jn) >>out }'
+collectd_baseline "$T/tap.csv" "$PORT"
+kill "$BROKER_PID" 2>/dev/null
+wait "$BROKER_PID" 2>/dev/null
+# The ratios, from the figures just written.
+awk '{ f[$1] = $2 } END {
+	vc = f["ratio.cpu_vitrine_over_json"]; vb = f["ratio.bytes_vitrine_over_json"]
+	printf "\nvitrine / JSON: %.2fx the CPU, %.3fx the bytes (%.0f times fewer)\n", vc, vb, 1 / vb
+	if (f["baseline.collectd.messages"] > 0) {
+		w = f["vitrine.batch1000.wire_bytes_per_reading"]
+		cb = w / f["baseline.collectd.bytes_per_value"]
+		cc = f["vitrine.batch1000.cpu_us_per_reading"] / f["baseline.collectd.cpu_us_per_value"]
+		printf "vitrine / collectd: %.2fx the CPU, %.3fx the bytes (%.0f times fewer)\n", cc, cb, 1 / cb
+		printf "ratio.bytes_vitrine_over_collectd %.4f\nratio.cpu_vitrine_over_collectd %.4f\n", cb, cc >>ENVIRON["BENCH_OUT"]
+	} }' "$BENCH_OUT"
 
 echo
 echo "## Sizes (stripped, this build: $(uname -m))"
