@@ -268,20 +268,17 @@ int vt_fleet_config(const struct vt_fleet *f, struct vt_agent_config *cfg, char 
 	return vt_fleet_load(f->config_path, cfg, &f->st, err, errlen);
 }
 
-int vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
-		  struct vt_fleet_state *st, char *err, size_t errlen)
+void vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
+		   struct vt_fleet_state *st)
 {
 	char why[VT_CONF_ERR_MAX];
-	int rc, dirty = 0;
+	int dirty = 0;
 
 	vt_fleet_state_init(st);
-	rc = vt_agent_config_load(config_path, cfg, err, errlen);
-	if (rc < 0)
-		return rc;
 	if (vt_fleet_state_read(cfg->state_dir, st, why, sizeof(why)) < 0) {
 		VT_ERROR("fleet: %s; running %s and the installed plugins without any bundle",
 			 why, config_path);
-		return 0;
+		return;
 	}
 	if (st->trial_slot >= 0 && ++st->trial_starts > VT_FLEET_MAX_STARTS) {
 		snprintf(why, sizeof(why),
@@ -290,7 +287,7 @@ int vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
 		vt_fleet_rollback(st, why);
 	}
 	dirty = st->trial_slot >= 0 || st->last.outcome == VT_FLEET_ROLLED_BACK;
-	while ((rc = vt_fleet_load(config_path, cfg, st, why, sizeof(why))) < 0) {
+	while (vt_fleet_load(config_path, cfg, st, why, sizeof(why)) < 0) {
 		if (st->trial_slot < 0) {
 			VT_ERROR("fleet: the installed bundles no longer load (%s); running %s alone",
 				 why, config_path);
@@ -302,7 +299,6 @@ int vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
 	if (dirty)
 		vt_fleet_save(cfg->state_dir, st);
 	vt_fleet_so_gc(cfg->state_dir, st);
-	return 0;
 }
 
 /* ---- offers ------------------------------------------------------------------------ */

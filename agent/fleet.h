@@ -39,15 +39,17 @@
 
 struct vt_fleet;
 
-/* Before the agent runs: read fleet.state, count this start against a
- * trial (rolling back after VT_FLEET_MAX_STARTS), and load cfg again with
- * the running configuration bundle laid over config_path and the running
- * plugin bundles in place of their plugin lines. A bundle that does not
- * load during its trial is rolled back here. *st receives the state (free
- * it with vt_fleet_state_free, or hand it to vt_fleet_new). Returns 0 or
- * the error of loading config_path alone (err says it). */
-int vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
-		  struct vt_fleet_state *st, char *err, size_t errlen);
+/* Before the agent runs, with cfg config_path as the caller loaded it
+ * (vt_agent_config_load; the caller has seen it load, and changed user by
+ * it): read fleet.state, count this start against a trial (rolling back
+ * after VT_FLEET_MAX_STARTS), and load cfg again with the running
+ * configuration bundle laid over config_path and the running plugin
+ * bundles in place of their plugin lines. A bundle that does not load
+ * during its trial is rolled back here; when none loads, cfg stays
+ * config_path alone. *st receives the state (free it with
+ * vt_fleet_state_free, or hand it to vt_fleet_new). */
+void vt_fleet_boot(const char *config_path, struct vt_agent_config *cfg,
+		   struct vt_fleet_state *st);
 
 /* agent.conf (config_path of vt_fleet_new) loaded anew with the bundles
  * that run now, into *cfg (zeroed by the caller; free with

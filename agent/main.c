@@ -286,21 +286,17 @@ static int vt_run(const struct vt_cli *cli, char **argv)
 	char err[VT_CONF_ERR_MAX];
 	int rc;
 
-	/* The user first: the fleet state and the spool are written as it. */
+	/* The user first, by agent.conf alone (a bundle may not set it): the
+	 * fleet state and the spool are written as it. */
 	rc = vt_agent_config_load(cli->config, &cfg, err, sizeof(err));
 	if (rc == 0)
 		rc = vt_runas(&cfg, cli->config, err, sizeof(err));
-	vt_agent_config_free(&cfg);
-	if (rc < 0) {
-		fprintf(stderr, "vitrine-agent: %s\n", err);
-		return 2;
-	}
-	rc = vt_fleet_boot(cli->config, &cfg, &fleet, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "vitrine-agent: %s\n", err);
 		vt_agent_config_free(&cfg);
 		return 2;
 	}
+	vt_fleet_boot(cli->config, &cfg, &fleet);
 	vt_log_level = cli->verbose ? VT_LOG_DEBUG : cfg.log_level;
 	vt_signals();
 	/* No core dump: raw identifiers pass through the agent's memory

@@ -183,7 +183,8 @@ VT_TEST(boot_lays_the_bundle_over_agent_conf)
 
 	CHECK(conf != NULL);
 	CHECK_EQ_INT(write_trial("batch_max_readings 42\n", NULL, 0), 0);
-	CHECK_EQ_INT(vt_fleet_boot(conf, &cfg, &st, err, sizeof(err)), 0);
+	CHECK_EQ_INT(vt_agent_config_load(conf, &cfg, err, sizeof(err)), 0);
+	vt_fleet_boot(conf, &cfg, &st);
 	CHECK_EQ_INT(cfg.batch_max_readings, 42);
 	CHECK_STR(cfg.site, "s1");
 	CHECK_EQ_INT(st.trial_slot, 0);
@@ -202,7 +203,8 @@ static void check_rolled_back(int *vt_failed, const char *text, uint32_t starts,
 
 	CHECK(conf != NULL);
 	CHECK_EQ_INT(write_trial(text, "batch_max_readings 77\n", starts), 0);
-	CHECK_EQ_INT(vt_fleet_boot(conf, &cfg, &st, err, sizeof(err)), 0);
+	CHECK_EQ_INT(vt_agent_config_load(conf, &cfg, err, sizeof(err)), 0);
+	vt_fleet_boot(conf, &cfg, &st);
 	/* The previous bundle runs again, and the outcome is on disk. */
 	CHECK_EQ_INT(cfg.batch_max_readings, 77);
 	CHECK_EQ_INT(st.trial_slot, -1);
