@@ -391,13 +391,23 @@ static int cells_sink(void *arg, const struct vt_reading *r)
 	return 0;
 }
 
+/* A footfall reading stamped at time t, mono_ms after boot, as the
+ * pipeline does, then counted in w (closed windows go to got). */
+static void window_count_at(struct vt_clock *c, struct vt_window *w, int64_t t, int64_t mono_ms,
+			    struct cells *got)
+{
+	struct vt_reading r = footfall_at(t);
+
+	vt_clock_stamp(c, &r, mono_ms);
+	vt_window_add(w, &r, r.time_ms, mono_ms, cells_sink, got);
+}
+
 VT_TEST(clock_a_window_opened_untrusted_moves_to_its_real_time_when_the_clock_syncs)
 {
 	struct vt_window_conf wc = { .length_s = 900, .k = 1, .slot_s = 300 };
 	struct vt_clock *c = clock_open(0, NULL, boot_a);
 	struct cells got = { .n = 0 };
 	struct vt_window *w;
-	struct vt_reading r;
 	uint32_t unsynced;
 	int64_t start_mono;
 
@@ -406,9 +416,7 @@ VT_TEST(clock_a_window_opened_untrusted_moves_to_its_real_time_when_the_clock_sy
 	/* Booted at 1970 + 0 s; the first reading 200 s later opens the
 	 * window [0, 900 s) of the 1970 clock. */
 	vt_clock_update(c, FAKE_BOOT + 200000, 200000, -1);
-	r = footfall_at(FAKE_BOOT + 200000);
-	vt_clock_stamp(c, &r, 200000);
-	vt_window_add(w, &r, FAKE_BOOT + 200000, 200000, cells_sink, &got);
+	window_count_at(c, w, FAKE_BOOT + 200000, 200000, &got);
 	vt_window_clock(w, &unsynced, &start_mono);
 	CHECK_EQ_INT(unsynced, 1);
 	CHECK(start_mono == 0);
@@ -419,9 +427,7 @@ VT_TEST(clock_a_window_opened_untrusted_moves_to_its_real_time_when_the_clock_sy
 	CHECK_EQ_INT(vt_window_fix_clock(w, c), 0);
 	vt_window_clock(w, &unsynced, &start_mono);
 	CHECK_EQ_INT(unsynced, 0);
-	r = footfall_at(REAL_BOOT + 7 * 60000 + 300000);
-	vt_clock_stamp(c, &r, 300000);
-	vt_window_add(w, &r, r.time_ms, 300000, cells_sink, &got);
+	window_count_at(c, w, REAL_BOOT + 7 * 60000 + 300000, 300000, &got);
 	CHECK_EQ_INT(got.n, 0);		/* the same window: 10:00 - 10:15 */
 	vt_window_tick(w, REAL_BOOT + 2 * WIN_MS, 400000, VT_WINDOW_NOW, cells_sink, &got);
 	CHECK_EQ_INT(got.n, 1);
@@ -439,7 +445,6 @@ VT_TEST(clock_a_window_that_began_before_the_boot_has_a_negative_start_since_boo
 	struct vt_clock *c = clock_open(0, NULL, boot_a);
 	struct cells got = { .n = 0 };
 	struct vt_window *w;
-	struct vt_reading r;
 	uint32_t unsynced;
 	int64_t start_mono;
 
@@ -448,9 +453,7 @@ VT_TEST(clock_a_window_that_began_before_the_boot_has_a_negative_start_since_boo
 	/* Booted at 1970 + 300 s: the first reading, 10 s after boot, opens
 	 * [0, 900 s), which began 300 s before the boot. */
 	vt_clock_update(c, 300000 + 10000, 10000, -1);
-	r = footfall_at(300000 + 10000);
-	vt_clock_stamp(c, &r, 10000);
-	vt_window_add(w, &r, r.time_ms, 10000, cells_sink, &got);
+	window_count_at(c, w, 300000 + 10000, 10000, &got);
 	vt_window_clock(w, &unsynced, &start_mono);
 	CHECK_EQ_INT(unsynced, VT_READING_CLOCK_UNSYNCED);
 	CHECK(start_mono == -300000);
@@ -471,14 +474,11 @@ VT_TEST(clock_a_window_released_untrusted_carries_its_start_since_boot)
 	struct vt_clock *c = clock_open(0, NULL, boot_a);
 	struct cells got = { .n = 0 };
 	struct vt_window *w;
-	struct vt_reading r;
 
 	CHECK(c != NULL);
 	CHECK_EQ_INT(vt_window_new(&w, &wc), 0);
 	vt_clock_update(c, FAKE_BOOT + 1000000, 1000000, -1);
-	r = footfall_at(FAKE_BOOT + 1000000);	/* window [900 s, 1800 s) */
-	vt_clock_stamp(c, &r, 1000000);
-	vt_window_add(w, &r, r.time_ms, 1000000, cells_sink, &got);
+	window_count_at(c, w, FAKE_BOOT + 1000000, 1000000, &got);	/* window [900 s, 1800 s) */
 	vt_window_tick(w, FAKE_BOOT + 1900000, 1900000, VT_WINDOW_NOW, cells_sink, &got);
 	CHECK_EQ_INT(got.n, 1);
 	CHECK(got.r[0].time_ms == FAKE_BOOT + WIN_MS);
