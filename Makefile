@@ -137,21 +137,29 @@ $(O)/vitrine-ctl: $(O)/obj/tools/ctl/main.o $(O)/libvtctl.a $(O)/libvtagg.a $(O)
 	$(Q)$(CC) $(VT_CFLAGS) -pie $(VT_LDFLAGS) -o $@ $^ $(LIBS) $(CJSON_LIBS)
 
 # ---- plugins: each plugins/<name>/plugin.mk adds itself ---------------------
+# A plugin may also add a module (PLUGIN_MODULES): a shared object beside
+# the plugins that one of them dlopen()s when its configuration needs it.
 PLUGINS :=
+PLUGIN_MODULES :=
 include $(wildcard plugins/*/plugin.mk)
 
-define vt_plugin
+# Each plugin and module is <name>.so from <name>_SRCS and <name>_LIBS; a
+# plugin's unit tests link its sources into plugin_<name>_test.
+define vt_plugin_so
 $(O)/plugins/$(1).so: $$(call obj,$$($(1)_SRCS))
 	@mkdir -p $$(dir $$@)
 	$$(if $$(Q),@echo "  LD      $$@")
 	$$(Q)$$(CC) $$(VT_CFLAGS) -shared $$(VT_LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+endef
+define vt_plugin_test
 $(O)/tests/plugin_$(1)_test: $$(call obj,$$($(1)_TEST_SRCS) $$($(1)_SRCS)) $(O)/libvt.a
 	@mkdir -p $$(dir $$@)
-	$$(Q)$$(CC) $$(VT_CFLAGS) $$(VT_LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $$(LIBS)
+	$$(Q)$$(CC) $$(VT_CFLAGS) $$(VT_LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) $$($(1)_TEST_LIBS) $$(LIBS)
 endef
-$(foreach p,$(PLUGINS),$(eval $(call vt_plugin,$(p))))
+$(foreach p,$(PLUGINS) $(PLUGIN_MODULES),$(eval $(call vt_plugin_so,$(p))))
+$(foreach p,$(PLUGINS),$(eval $(call vt_plugin_test,$(p))))
 
-PLUGIN_SOS := $(foreach p,$(PLUGINS),$(O)/plugins/$(p).so)
+PLUGIN_SOS := $(foreach p,$(PLUGINS) $(PLUGIN_MODULES),$(O)/plugins/$(p).so)
 PLUGIN_TESTS := $(foreach p,$(PLUGINS),$(if $($(p)_TEST_SRCS),$(O)/tests/plugin_$(p)_test))
 
 # ---- tests --------------------------------------------------------------------

@@ -1,6 +1,8 @@
 /*
  * plugins/tablet/kiosk_http.c - POST /v1/events on 127.0.0.1 for the
- * kiosk web app (kiosk_http.h), with libmicrohttpd.
+ * kiosk web app (kiosk_http.h), with libmicrohttpd. Built into
+ * tablet-http.so, which tablet.so loads when tablet.http_port is set; it
+ * reaches the intake through env->ops only.
  *
  * MHD runs without threads of its own, in epoll mode: its epoll descriptor
  * is watched on the agent's poll loop, MHD_run() is called when it is ready
@@ -20,9 +22,9 @@
  * kiosk app sends simple requests (see README.md) and needs no answer.
  *
  * Each request is charged to the intake's bucket of requests as soon as its
- * headers are in (kiosk_intake_admit()): over it, 429 before the body.
+ * headers are in (env->ops->admit): over it, 429 before the body.
  *
- * Does not: parse events, count or rate-limit (kiosk_intake_submit()).
+ * Does not: parse events, count or rate-limit (env->ops->submit).
  * One allocation per request (its body buffer), besides MHD's own.
  */
 #include "kiosk_http.h"
@@ -135,7 +137,7 @@ static enum MHD_Result kiosk_http_begin(struct kiosk_http *h,
 
 	/* Every request costs a token, whatever its fate: a flood of any
 	 * kind is answered 429 before its body is read or parsed. */
-	if (!kiosk_intake_admit(h->env.intake, KIOSK_HTTP_FROM))
+	if (!h->env.ops->admit(h->env.intake, KIOSK_HTTP_FROM))
 		return kiosk_http_answer(h, conn, KIOSK_HTTP_429);
 	if (strcmp(url, KIOSK_HTTP_PATH))
 		return kiosk_http_answer(h, conn, KIOSK_HTTP_404);
@@ -144,7 +146,7 @@ static enum MHD_Result kiosk_http_begin(struct kiosk_http *h,
 	type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					   MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (!kiosk_http_type_ok(type)) {
-		kiosk_intake_refuse(h->env.intake, KIOSK_R_CONTENT_TYPE, KIOSK_HTTP_FROM);
+		h->env.ops->refuse(h->env.intake, KIOSK_R_CONTENT_TYPE, KIOSK_HTTP_FROM);
 		return kiosk_http_answer(h, conn, KIOSK_HTTP_415);
 	}
 	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -157,7 +159,7 @@ static enum MHD_Result kiosk_http_begin(struct kiosk_http *h,
 		if (errno || *end || want > h->max_body) {
 			/* Answered before the body: MHD closes the connection
 			 * instead of reading it. */
-			kiosk_intake_refuse(h->env.intake, KIOSK_R_TOO_LARGE,
+			h->env.ops->refuse(h->env.intake, KIOSK_R_TOO_LARGE,
 					    KIOSK_HTTP_FROM);
 			return kiosk_http_answer(h, conn, KIOSK_HTTP_413);
 		}
@@ -183,8 +185,8 @@ static enum MHD_Result kiosk_http_finish(struct kiosk_http *h,
 	enum kiosk_reason r;
 	int n;
 
-	r = kiosk_intake_submit(h->env.intake, rq->body, rq->len,
-				KIOSK_EVENT_BATCH_MAX, KIOSK_HTTP_FROM, &index);
+	r = h->env.ops->submit(h->env.intake, rq->body, rq->len,
+			       KIOSK_EVENT_BATCH_MAX, KIOSK_HTTP_FROM, &index);
 	switch (r) {
 	case KIOSK_OK:
 		return kiosk_http_answer(h, conn, KIOSK_HTTP_204);
@@ -196,7 +198,7 @@ static enum MHD_Result kiosk_http_finish(struct kiosk_http *h,
 		break;
 	}
 	n = snprintf(text, sizeof(text), "event %zu: %s: %s; nothing was taken\n",
-		     index + 1, kiosk_reason_name(r), kiosk_reason_fix(r));
+		     index + 1, h->env.ops->reason_name(r), h->env.ops->reason_fix(r));
 	if (n < 0)
 		return MHD_NO;
 	resp = MHD_create_response_from_buffer(strnlen(text, sizeof(text)), text,
@@ -227,7 +229,7 @@ static enum MHD_Result kiosk_http_handle(void *cls, struct MHD_Connection *conn,
 	if (n > rq->cap - rq->len) {
 		/* A chunked body past the cap (a Content-Length one cannot
 		 * get here): no answer can be queued while data comes in. */
-		kiosk_intake_refuse(h->env.intake, KIOSK_R_TOO_LARGE, KIOSK_HTTP_FROM);
+		h->env.ops->refuse(h->env.intake, KIOSK_R_TOO_LARGE, KIOSK_HTTP_FROM);
 		return MHD_NO;
 	}
 	memcpy(rq->body + rq->len, upload_data, n);
@@ -327,8 +329,8 @@ static void kiosk_http_answers_free(struct kiosk_http *h)
 	}
 }
 
-int kiosk_http_open(struct kiosk_http **out, const struct kiosk_env *env,
-		    uint16_t port, size_t max_body)
+static int kiosk_http_open(struct kiosk_http **out, const struct kiosk_env *env,
+			   uint16_t port, size_t max_body)
 {
 	const union MHD_DaemonInfo *info;
 	struct kiosk_http *h;
@@ -388,7 +390,7 @@ out_answers:
 	return rc;
 }
 
-int kiosk_http_run(struct kiosk_http *h, int fd)
+static int kiosk_http_run(struct kiosk_http *h, int fd)
 {
 	MHD_UNSIGNED_LONG_LONG wait_ms;
 
@@ -402,7 +404,7 @@ int kiosk_http_run(struct kiosk_http *h, int fd)
 	return 1;
 }
 
-void kiosk_http_close(struct kiosk_http *h)
+static void kiosk_http_close(struct kiosk_http *h)
 {
 	if (!h)
 		return;
@@ -411,3 +413,10 @@ void kiosk_http_close(struct kiosk_http *h)
 	kiosk_http_answers_free(h);
 	free(h);
 }
+
+const struct kiosk_http_module kiosk_http_module = {
+	.version = KIOSK_HTTP_MODULE_VERSION,
+	.open = kiosk_http_open,
+	.close = kiosk_http_close,
+	.run = kiosk_http_run,
+};

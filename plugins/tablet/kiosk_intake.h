@@ -20,12 +20,17 @@
 
 struct kiosk_intake;	/* source_kiosk.c */
 
+struct kiosk_intake_ops;
+
 /* What a transport needs from its source; all borrowed. */
 struct kiosk_env {
 	const struct vitrine_host *host;
 	struct vitrine_ctx *ctx;
 	vitrine_fd_cb fd_cb;		/* the callback to watch descriptors with */
 	struct kiosk_intake *intake;
+	/* The functions below, for a transport in another shared object
+	 * (tablet-http.so), which cannot link against tablet.so's. */
+	const struct kiosk_intake_ops *ops;
 };
 
 /*
@@ -55,5 +60,21 @@ void kiosk_intake_refuse(struct kiosk_intake *in, enum kiosk_reason r,
 
 /* Counts a connection refused because the transport had too many. */
 void kiosk_intake_conn_refused(struct kiosk_intake *in, const char *from);
+
+/* What kiosk_http.c calls, as a table (kiosk_intake_ops, in
+ * source_kiosk.c): three of the intake's functions above, and
+ * kiosk_event.c's words for a reason. */
+struct kiosk_intake_ops {
+	int (*admit)(struct kiosk_intake *in, const char *from);
+	enum kiosk_reason (*submit)(struct kiosk_intake *in, const char *text,
+				    size_t len, size_t max_events,
+				    const char *from, size_t *index);
+	void (*refuse)(struct kiosk_intake *in, enum kiosk_reason r,
+		       const char *from);
+	const char *(*reason_name)(enum kiosk_reason r);
+	const char *(*reason_fix)(enum kiosk_reason r);
+};
+
+extern const struct kiosk_intake_ops kiosk_intake_ops;
 
 #endif /* VT_TABLET_KIOSK_INTAKE_H */

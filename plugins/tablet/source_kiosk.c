@@ -4,7 +4,9 @@
  * plugin.
  *
  * Two transports hand bytes to the intake: HTTP on 127.0.0.1
- * (kiosk_http.c) and a Unix-domain socket (kiosk_sock.c). The intake
+ * (kiosk_http.c, in tablet-http.so, loaded on first open when
+ * tablet.http_port is set: kiosk_http_load.c) and a Unix-domain socket
+ * (kiosk_sock.c). The intake
  * parses and checks them (kiosk_event.c), applies a token bucket per
  * kiosk number and one for all kiosks (plugins/common/rate.c), stamps the agent's
  * receive time (a kiosk's clock is not trusted) and queues the events, all
@@ -60,6 +62,8 @@ struct kiosk_source {
 	struct tablet_kiosk_params p;
 	char socket_path[128];
 	struct kiosk_intake in;
+	const struct kiosk_http_module *http_mod;	/* loaded on first open */
+	void *http_handle;
 	struct kiosk_http *http;
 	struct kiosk_sock *sock;
 	int opened;		/* open succeeded once: counts are worth a line */
@@ -211,18 +215,39 @@ enum kiosk_reason kiosk_intake_submit(struct kiosk_intake *in, const char *text,
 	return KIOSK_OK;
 }
 
+const struct kiosk_intake_ops kiosk_intake_ops = {
+	.admit = kiosk_intake_admit,
+	.submit = kiosk_intake_submit,
+	.refuse = kiosk_intake_refuse,
+	.reason_name = kiosk_reason_name,
+	.reason_fix = kiosk_reason_fix,
+};
+
 /* ---- the source ops ------------------------------------------------------------ */
+
+static void kiosk_http_stop(struct kiosk_source *ks)
+{
+	if (ks->http)
+		ks->http_mod->close(ks->http);
+	ks->http = NULL;
+}
 
 static int kiosk_open(struct tablet_source *src)
 {
 	struct kiosk_source *ks = (struct kiosk_source *)src;
 	const struct vitrine_host *host = ks->p.host;
-	struct kiosk_env env = { host, ks->p.ctx, ks->p.fd_cb, &ks->in };
+	struct kiosk_env env = { host, ks->p.ctx, ks->p.fd_cb, &ks->in,
+				 &kiosk_intake_ops };
 	int rc;
 
+	if (ks->p.http_port && !ks->http_mod) {
+		rc = kiosk_http_load(&ks->http_mod, &ks->http_handle, host, ks->p.ctx);
+		if (rc)
+			return rc;
+	}
 	if (ks->p.http_port && !ks->http) {
-		rc = kiosk_http_open(&ks->http, &env, (uint16_t)ks->p.http_port,
-				     ks->p.http_max_body);
+		rc = ks->http_mod->open(&ks->http, &env, (uint16_t)ks->p.http_port,
+					ks->p.http_max_body);
 		if (rc)
 			return rc;
 		host->log(ks->p.ctx, VITRINE_LOG_INFO,
@@ -232,8 +257,7 @@ static int kiosk_open(struct tablet_source *src)
 	if (ks->socket_path[0] && !ks->sock) {
 		rc = kiosk_sock_open(&ks->sock, &env, ks->socket_path);
 		if (rc) {
-			kiosk_http_close(ks->http);
-			ks->http = NULL;
+			kiosk_http_stop(ks);
 			return rc;
 		}
 		host->log(ks->p.ctx, VITRINE_LOG_INFO,
@@ -262,9 +286,8 @@ static void kiosk_close(struct tablet_source *src)
 {
 	struct kiosk_source *ks = (struct kiosk_source *)src;
 
-	kiosk_http_close(ks->http);
+	kiosk_http_stop(ks);
 	kiosk_sock_close(ks->sock);
-	ks->http = NULL;
 	ks->sock = NULL;
 }
 
@@ -273,6 +296,7 @@ static void kiosk_destroy(struct tablet_source *src)
 	struct kiosk_source *ks = (struct kiosk_source *)src;
 
 	kiosk_close(src);
+	kiosk_http_unload(ks->http_handle);
 	if (ks->opened)
 		kiosk_log_counts(&ks->in, "in all");
 	free(ks->in.queue);
@@ -286,7 +310,7 @@ static void kiosk_tick(struct tablet_source *src)
 	int64_t mono = in->host->mono_ms(in->ctx);
 
 	if (ks->http)
-		kiosk_http_run(ks->http, -1);
+		ks->http_mod->run(ks->http, -1);
 	if (ks->sock)
 		kiosk_sock_tick(ks->sock);
 	if (mono < in->next_report_ms)
@@ -301,7 +325,7 @@ static void kiosk_fd_ready(struct tablet_source *src, int fd, short revents)
 {
 	struct kiosk_source *ks = (struct kiosk_source *)src;
 
-	if (ks->http && kiosk_http_run(ks->http, fd))
+	if (ks->http && ks->http_mod->run(ks->http, fd))
 		return;
 	if (ks->sock)
 		kiosk_sock_ready(ks->sock, fd, revents);

@@ -34,6 +34,9 @@ if ! wait_for 100 'grep -q "kiosk socket .* ready" "$T/agent.log"'; then
 fi
 check http_listener_ready_logged grep -q "kiosk HTTP listener on 127.0.0.1:$HTTP_PORT ready" "$T/agent.log"
 check socket_created_0660 [ "$(stat -c %a "$SOCK")" = 660 ]
+# The HTTP server is tablet-http.so, loaded because http_port is set; it
+# brings libmicrohttpd (and GnuTLS) into the agent.
+check http_module_loaded grep -q "/tablet-http.so$" "/proc/$AGENT_PID/maps"
 
 # post BODY [curl options...]: prints the HTTP status; the answer's
 # headers and body are left in $T/headers.txt and $T/resp.txt.
@@ -152,3 +155,29 @@ wait_for 50 'grep -q "cannot listen" "$T/busy.log"'
 kill -TERM "$busy_pid"
 wait "$busy_pid" 2>/dev/null
 check port_in_use_named grep -q "cannot listen on 127.0.0.1:$PORT: address in use; .*tablet.http_port" "$T/busy.log"
+
+# ---- the socket alone: neither tablet-http.so nor libmicrohttpd mapped.
+sed -e 's/^tablet.http_port .*/tablet.http_port 0/' -e "s#^tablet.socket .*#tablet.socket $T/only.sock#" \
+	"$T/agent.conf" >"$T/sock-only.conf"
+"$AGENT" -c "$T/sock-only.conf" 2>"$T/sock-only.log" &
+sock_pid=$!
+PIDS+=("$sock_pid")
+wait_for 100 'grep -q "kiosk socket .* ready" "$T/sock-only.log"'
+check socket_only_maps_no_http_library \
+	[ "$(grep -cE 'tablet-http|libmicrohttpd|libgnutls' "/proc/$sock_pid/maps")" = 0 ]
+kill -TERM "$sock_pid"
+wait "$sock_pid" 2>/dev/null
+
+# ---- http_port set but tablet-http.so missing from the plugin directory:
+# the error names the file and what to do; the socket-only way still works.
+mkdir -p "$T/plugins"
+cp "$PLUGIN_DIR/tablet.so" "$T/plugins/"
+sed -e "s#^plugin_dir .*#plugin_dir $T/plugins#" "$T/agent.conf" >"$T/nomod.conf"
+"$AGENT" -c "$T/nomod.conf" 2>"$T/nomod.log" &
+nomod_pid=$!
+PIDS+=("$nomod_pid")
+wait_for 50 'grep -q "tablet-http.so" "$T/nomod.log"'
+kill -TERM "$nomod_pid" 2>/dev/null
+wait "$nomod_pid" 2>/dev/null
+check missing_http_module_named \
+	grep -q "kiosk HTTP (tablet.http_port) needs $T/plugins/tablet-http.so, which did not load: .*install it beside tablet.so" "$T/nomod.log"
