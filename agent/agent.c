@@ -123,6 +123,8 @@ static int vt_agent_pipeline(struct vt_agent *a)
 {
 	struct vt_agent_config *cfg = a->cfg;
 	uint8_t dev[VT_KEY_LEN];
+	struct vt_zdict dict = { 0 };
+	char err[300];
 	struct vt_pipeline_conf pc = {
 		.site = cfg->site,
 		.device = cfg->device,
@@ -141,12 +143,23 @@ static int vt_agent_pipeline(struct vt_agent *a)
 	};
 	int rc;
 
+	if (cfg->zstd_dictionary) {
+		rc = vt_zdict_load(cfg->zstd_dictionary, &dict, err, sizeof(err));
+		if (rc < 0) {
+			VT_ERROR("zstd_dictionary: %s; or remove the zstd_dictionary line", err);
+			return rc;
+		}
+		pc.dict = &dict;
+		VT_INFO("compressing with zstd dictionary %u (%s, %zu bytes): the aggregator needs it in its dictionaries directory",
+			dict.id, cfg->zstd_dictionary, dict.len);
+	}
 	rc = vt_devkey_load(cfg, dev);
 	if (rc == 0 && (rc = vt_ack_key(dev, cfg->aggregator_key, cfg->device, a->ack_key)) < 0)
 		VT_ERROR("aggregator_key is not a usable X25519 public key");
 	if (rc == 0)
 		rc = vt_pipeline_new(&a->pipeline, &pc);
 	vt_keys_wipe(dev, sizeof(dev));
+	vt_zdict_free(&dict);
 	if (rc < 0)
 		VT_ERROR("cannot start the pipeline (state in %s): %s", cfg->state_dir,
 			 vt_strerror(rc));

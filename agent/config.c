@@ -206,6 +206,7 @@ static const struct vt_conf_key vt_agent_keys[] = {
 	{ "max_inflight", VT_CONF_U32, OFF(max_inflight), 1, 65535, 0, NULL },
 	{ "keepalive_s", VT_CONF_U32, OFF(keepalive_s), 5, 65535, 0, NULL },
 	{ "zstd_level", VT_CONF_U32, OFF(zstd_level), 1, 19, 0, NULL },
+	{ "zstd_dictionary", VT_CONF_STR, OFF(zstd_dictionary), 0, 0, 0, NULL },
 	{ "aead", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_aead },
 	{ "epoch_max_frames", VT_CONF_U32, OFF(epoch_max_frames), 1, 4294967295u, 0, NULL },
 	{ "status_interval_s", VT_CONF_U32, OFF(status_interval_s), 1, 86400, 0, NULL },
@@ -364,6 +365,7 @@ void vt_agent_config_free(struct vt_agent_config *cfg)
 	free(cfg->user);
 	free(cfg->spool_dir);
 	free(cfg->plugin_dir);
+	free(cfg->zstd_dictionary);
 	for (int i = 0; i < cfg->n_plugins; i++)
 		free(cfg->plugins[i]);
 	free(cfg->tls_ca);
@@ -404,6 +406,8 @@ void vt_agent_config_help(FILE *f)
 	      "  max_inflight N        QoS 1 messages awaiting PUBACK [20]\n"
 	      "  keepalive_s N         MQTT keepalive [30]\n"
 	      "  zstd_level N          1 (fast) .. 19 (small) [3]\n"
+	      "  zstd_dictionary FILE  compress with this dictionary (vitrine-ctl train-dict);\n"
+	      "                        the aggregator must hold it too [none]\n"
 	      "  aead NAME             chacha20-poly1305 | aes-256-gcm [chacha20-poly1305]\n"
 	      "  epoch_max_frames N    new ephemeral key after N frames [100000]\n"
 	      "  status_interval_s N   retained status message period [60]\n"

@@ -42,6 +42,7 @@ struct vt_agent_config {
 	uint32_t max_inflight;
 	uint32_t keepalive_s;
 	uint32_t zstd_level;
+	char *zstd_dictionary;		/* trained dictionary file, or NULL */
 	uint32_t epoch_max_frames;
 	uint32_t status_interval_s;
 	int clock_require_sync;		/* trust the clock only once NTP synced it */

@@ -84,7 +84,7 @@ size_t vt_pipeline_frame_bound(const struct vt_batch_limits *lim, const char *de
 	return bound;
 }
 
-static int vt_pipeline_buffers(struct vt_pipeline *p)
+static int vt_pipeline_buffers(struct vt_pipeline *p, const struct vt_zdict *dict)
 {
 	p->packed_cap = vt_batch_pack_bound(p->batch);
 	p->compressed_cap = ZSTD_compressBound(p->packed_cap);
@@ -98,6 +98,10 @@ static int vt_pipeline_buffers(struct vt_pipeline *p)
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(p->zstd, ZSTD_c_compressionLevel,
 						p->conf.zstd_level)))
 		return -EINVAL;
+	/* Copied and digested once; its id goes into every zstd frame's
+	 * header, where the aggregator looks for it. */
+	if (dict && ZSTD_isError(ZSTD_CCtx_loadDictionary(p->zstd, dict->buf, dict->len)))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -120,6 +124,7 @@ int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *con
 	memcpy(p->device_key, conf->device_key, VT_KEY_LEN);
 	memcpy(p->aggregator_key, conf->aggregator_key, VT_KEY_LEN);
 	p->conf.device_key = p->conf.aggregator_key = NULL;
+	p->conf.dict = NULL;	/* borrowed for new() only */
 	vt_privacy_set_sink(conf->privacy, vt_pipeline_cell, p);
 	rc = vt_batch_new(&p->batch, &conf->batch, conf->site, conf->device);
 	if (rc < 0)
@@ -128,7 +133,7 @@ int vt_pipeline_new(struct vt_pipeline **out, const struct vt_pipeline_conf *con
 		vt_privacy_set_clock(conf->privacy, conf->clock);
 		vt_batch_set_boot(p->batch, vt_clock_boot_id(conf->clock));
 	}
-	rc = vt_pipeline_buffers(p);
+	rc = vt_pipeline_buffers(p, conf->dict);
 	if (rc < 0)
 		goto out_free;
 	rc = vt_seq_open(&p->seq, conf->state_dir, 1000);

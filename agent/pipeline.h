@@ -20,6 +20,7 @@
 #include "privacy.h"
 #include "spool.h"
 #include "state.h"
+#include "zstd_dict.h"
 
 struct vt_pipeline_conf {
 	const char *site;
@@ -28,6 +29,7 @@ struct vt_pipeline_conf {
 	struct vt_batch_limits batch;
 	struct vt_spool *spool;	/* borrowed, must outlive the pipeline */
 	int zstd_level;
+	const struct vt_zdict *dict;	/* optional, borrowed for new() only */
 	int aead;		/* VT_FRAME_AEAD_* */
 	uint32_t epoch_max_frames; /* start a new key epoch after this many */
 	const uint8_t *device_key;	/* private, borrowed for new() only */

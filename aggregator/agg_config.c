@@ -74,6 +74,9 @@ static const struct vt_conf_key vt_agg_keys[] = {
 	{ "tls_ca", VT_CONF_STR, OFF(tls_ca), 0, 0, 0, NULL },
 	{ "tls_cert", VT_CONF_STR, OFF(tls_cert), 0, 0, 0, NULL },
 	{ "tls_key", VT_CONF_STR, OFF(tls_key), 0, 0, 0, NULL },
+	{ "dictionaries", VT_CONF_STR, OFF(dictionaries), 0, 0, 0, NULL },
+	{ "sample_dir", VT_CONF_STR, OFF(sample_dir), 0, 0, 0, NULL },
+	{ "sample_frames", VT_CONF_U32, OFF(sample_frames), 0, 1000000, 0, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -85,6 +88,7 @@ static int vt_agg_config_defaults(struct vt_agg_config *cfg)
 	cfg->shared_group = strdup("vitrine");
 	cfg->commit_interval_ms = 200;
 	cfg->stats_interval_s = 60;
+	cfg->sample_frames = 1000;
 	cfg->log_level = VT_LOG_INFO;
 	return cfg->client_id && cfg->shared_group ? 0 : -ENOMEM;
 }
@@ -214,6 +218,8 @@ void vt_agg_config_free(struct vt_agg_config *cfg)
 	free(cfg->tls_ca);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
+	free(cfg->dictionaries);
+	free(cfg->sample_dir);
 	vt_conf_free(cfg->raw);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -237,6 +243,13 @@ void vt_agg_config_help(FILE *f)
 	      "  log_level LEVEL        error | warn | info | debug [info]\n"
 	      "  tls_ca FILE            enable TLS to the broker, trusting this CA\n"
 	      "  tls_cert FILE          client certificate (with tls_key and tls_ca)\n"
-	      "  tls_key FILE           client private key\n",
+	      "  tls_key FILE           client private key\n"
+	      "  dictionaries DIR       zstd dictionaries (*.zdict, vitrine-ctl train-dict) that\n"
+	      "                         devices compress with; read again when a frame names\n"
+	      "                         one not held [none]\n"
+	      "  sample_dir DIR         keep the Batches of the first sample_frames frames\n"
+	      "                         stored in each run, one file each, to train a\n"
+	      "                         dictionary on [none]\n"
+	      "  sample_frames N        [1000]\n",
 	      f);
 }

@@ -32,6 +32,9 @@ struct vt_agg_config {
 	char *tls_ca;
 	char *tls_cert;
 	char *tls_key;
+	char *dictionaries;		/* directory of *.zdict files, or NULL */
+	char *sample_dir;		/* where to keep sample batches, or NULL */
+	uint32_t sample_frames;		/* at most this many a run */
 	struct vt_conf *raw;
 };
 

@@ -12,6 +12,7 @@
 
 #include <zstd.h>
 
+#include "dicts.h"
 #include "err.h"
 #include "receive.h"
 #include "vt_os.h"
@@ -26,6 +27,8 @@ struct vt_agg_rx {
 	uint8_t *raw;		/* decompressed Batch */
 	size_t raw_cap;
 	ZSTD_DCtx *zstd;
+	struct vt_agg_dicts *dicts;	/* borrowed, optional */
+	const uint8_t *packed;		/* raw or plain: the last Batch decoded */
 };
 
 static const char *const vt_agg_reason_names[VT_AGG_REASON_COUNT] = {
@@ -37,6 +40,7 @@ static const char *const vt_agg_reason_names[VT_AGG_REASON_COUNT] = {
 	[VT_AGG_BAD_TAG] = "bad_tag",
 	[VT_AGG_DECODE] = "decode",
 	[VT_AGG_DUPLICATE] = "duplicate",
+	[VT_AGG_UNKNOWN_DICT] = "unknown_dictionary",
 };
 
 const char *vt_agg_reason_name(enum vt_agg_reason r)
@@ -182,6 +186,16 @@ void vt_agg_rx_free(struct vt_agg_rx *rx)
 	free(rx);
 }
 
+void vt_agg_rx_set_dicts(struct vt_agg_rx *rx, struct vt_agg_dicts *dicts)
+{
+	rx->dicts = dicts;
+}
+
+const uint8_t *vt_agg_rx_packed(const struct vt_agg_rx *rx)
+{
+	return rx->packed;
+}
+
 void vt_agg_result_clear(struct vt_agg_result *res)
 {
 	if (res->batch)
@@ -319,9 +333,11 @@ static enum vt_agg_reason vt_agg_batch_check(const Vitrine__V1__Batch *b,
 	return VT_AGG_OK;
 }
 
-static enum vt_agg_reason vt_agg_decompress(struct vt_agg_rx *rx, size_t zlen, size_t *out_len)
+static enum vt_agg_reason vt_agg_decompress(struct vt_agg_rx *rx, size_t zlen,
+					    struct vt_agg_result *res)
 {
 	unsigned long long content = ZSTD_getFrameContentSize(rx->plain, zlen);
+	const ZSTD_DDict *dd = NULL;
 	size_t n;
 
 	/* Refuse a declared size beyond the cap before doing any work; an
@@ -330,10 +346,20 @@ static enum vt_agg_reason vt_agg_decompress(struct vt_agg_rx *rx, size_t zlen, s
 		return VT_AGG_DECODE;
 	if (content != ZSTD_CONTENTSIZE_UNKNOWN && content > rx->raw_cap)
 		return VT_AGG_DECODE;
+	/* The frame header names the dictionary (0: none); the AEAD has
+	 * authenticated it. */
+	res->dict_id = ZSTD_getDictID_fromFrame(rx->plain, zlen);
+	if (res->dict_id) {
+		dd = rx->dicts ? vt_agg_dicts_find(rx->dicts, res->dict_id, vt_os_mono_ms()) : NULL;
+		if (!dd)
+			return VT_AGG_UNKNOWN_DICT;
+	}
+	if (ZSTD_isError(ZSTD_DCtx_refDDict(rx->zstd, dd)))
+		return VT_AGG_DECODE;
 	n = ZSTD_decompressDCtx(rx->zstd, rx->raw, rx->raw_cap, rx->plain, zlen);
 	if (ZSTD_isError(n))
 		return VT_AGG_DECODE;
-	*out_len = n;
+	res->plain_len = n;
 	return VT_AGG_OK;
 }
 
@@ -415,7 +441,7 @@ static enum vt_agg_reason vt_agg_decode(struct vt_agg_rx *rx, size_t zlen,
 	/* The codec bits are authenticated: looked at only once the tag is.
 	 * Codec 0 is an uncompressed Batch, under the same size cap. */
 	if (res->hdr.codec == VT_FRAME_CODEC_ZSTD) {
-		r = vt_agg_decompress(rx, zlen, &res->plain_len);
+		r = vt_agg_decompress(rx, zlen, res);
 		if (r != VT_AGG_OK)
 			return r;
 	} else if (res->hdr.codec == 0 && zlen <= rx->raw_cap) {
@@ -424,6 +450,7 @@ static enum vt_agg_reason vt_agg_decode(struct vt_agg_rx *rx, size_t zlen,
 	} else {
 		return VT_AGG_DECODE;
 	}
+	rx->packed = packed;
 	res->batch = vitrine__v1__batch__unpack(NULL, res->plain_len, packed);
 	if (!res->batch)
 		return VT_AGG_DECODE;

@@ -50,6 +50,9 @@ enum vt_agg_reason {
 	VT_AGG_DECODE,		/* zstd or protobuf invalid, too big, inconsistent */
 	VT_AGG_DUPLICATE,	/* (device, seq) already stored: set by the store;
 				 * normal after a resend, counted, not an alarm */
+	VT_AGG_UNKNOWN_DICT,	/* compressed with a zstd dictionary not held
+				 * (dicts.h): not acknowledged, so kept and sent
+				 * again by the device */
 	VT_AGG_REASON_COUNT
 };
 
@@ -103,6 +106,14 @@ struct vt_agg_rx;
 int vt_agg_rx_new(struct vt_agg_rx **out);
 void vt_agg_rx_free(struct vt_agg_rx *rx);
 
+struct vt_agg_dicts;
+/* The zstd dictionaries to decompress with (borrowed; NULL: none). */
+void vt_agg_rx_set_dicts(struct vt_agg_rx *rx, struct vt_agg_dicts *dicts);
+
+/* The decompressed Batch of the last message that decoded (valid until
+ * the next receive): what the aggregator's sample_dir keeps. */
+const uint8_t *vt_agg_rx_packed(const struct vt_agg_rx *rx);
+
 /* What a successful receive hands back. batch is owned by the result; free
  * with vt_agg_result_clear() (safe on a zeroed or failed result). */
 struct vt_agg_result {
@@ -114,6 +125,7 @@ struct vt_agg_result {
 	long device_index;		/* into reg->devices, or -1 */
 	Vitrine__V1__Batch *batch;
 	size_t plain_len;		/* decompressed size */
+	uint32_t dict_id;		/* the zstd dictionary it names, 0: none */
 };
 
 void vt_agg_result_clear(struct vt_agg_result *res);

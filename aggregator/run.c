@@ -16,6 +16,7 @@
 
 #include "err.h"
 #include "keys.h"
+#include "dicts.h"
 #include "log.h"
 #include "mqtt.h"
 #include "run.h"
@@ -41,6 +42,8 @@ static const char *vt_agg_reason_text(enum vt_agg_reason r)
 		return "payload does not decode (zstd, protobuf or content checks)";
 	case VT_AGG_DUPLICATE:
 		return "sequence number already stored (resent or redelivered)";
+	case VT_AGG_UNKNOWN_DICT:
+		return "compressed with a zstd dictionary this aggregator does not hold: copy its .zdict file (vitrine-ctl train-dict) into the 'dictionaries' directory; the device keeps the frame and sends it again";
 	default:
 		return "unknown reason";
 	}
@@ -123,7 +126,7 @@ static void vt_agg_log_reject(struct vt_agg_ctx *ctx, const struct vt_agg_result
 	const char *site = res->site[0] ? res->site : "?";
 	struct vt_ratelimit *rl;
 	char more[64] = "";
-	char seq[40] = "";
+	char seq[64] = "";
 
 	if (vt_log_level < VT_LOG_WARN)
 		return;
@@ -136,6 +139,9 @@ static void vt_agg_log_reject(struct vt_agg_ctx *ctx, const struct vt_agg_result
 	rl->suppressed = 0;
 	if (res->have_hdr)
 		snprintf(seq, sizeof(seq), " seq %llu", (unsigned long long)res->hdr.seq);
+	if (r == VT_AGG_UNKNOWN_DICT)
+		snprintf(seq + strlen(seq), sizeof(seq) - strlen(seq), ", dictionary %u",
+			 (unsigned)res->dict_id);
 	VT_WARN("rejected frame from device %s (site %s%s): %s: %s; counted, not stored%s",
 		device, site, seq, vt_agg_reason_name(r), vt_agg_reason_text(r), more);
 }
@@ -169,6 +175,9 @@ int vt_agg_handle(struct vt_agg_ctx *ctx, const char *topic, const uint8_t *payl
 		if (rc == VT_STORE_DUPLICATE) {
 			r = VT_AGG_DUPLICATE;
 			rc = 0;
+		} else if (rc == 0) {
+			vt_agg_samples_keep(&ctx->samples, res.hdr.device, res.hdr.seq,
+					    vt_agg_rx_packed(ctx->rx), res.plain_len);
 		} else if (rc < 0) {
 			VT_ERROR("cannot store frame from device %s seq %llu: %s; not acknowledged, the device resends it",
 				 res.hdr.device, (unsigned long long)res.hdr.seq, vt_strerror(rc));
@@ -263,6 +272,7 @@ int vt_agg_acks_publish(struct vt_agg_ctx *ctx, vt_agg_publish_fn publish, void 
 struct vt_agg_loop {
 	struct vt_agg_ctx ctx;
 	struct vt_agg_mqtt *mq;
+	struct vt_agg_dicts *dicts;
 	const struct vt_agg_config *cfg;
 	int64_t next_stats_ms;
 	uint64_t last[VT_STORE_COUNTERS];
@@ -398,13 +408,16 @@ static int vt_agg_loop_start(struct vt_agg_loop *loop, const struct vt_agg_confi
 	rc = vt_agg_ctx_init(&loop->ctx, reg, st, cfg->commit_interval_ms);
 	if (rc < 0)
 		return rc;
+	vt_agg_rx_set_dicts(loop->ctx.rx, loop->dicts);
+	loop->ctx.samples.dir = cfg->sample_dir;
+	loop->ctx.samples.left = cfg->sample_frames;
 	rc = vt_agg_mqtt_new(&o, &loop->mq);
 	if (rc < 0)
 		return rc;
 	loop->next_stats_ms = vt_os_mono_ms() + (int64_t)cfg->stats_interval_s * 1000;
-	VT_INFO("started: %zu registered devices, database %s, broker %s:%u, subscription %s",
+	VT_INFO("started: %zu registered devices, database %s, broker %s:%u, subscription %s, %zu zstd dictionaries",
 		reg->n_devices, cfg->database, cfg->broker.host, cfg->broker.port,
-		vt_agg_mqtt_filter(loop->mq));
+		vt_agg_mqtt_filter(loop->mq), vt_agg_dicts_count(loop->dicts));
 	if (reg->n_devices == 0)
 		VT_WARN("no 'device' line in the configuration: every frame will be rejected");
 	return 0;
@@ -426,6 +439,11 @@ int vt_agg_run(const struct vt_agg_config *cfg, const uint8_t agg_priv[VT_KEY_LE
 		VT_ERROR("%s", err);
 		goto out_wipe;
 	}
+	rc = vt_agg_dicts_open(&loop.dicts, cfg->dictionaries, err, sizeof(err));
+	if (rc < 0) {
+		VT_ERROR("%s", err);
+		goto out_close;
+	}
 	rc = vt_agg_loop_start(&loop, cfg, &reg, st);
 	if (rc < 0) {
 		VT_ERROR("cannot start: %s", vt_strerror(rc));
@@ -443,6 +461,7 @@ int vt_agg_run(const struct vt_agg_config *cfg, const uint8_t agg_priv[VT_KEY_LE
 out_close:
 	vt_agg_mqtt_free(loop.mq);
 	vt_agg_ctx_fini(&loop.ctx);
+	vt_agg_dicts_free(loop.dicts);
 	if (vt_store_close(st) < 0 && rc == 0)
 		rc = -VT_EDB;
 out_wipe:

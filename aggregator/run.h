@@ -18,6 +18,7 @@
 #include "ack.h"
 #include "agg_config.h"
 #include "receive.h"
+#include "samples.h"
 #include "store.h"
 
 /* One rejected-message log line per device per minute at most. */
@@ -48,6 +49,7 @@ struct vt_agg_ctx {
 	uint8_t (*ack_keys)[VT_KEY_LEN];
 	uint8_t *ack_key_state;			/* VT_AGG_ACK_KEY_* */
 	uint64_t acks_published;
+	struct vt_agg_samples samples;		/* sample_dir; off when zeroed */
 };
 
 #define VT_AGG_ACK_KEY_NONE 0	/* not derived yet */

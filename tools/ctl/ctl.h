@@ -434,6 +434,7 @@ int vt_ctl_cmd_show(const struct vt_ctl_conf *conf, int argc, char **argv);
 int vt_ctl_cmd_rollout(const struct vt_ctl_conf *conf, int argc, char **argv);
 int vt_ctl_cmd_enroll(const struct vt_ctl_conf *conf, int argc, char **argv);
 int vt_ctl_cmd_acl(const struct vt_ctl_conf *conf, int argc, char **argv);
+int vt_ctl_cmd_train_dict(const struct vt_ctl_conf *conf, int argc, char **argv);
 
 /* ---- signing options shared by sign and push (ctl_sign.c) ------------------------- */
 

@@ -53,6 +53,7 @@ static const char vt_ctl_help_tool[] =
 	"  enroll    add a device's public key to the aggregator's configuration\n"
 	"  acl       write the broker's access control list (a mosquitto acl_file) from\n"
 	"            the fleet's inventory\n"
+	"  train-dict  train a zstd dictionary on sample batches, for small batches\n"
 	"\n"
 	"OPTIONS\n"
 	"  -c, --config FILE  read broker defaults from FILE (below)\n"
@@ -372,6 +373,54 @@ static const char vt_ctl_help_acl[] =
 	"\n"
 	"  vitrine-ctl acl -o /etc/mosquitto/vitrine.acl fleet.conf && systemctl reload mosquitto\n";
 
+static const char vt_ctl_help_train_dict[] =
+	"NAME\n"
+	"  vitrine-ctl train-dict - a zstd dictionary for small batches, from sample batches\n"
+	"\n"
+	"SYNOPSIS\n"
+	"  vitrine-ctl train-dict -o FILE [--id N] [--size BYTES] [--level N] SAMPLE...\n"
+	"\n"
+	"DESCRIPTION\n"
+	"  A batch of a few readings (a small shop, or a short batch_max_age_ms) has\n"
+	"  little for zstd to find repeats in, and compresses poorly. A dictionary\n"
+	"  trained on typical batches gives zstd those repeats on both sides: the\n"
+	"  agent compresses with it (zstd_dictionary FILE in agent.conf), each frame\n"
+	"  names it by its id, and the aggregator decompresses with it (every *.zdict\n"
+	"  file in its 'dictionaries' directory).\n"
+	"\n"
+	"  Each SAMPLE is a file holding one Batch (what the aggregator writes to its\n"
+	"  sample_dir) or a directory of them. A few hundred samples or more, from\n"
+	"  devices configured as the ones that will use the dictionary (same plugins,\n"
+	"  same batch size), give the best result. Samples hold no raw identifier: they\n"
+	"  are batches as devices send them, anonymized on the device.\n"
+	"\n"
+	"  On stderr: the dictionary's id, and the samples' average compressed size\n"
+	"  with and without it.\n"
+	"\n"
+	"  Order of deployment: the aggregator first (copy FILE into its dictionaries\n"
+	"  directory; it reads a new file when a frame names it), then the devices. A\n"
+	"  frame whose dictionary the aggregator does not hold is refused and counted\n"
+	"  (unknown_dictionary), not acknowledged: the device keeps it in its spool and\n"
+	"  sends it again until the aggregator has the dictionary. Keep old\n"
+	"  dictionaries there as long as a device may still send frames made with them.\n"
+	"\n"
+	"OPTIONS\n"
+	"  -o, --output FILE  where to write the dictionary (replaced atomically, 0644)\n"
+	"  --id N             its id, 32768 to 2147483647 [a random one below 65536:\n"
+	"                     two bytes in each frame]\n"
+	"  --size BYTES       its size, 1024 to 524288 [16384]\n"
+	"  --level N          the devices' zstd_level, which its statistics suit [3]\n"
+	"\n"
+	"EXIT STATUS\n"
+	"  0 written, 1 the samples could not be read or trained on, 2 usage error\n"
+	"\n"
+	"EXAMPLE\n"
+	"  # aggregator.conf: sample_dir /var/lib/vitrine/samples, sample_frames 2000\n"
+	"  vitrine-ctl train-dict -o shops-v1.zdict /var/lib/vitrine/samples\n"
+	"  cp shops-v1.zdict /var/lib/vitrine/dictionaries/\n"
+	"  # then, on the devices (agent.conf, or a signed bundle):\n"
+	"  #   zstd_dictionary /etc/vitrine/shops-v1.zdict\n";
+
 static const struct {
 	const char *cmd;
 	const char *text;
@@ -381,6 +430,7 @@ static const struct {
 	{ "rollout", vt_ctl_help_rollout },   { "rollback", vt_ctl_help_rollback },
 	{ "devices", vt_ctl_help_devices },   { "show", vt_ctl_help_show },
 	{ "enroll", vt_ctl_help_enroll },     { "acl", vt_ctl_help_acl },
+	{ "train-dict", vt_ctl_help_train_dict },
 };
 
 int vt_ctl_help(const char *cmd, FILE *f)

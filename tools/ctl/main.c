@@ -25,6 +25,7 @@ static const struct {
 	{ "rollout", vt_ctl_cmd_rollout },	{ "rollback", vt_ctl_cmd_rollback },
 	{ "devices", vt_ctl_cmd_devices },	{ "show", vt_ctl_cmd_show },
 	{ "enroll", vt_ctl_cmd_enroll },	{ "acl", vt_ctl_cmd_acl },
+	{ "train-dict", vt_ctl_cmd_train_dict },
 };
 
 static vt_ctl_cmd_fn vt_ctl_find(const char *name)
@@ -81,7 +82,7 @@ static int vt_ctl_global(int argc, char **argv, const char **config)
 		}
 	}
 	if (optind >= argc)
-		return vt_ctl_usage(NULL, "expected a command: keygen, sign, inspect, push, rollout, rollback, devices, show, enroll or acl");
+		return vt_ctl_usage(NULL, "expected a command: keygen, sign, inspect, push, rollout, rollback, devices, show, enroll, acl or train-dict");
 	return VT_CTL_GO;
 }
 
