@@ -2,7 +2,8 @@
 # tests/bench/run.sh - `make bench`: end-to-end figures with the real
 # binaries, a real mosquitto and SQLite on disk, for BENCH_READINGS
 # simulated readings (default 1,000,002: 333,334 per plugin) at batch sizes
-# 10, 100 and 1000. Prints, per batch size: agent and aggregator CPU per
+# 10, 100 and 1000, and 10 again with a zstd dictionary trained on batches
+# of another seed (bench_dict). Prints, per batch size: agent and aggregator CPU per
 # reading (getrusage / /proc), bytes on the wire per reading (sealed frame
 # bytes, MQTT header not included), frames per second (wall clock, from
 # agent start to the last reading stored), and what the spool costs the
@@ -57,6 +58,11 @@ e2e_run() {
 	echo "max_inflight 200" >>"$T/agent.conf"
 	sim_plugins "$per" 1 >>"$T/agent.conf"
 	sed -i 's/^\(.*\)\.limit .*/&\n\1.burst 2000/' "$T/agent.conf"
+	if [ -n "${E2E_DICT:-}" ]; then	# both ends hold the dictionary
+		mkdir -p "$T/agg/dicts" && cp "$E2E_DICT" "$T/agg/dicts/"
+		echo "dictionaries $T/agg/dicts" >>"$T/aggregator.conf"
+		echo "zstd_dictionary $E2E_DICT" >>"$T/agent.conf"
+	fi
 	start_aggregator
 	sleep 0.3
 	t0=$(date +%s.%N)
@@ -75,6 +81,24 @@ e2e_run() {
 	wait "$AGG_PID" "$BROKER_PID" 2>/dev/null
 }
 
+# bench_dict: a zstd dictionary for batch 10 in $T/bench.zdict, trained
+# (vitrine-ctl train-dict) on 2000 batches that the aggregator kept from a
+# run of another seed (2) than the measured runs (1).
+bench_dict() {
+	rm -rf "$T/agg" "$T/state" "$T/samples" "$T"/*.conf "$T"/*.log
+	mkdir -p "$T/samples"
+	PORT=$(free_port)
+	start_broker "$PORT" >/dev/null
+	BATCH=10 setup_keys >/dev/null
+	printf 'sample_dir %s\nsample_frames 2000\n' "$T/samples" >>"$T/aggregator.conf"
+	sim_plugins 8000 2 >>"$T/agent.conf"
+	start_aggregator
+	"$AGENT" -c "$T/agent.conf" --exit-when-done 2>"$T/agent.log"
+	kill "$AGG_PID" "$BROKER_PID" 2>/dev/null
+	wait "$AGG_PID" "$BROKER_PID" 2>/dev/null
+	"$O/vitrine-ctl" train-dict -o "$T/bench.zdict" "$T/samples" 2>"$T/train.log"
+}
+
 # Each batch size BENCH_E2E_RUNS times (default 3): CPU and frames per
 # second as min / median, as the machine is shared; the bytes are the same
 # in every run (same seed), those of the first are printed.
@@ -83,9 +107,13 @@ echo "## Pipeline, end to end ($(date -u +%F), $(nproc) cores, min / median of $
 echo
 echo "| batch | readings | frames | agent µs/reading | aggregator µs/reading | bytes/reading | frames/s | spool B/reading | fsyncs/1000 readings | SD card B/reading |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-for batch in 10 100 1000; do
-	for _ in $(seq 1 "$runs"); do e2e_run "$batch"; done >"$T/e2e.$batch"
-	awk -v out="$BENCH_OUT" -v b="$batch" -v mq="$mqtt_per_frame" '
+bench_dict
+for spec in 10 100 1000 10+dict; do
+	batch=${spec%+dict}
+	dict=""
+	[ "$spec" != "$batch" ] && dict=$T/bench.zdict
+	for _ in $(seq 1 "$runs"); do E2E_DICT=$dict e2e_run "$batch"; done >"$T/e2e.$spec"
+	awk -v out="$BENCH_OUT" -v b="$batch" -v key="${spec/+/_}" -v mq="$mqtt_per_frame" '
 	function med(a, k) { return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
 	function sort_(a, k,    i, j, t) { for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
 		t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
@@ -93,19 +121,24 @@ for batch in 10 100 1000; do
 	  if (k == 1) { n = $1; f = $2; by = $3; sp = $7; fs = $8 } }
 	END {
 		sort_(ac, k); sort_(gc, k); sort_(fps, k)
-		printf "| %d | %d | %d | %.2f / %.2f | %.2f / %.2f | %.1f | %.0f / %.0f | %.1f | %.2f | %.1f |\n", b, n, f,
+		printf "| %s | %d | %d | %.2f / %.2f | %.2f / %.2f | %.1f | %.0f / %.0f | %.1f | %.2f | %.1f |\n", key == b ? b : b " + dictionary", n, f,
 			ac[1], med(ac, k), gc[1], med(gc, k), by / n, fps[k], med(fps, k), sp / n, fs * 1000 / n,
 			(sp + fs * 4096) / n
-		printf "pipeline.batch%d.agent_us_per_reading %.3f\n", b, med(ac, k) >>out
-		printf "pipeline.batch%d.agent_us_per_reading_min %.3f\n", b, ac[1] >>out
-		printf "pipeline.batch%d.aggregator_us_per_reading %.3f\n", b, med(gc, k) >>out
-		printf "pipeline.batch%d.aggregator_us_per_reading_min %.3f\n", b, gc[1] >>out
-		printf "pipeline.batch%d.frames_per_s_median %.0f\n", b, med(fps, k) >>out
-		printf "pipeline.batch%d.bytes_per_reading %.2f\n", b, by / n >>out
-		printf "pipeline.batch%d.wire_bytes_per_reading %.2f\n", b, (by + f * mq) / n >>out }' "$T/e2e.$batch"
+		printf "pipeline.batch%s.agent_us_per_reading %.3f\n", key, med(ac, k) >>out
+		printf "pipeline.batch%s.agent_us_per_reading_min %.3f\n", key, ac[1] >>out
+		printf "pipeline.batch%s.aggregator_us_per_reading %.3f\n", key, med(gc, k) >>out
+		printf "pipeline.batch%s.aggregator_us_per_reading_min %.3f\n", key, gc[1] >>out
+		printf "pipeline.batch%s.frames_per_s_median %.0f\n", key, med(fps, k) >>out
+		printf "pipeline.batch%s.bytes_per_reading %.2f\n", key, by / n >>out
+		printf "pipeline.batch%s.wire_bytes_per_reading %.2f\n", key, (by + f * mq) / n >>out }' "$T/e2e.$spec"
 done
 echo
-echo "frames/s: best / median (the best is the highest)."
+echo "frames/s: best / median (the best is the highest). \"10 + dictionary\": batch 10 with a"
+echo "zstd dictionary of $(stat -c %s "$T/bench.zdict" 2>/dev/null || echo '?') bytes, trained by vitrine-ctl train-dict on 2000 batches of another seed."
+awk '$1 == "pipeline.batch10_dict.wire_bytes_per_reading" { d = $2 } $1 == "pipeline.batch10.wire_bytes_per_reading" { t = $2 }
+	$1 == "pipeline.batch1000.wire_bytes_per_reading" { k = $2 }
+	END { if (d && k) { printf "batch 10 / batch 1000, wire bytes: %.2fx without a dictionary, %.2fx with one (target <= 2x: %s)\n", t / k, d / k, d / k <= 2 ? "met" : "NOT met"
+		printf "ratio.batch10_dict_over_batch1000 %.4f\nratio.batch10_over_batch1000 %.4f\n", d / k, t / k >>ENVIRON["BENCH_OUT"] } }' "$BENCH_OUT"
 
 echo
 echo "## Hot path, in process: plugin to sealed frame"
