@@ -1,5 +1,6 @@
 /*
- * runas.c - an agent started as root becomes its own user (see runas.h).
+ * runas.c - an agent or aggregator started as root becomes its own user
+ * (see runas.h).
  *
  * The agent never changes the owner of a file that exists: a state_dir
  * left by a run as root is refused with the command that hands it over,
@@ -21,7 +22,8 @@
 #include "runas.h"
 
 /* Refuse the first entry of dir that the user does not own. */
-static int vt_runas_entries(const char *dir, const struct passwd *pw, char *err, size_t errlen)
+static int vt_runas_entries(const struct vt_runas_who *who, const char *dir,
+			   const struct passwd *pw, char *err, size_t errlen)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -40,9 +42,10 @@ static int vt_runas_entries(const char *dir, const struct passwd *pw, char *err,
 		    st.st_uid == pw->pw_uid)
 			continue;
 		snprintf(err, errlen,
-			 "%s/%s belongs to uid %u, not to user %s: the agent could not write it; "
+			 "%s/%s belongs to uid %u, not to user %s: %s could not write it; "
 			 "give the folder to the user: chown -R %s: %s",
-			 dir, e->d_name, (unsigned)st.st_uid, pw->pw_name, pw->pw_name, dir);
+			 dir, e->d_name, (unsigned)st.st_uid, pw->pw_name, who->what, pw->pw_name,
+			 dir);
 		rc = -VT_ECONFIG;
 		break;
 	}
@@ -50,9 +53,10 @@ static int vt_runas_entries(const char *dir, const struct passwd *pw, char *err,
 	return rc;
 }
 
-/* A folder the agent writes: made for the user when missing (its parent
+/* A folder the program writes: made for the user when missing (its parent
  * must exist), refused when it or an entry in it belongs to someone else. */
-static int vt_runas_dir(const char *dir, const struct passwd *pw, char *err, size_t errlen)
+static int vt_runas_dir(const struct vt_runas_who *who, const char *dir,
+			const struct passwd *pw, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -72,12 +76,12 @@ static int vt_runas_dir(const char *dir, const struct passwd *pw, char *err, siz
 	}
 	if (st.st_uid != pw->pw_uid) {
 		snprintf(err, errlen,
-			 "%s belongs to uid %u, not to user %s: the agent could not write it; "
+			 "%s belongs to uid %u, not to user %s: %s could not write it; "
 			 "give it to the user: chown -R %s: %s",
-			 dir, (unsigned)st.st_uid, pw->pw_name, pw->pw_name, dir);
+			 dir, (unsigned)st.st_uid, pw->pw_name, who->what, pw->pw_name, dir);
 		return -VT_ECONFIG;
 	}
-	return vt_runas_entries(dir, pw, err, errlen);
+	return vt_runas_entries(who, dir, pw, err, errlen);
 }
 
 /* Change user, group and supplementary groups for good, and check that
@@ -96,7 +100,8 @@ static int vt_runas_switch(const struct passwd *pw, char *err, size_t errlen)
 			 pw->pw_name);
 		return -VT_ECONFIG;
 	}
-	/* Nothing the agent executes (only itself, on a reload) gains rights. */
+	/* Nothing it executes (the agent: only itself, on a reload) gains
+	 * rights. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		VT_WARN("cannot set no_new_privs: %s", strerror(errno));
 	ngroups = getgroups(0, NULL);
@@ -112,58 +117,73 @@ static int vt_runas_no_user(int e)
 }
 
 /* The user's entry, or NULL with err saying why. */
-static const struct passwd *vt_runas_lookup(const struct vt_agent_config *cfg, const char *path,
-					    char *err, size_t errlen)
+static const struct passwd *vt_runas_lookup(const char *user, const char *path, char *err,
+					    size_t errlen)
 {
 	const struct passwd *pw;
 
 	errno = 0;
-	pw = getpwnam(cfg->user);
+	pw = getpwnam(user);
 	if (!pw)
-		snprintf(err, errlen, "%s: user %s: %s", path, cfg->user,
+		snprintf(err, errlen, "%s: user %s: %s", path, user,
 			 vt_runas_no_user(errno) ?
 				 "no such user (the Debian package makes vitrine; or: adduser --system --group NAME)" :
 				 strerror(errno));
 	return pw;
 }
 
-int vt_runas_check(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen)
+int vt_runas_check_user(const char *user, const char *path, char *err, size_t errlen)
 {
-	if (!cfg->user || !cfg->user[0])
+	if (!user || !user[0])
 		return 0;
-	return vt_runas_lookup(cfg, path, err, errlen) ? 0 : -VT_ECONFIG;
+	return vt_runas_lookup(user, path, err, errlen) ? 0 : -VT_ECONFIG;
 }
 
-int vt_runas(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen)
+int vt_runas_user(const struct vt_runas_who *who, const char *user, const char *const *dirs,
+		  const char *path, char *err, size_t errlen)
 {
 	const struct passwd *pw;
 	char what[384];
-	int rc;
+	int rc = 0;
 
-	if (!cfg->user || !cfg->user[0]) {
+	if (!user || !user[0]) {
 		if (geteuid() == 0)
 			VT_WARN("running as root: set `user vitrine` in %s, or run the "
-				"vitrine-agent systemd unit, which runs it as that user "
-				"(docs/OPERATIONS.md)", path);
+				"%s systemd unit, which runs it as that user "
+				"(docs/OPERATIONS.md)", path, who->unit);
 		return 0;
 	}
-	pw = vt_runas_lookup(cfg, path, err, errlen);
+	pw = vt_runas_lookup(user, path, err, errlen);
 	if (!pw)
 		return -VT_ECONFIG;
 	if (geteuid() != 0) {
 		if (geteuid() != pw->pw_uid)
 			VT_WARN("%s: user %s: not started as root, so running on as uid %u", path,
-				cfg->user, (unsigned)geteuid());
+				user, (unsigned)geteuid());
 		return 0;
 	}
 	if (pw->pw_uid == 0)
 		return 0;
-	rc = vt_runas_dir(cfg->state_dir, pw, what, sizeof(what));
-	if (rc == 0 && strcmp(cfg->spool_dir, cfg->state_dir) != 0)
-		rc = vt_runas_dir(cfg->spool_dir, pw, what, sizeof(what));
+	for (size_t i = 0; dirs[i] && rc == 0; i++)
+		rc = vt_runas_dir(who, dirs[i], pw, what, sizeof(what));
 	if (rc == 0)
 		rc = vt_runas_switch(pw, what, sizeof(what));
 	if (rc < 0)
-		snprintf(err, errlen, "%s: user %s: %s", path, cfg->user, what);
+		snprintf(err, errlen, "%s: user %s: %s", path, user, what);
 	return rc;
+}
+
+int vt_runas_check(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen)
+{
+	return vt_runas_check_user(cfg->user, path, err, errlen);
+}
+
+int vt_runas(const struct vt_agent_config *cfg, const char *path, char *err, size_t errlen)
+{
+	static const struct vt_runas_who agent = { "the agent", "vitrine-agent" };
+	const char *dirs[3] = { cfg->state_dir, NULL, NULL };
+
+	if (strcmp(cfg->spool_dir, cfg->state_dir) != 0)
+		dirs[1] = cfg->spool_dir;
+	return vt_runas_user(&agent, cfg->user, dirs, path, err, errlen);
 }

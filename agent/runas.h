@@ -12,6 +12,20 @@
 
 #include "config.h"
 
+/* Who is changing user, for the messages. */
+struct vt_runas_who {
+	const char *what;	/* "the agent" */
+	const char *unit;	/* its systemd unit, "vitrine-agent" */
+};
+
+/* The same for any program: dirs are the folders it writes (NULL-ended).
+ * Used by vt_runas() and by the aggregator (aggregator.conf's user). */
+int vt_runas_user(const struct vt_runas_who *who, const char *user, const char *const *dirs,
+		  const char *path, char *err, size_t errlen);
+
+/* The user exists (NULL or "": nothing to check). 0 or -VT_ECONFIG. */
+int vt_runas_check_user(const char *user, const char *path, char *err, size_t errlen);
+
 /* Called once, first thing when the agent runs (before the fleet state or
  * the spool is touched). As root with cfg->user set: make cfg->state_dir
  * and cfg->spool_dir the user's when missing, refuse them (or a file

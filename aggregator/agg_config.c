@@ -74,6 +74,7 @@ static const struct vt_conf_key vt_agg_keys[] = {
 	{ "tls_ca", VT_CONF_STR, OFF(tls_ca), 0, 0, 0, NULL },
 	{ "tls_cert", VT_CONF_STR, OFF(tls_cert), 0, 0, 0, NULL },
 	{ "tls_key", VT_CONF_STR, OFF(tls_key), 0, 0, 0, NULL },
+	{ "user", VT_CONF_STR, OFF(user), 0, 0, 0, NULL },
 	{ "dictionaries", VT_CONF_STR, OFF(dictionaries), 0, 0, 0, NULL },
 	{ "sample_dir", VT_CONF_STR, OFF(sample_dir), 0, 0, 0, NULL },
 	{ "sample_frames", VT_CONF_U32, OFF(sample_frames), 0, 1000000, 0, NULL },
@@ -218,6 +219,7 @@ void vt_agg_config_free(struct vt_agg_config *cfg)
 	free(cfg->tls_ca);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
+	free(cfg->user);
 	free(cfg->dictionaries);
 	free(cfg->sample_dir);
 	vt_conf_free(cfg->raw);
@@ -244,6 +246,9 @@ void vt_agg_config_help(FILE *f)
 	      "  tls_ca FILE            enable TLS to the broker, trusting this CA\n"
 	      "  tls_cert FILE          client certificate (with tls_key and tls_ca)\n"
 	      "  tls_key FILE           client private key\n"
+	      "  user NAME              started as root: become this user once key_file is\n"
+	      "                         read; the database's folder and sample_dir must be\n"
+	      "                         its own [none: a warning as root]\n"
 	      "  dictionaries DIR       zstd dictionaries (*.zdict, vitrine-ctl train-dict) that\n"
 	      "                         devices compress with; read again when a frame names\n"
 	      "                         one not held [none]\n"

@@ -32,6 +32,7 @@ struct vt_agg_config {
 	char *tls_ca;
 	char *tls_cert;
 	char *tls_key;
+	char *user;			/* started as root: become this user */
 	char *dictionaries;		/* directory of *.zdict files, or NULL */
 	char *sample_dir;		/* where to keep sample batches, or NULL */
 	uint32_t sample_frames;		/* at most this many a run */

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "report.h"
 #include "run.h"
+#include "runas.h"
 #include "store.h"
 #include "vt_os.h"
 #include "watch.h"
@@ -499,13 +500,39 @@ static int vt_agg_cmd_pubkey(const struct vt_agg_config *cfg)
 	return 0;
 }
 
-static int vt_agg_cmd_run(const struct vt_agg_config *cfg)
+/* As root with `user`: become that user once the key is read (key_file
+ * may stay root's alone), before the database is opened; the folders it
+ * writes (the database's, sample_dir) must be the user's. */
+static int vt_agg_drop_root(const struct vt_agg_config *cfg, const char *path)
+{
+	static const struct vt_runas_who agg = { "the aggregator", "vitrine-aggregator" };
+	char db_dir[4096], err[600];
+	const char *dirs[3] = { db_dir, cfg->sample_dir, NULL };
+	const char *slash = strrchr(cfg->database, '/');
+
+	if (!slash)
+		snprintf(db_dir, sizeof(db_dir), ".");
+	else
+		snprintf(db_dir, sizeof(db_dir), "%.*s", slash == cfg->database ? 1 :
+			 (int)(slash - cfg->database), cfg->database);
+	if (vt_runas_user(&agg, cfg->user, dirs, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, VT_AGG_PROG ": %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int vt_agg_cmd_run(const struct vt_agg_config *cfg, const char *path)
 {
 	uint8_t priv[VT_KEY_LEN];
 	int rc;
 
 	if (vt_agg_load_key(cfg, priv) < 0)
 		return VT_AGG_EXIT_FAIL;
+	if (vt_agg_drop_root(cfg, path) < 0) {
+		vt_keys_wipe(priv, sizeof(priv));
+		return VT_AGG_EXIT_USAGE;
+	}
 	vt_agg_signals();
 	rc = vt_agg_run(cfg, priv, &vt_agg_stop);
 	vt_keys_wipe(priv, sizeof(priv));
@@ -579,7 +606,7 @@ static int vt_agg_cmd_read(const struct vt_agg_cli *cli, const struct vt_agg_con
 static int vt_agg_dispatch(const struct vt_agg_cli *cli, const struct vt_agg_config *cfg)
 {
 	if (strcmp(cli->command, "run") == 0)
-		return vt_agg_cmd_run(cfg);
+		return vt_agg_cmd_run(cfg, cli->config_path);
 	if (strcmp(cli->command, "keygen") == 0)
 		return vt_agg_cmd_keygen(cfg, cli->force);
 	if (strcmp(cli->command, "pubkey") == 0)
@@ -611,7 +638,10 @@ int main(int argc, char **argv)
 		vt_agg_config_free(&cfg);
 		return VT_AGG_EXIT_USAGE;
 	}
-	if (cli.check_config) {
+	if (cli.check_config && vt_runas_check_user(cfg.user, cli.config_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, VT_AGG_PROG ": %s\n", err);
+		rc = VT_AGG_EXIT_USAGE;
+	} else if (cli.check_config) {
 		printf("%s: configuration valid (%zu devices registered)\n", cli.config_path,
 		       cfg.n_devices);
 		rc = 0;

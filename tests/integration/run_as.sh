@@ -7,7 +7,8 @@
 #    delivers every reading through a real broker and aggregator;
 #  - a missing state_dir is made for the user (0700);
 #  - an unknown user is a configuration error naming the file;
-#  - root without `user` is warned about.
+#  - root without `user` is warned about;
+#  - the aggregator does the same with `user` in aggregator.conf.
 # Needs root (it changes user): as anyone else it is skipped.
 . "$(dirname "$0")/lib.sh"
 
@@ -90,3 +91,35 @@ mkdir -p "$T/rootstate"
 sed -i "s#^state_dir .*#state_dir $T/rootstate#" "$T/root.conf"
 timeout 20 "$AGENT" -c "$T/root.conf" --exit-when-done 2>"$T/root.log"
 check root_without_user_is_warned grep -qF "running as root: set \`user vitrine\` in $T/root.conf" "$T/root.log"
+
+# 6. The aggregator, with `user` in aggregator.conf: the database's folder
+# of root's is refused with the fix; handed over, it runs as the user,
+# having read key_file first, and stores as the user.
+kill -TERM "$AGG_PID"
+wait "$AGG_PID" 2>/dev/null
+echo "user nobody" >>"$T/aggregator.conf"
+timeout 20 "$AGG" -c "$T/aggregator.conf" run 2>"$T/agg-refused.log"
+rc=$?
+check aggregator_root_db_dir_is_refused [ "$rc" = 2 ]
+check aggregator_refusal_names_the_fix grep -qF "$T/aggregator.conf: user nobody: $T/agg belongs to uid 0, not to user nobody: the aggregator could not write it; give it to the user: chown -R nobody: $T/agg" "$T/agg-refused.log"
+chown -R nobody: "$T/agg"
+start_aggregator
+status=/proc/$AGG_PID/status
+check aggregator_runs_as_the_user [ "$(awk '/^Uid:/ {print $2,$3,$4,$5}' "$status")" = "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID" ]
+check aggregator_has_no_new_privs [ "$(awk '/^NoNewPrivs:/ {print $2}' "$status")" = 1 ]
+"$AGENT" -c "$T/agent.conf" --tap "$T/out/tap2.csv" 2>"$T/agent2.log" &
+AGENT_PID=$!
+PIDS+=("$AGENT_PID")
+wait_for 100 '[ -s "$T/out/tap2.csv" ]'
+sleep 1
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+total=$((TAP + $(wc -l <"$T/out/tap2.csv")))
+wait_for 100 '[ "$(db_count)" = "$total" ]'
+check aggregator_stores_as_the_user [ "$(db_count)" = "$total" ]
+foreign=$(find "$T/agg" ! -user nobody | head -n 3)
+check aggregator_files_belong_to_the_user [ -z "$foreign" ]
+sed "s#^user .*#user vt-no-such-user#" "$T/aggregator.conf" >"$T/agg-unknown.conf"
+"$AGG" -c "$T/agg-unknown.conf" --check-config >/dev/null 2>"$T/agg-unknown.log"
+check aggregator_check_config_refuses_an_unknown_user [ $? = 2 ]
+check aggregator_unknown_user_named grep -qF "$T/agg-unknown.conf: user vt-no-such-user: no such user" "$T/agg-unknown.log"
