@@ -66,7 +66,10 @@ VT_LDFLAGS := -Wl,-z,relro,-z,now $(BOARD_LDFLAGS) $(LDFLAGS)
 # (rpi-armhf), as on 64-bit ones. Not -D_TIME_BITS=64: Debian 12's armhf
 # libraries have a 32-bit time_t, and libgpiod's API passes struct timespec
 # (boards/rpi-armhf/README.md, year 2038).
-LIBS := -lmosquitto -lprotobuf-c -lzstd -lmbedx509 -lmbedcrypto -lsqlite3 -ldl -lm
+# OpenSSL: libmosquitto's TLS, which it loads anyway; the agent reads the
+# broker's certificate through it for tls_pin (agent/tls_pin.h).
+OPENSSL_LIBS := $(or $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null),-lssl -lcrypto)
+LIBS := -lmosquitto -lprotobuf-c -lzstd -lmbedx509 -lmbedcrypto -lsqlite3 $(OPENSSL_LIBS) -ldl -lm
 
 # ---- generated protobuf code ------------------------------------------------
 PROTOS := $(wildcard proto/vitrine/v1/*.proto)
@@ -277,7 +280,7 @@ run: all
 
 DEB_PACKAGES := build-essential pkgconf clang mosquitto mosquitto-clients libmosquitto-dev \
 	protobuf-c-compiler libprotobuf-c-dev libmbedtls-dev libzstd-dev libsqlite3-dev sqlite3 libcjson-dev \
-	libgpiod-dev libmicrohttpd-dev curl \
+	libgpiod-dev libmicrohttpd-dev libssl-dev curl \
 	openssl procps faketime python3 chromium systemd lintian
 deps:
 	$(Q)if [ "$$(id -u)" != 0 ]; then \

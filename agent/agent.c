@@ -543,6 +543,7 @@ static int vt_agent_start(struct vt_agent *a)
 		.tls_ca = cfg->tls_ca,
 		.tls_cert = cfg->tls_cert,
 		.tls_key = cfg->tls_key,
+		.tls_pins = cfg->tls_pins,
 	};
 	int rc;
 

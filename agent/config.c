@@ -95,6 +95,13 @@ static int vt_config_aead(void *target, const char *value, char *err, size_t err
 	return 0;
 }
 
+static int vt_config_tls_pin(void *target, const char *value, char *err, size_t errlen)
+{
+	struct vt_agent_config *cfg = target;
+
+	return vt_tls_pins_parse(value, &cfg->tls_pins, err, errlen);
+}
+
 /* Strict decimal integer in [min, max]; 0 or -EINVAL. */
 static int vt_config_int(const char *value, long min, long max, long *out)
 {
@@ -215,6 +222,7 @@ static const struct vt_conf_key vt_agent_keys[] = {
 	{ "tls_ca", VT_CONF_STR, OFF(tls_ca), 0, 0, 0, NULL },
 	{ "tls_cert", VT_CONF_STR, OFF(tls_cert), 0, 0, 0, NULL },
 	{ "tls_key", VT_CONF_STR, OFF(tls_key), 0, 0, 0, NULL },
+	{ "tls_pin", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_tls_pin },
 	{ "privacy_mode", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_mode },
 	{ "privacy_window_s", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_window },
 	{ "privacy_k", VT_CONF_CUSTOM, 0, 0, 0, 0, vt_config_k },
@@ -234,7 +242,7 @@ static const struct vt_conf_key vt_agent_keys[] = {
 
 const char *const vt_agent_config_reserved[] = {
 	"site", "device", "client_id", "state_dir", "user", "spool_dir", "tls_ca", "tls_cert",
-	"tls_key", "group", "fleet_ops_key", NULL,
+	"tls_key", "tls_pin", "group", "fleet_ops_key", NULL,
 };
 
 static int vt_config_defaults(struct vt_agent_config *cfg)
@@ -273,6 +281,11 @@ static int vt_config_check(struct vt_agent_config *cfg, char *err, size_t errlen
 {
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
 		snprintf(err, errlen, "%s: tls_cert and tls_key go together (expected both or neither)",
+			 cfg->raw->path);
+		return -VT_ECONFIG;
+	}
+	if (cfg->tls_pins.n && !cfg->tls_ca) {
+		snprintf(err, errlen, "%s: tls_pin needs tls_ca (a pin checks the broker's key on a TLS connection)",
 			 cfg->raw->path);
 		return -VT_ECONFIG;
 	}
@@ -420,6 +433,8 @@ void vt_agent_config_help(FILE *f)
 	      "  tls_ca FILE           enable TLS to the broker, trusting this CA\n"
 	      "  tls_cert FILE         client certificate (with tls_key)\n"
 	      "  tls_key FILE          client private key\n"
+	      "  tls_pin sha256//B64[;...]  the broker's public key must be one of these\n"
+	      "                        (SHA-256 of its SubjectPublicKeyInfo, base64) [none]\n"
 	      "  privacy_mode MODE     anonymous: only counts per window leave the device;\n"
 	      "                        pseudonymous: events with rotating 64-bit digests\n"
 	      "                        [anonymous]; NAME.privacy_mode sets one plugin's mode\n"
@@ -440,6 +455,6 @@ void vt_agent_config_help(FILE *f)
 	      "  fleet_trial_s N       after a bundle, the health check lasts N s [60]\n"
 	      "  fleet_health_readings N  ... and needs N readings from the plugins [1]\n"
 	      "  Keys a fleet bundle may not set: site device client_id state_dir user\n"
-	      "  spool_dir tls_ca tls_cert tls_key group fleet_ops_key (docs/OPERATIONS.md)\n",
+	      "  spool_dir tls_ca tls_cert tls_key tls_pin group fleet_ops_key (docs/OPERATIONS.md)\n",
 	      f);
 }

@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "keys.h"
+#include "tls_pin.h"
 
 #define VT_AGENT_MAX_PLUGINS 16
 #define VT_AGENT_MAX_GROUPS 8
@@ -48,6 +49,7 @@ struct vt_agent_config {
 	int clock_require_sync;		/* trust the clock only once NTP synced it */
 	int aead;
 	int log_level;
+	struct vt_tls_pins tls_pins;	/* tls_pin: the broker's keys, n = 0: none */
 	char *tls_ca;
 	char *tls_cert;
 	char *tls_key;

@@ -17,8 +17,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
-#include <mbedtls/version.h>
 
 #include "egress.h"
 #include "egress_line.h"
@@ -260,11 +258,7 @@ const char *vt_egress_line_parse(const char *text, size_t len, struct vt_egress_
 
 int vt_egress_line_hash(const char *text, size_t len, uint8_t hash[32])
 {
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	return mbedtls_sha256((const unsigned char *)text, len, hash, 0);
-#else
-	return mbedtls_sha256_ret((const unsigned char *)text, len, hash, 0);
-#endif
+	return vt_keys_sha256(text, len, hash);
 }
 
 /* ---- a head to look for ------------------------------------------------------------ */

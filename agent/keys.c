@@ -21,6 +21,8 @@
 #include <mbedtls/bignum.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
 
 #include "err.h"
 #include "keys.h"
@@ -230,4 +232,13 @@ int vt_keys_save(const char *path, const uint8_t key[VT_KEY_LEN], int is_private
 void vt_keys_wipe(void *p, size_t len)
 {
 	mbedtls_platform_zeroize(p, len);
+}
+
+int vt_keys_sha256(const void *data, size_t len, uint8_t out[32])
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	return mbedtls_sha256(data, len, out, 0);
+#else
+	return mbedtls_sha256_ret(data, len, out, 0);
+#endif
 }

@@ -38,4 +38,7 @@ int vt_keys_save(const char *path, const uint8_t key[VT_KEY_LEN], int is_private
 /* Wipe secret material (mbedtls_platform_zeroize). */
 void vt_keys_wipe(void *p, size_t len);
 
+/* SHA-256 of data[len] (mbedTLS 2 or 3). Returns 0 or mbedTLS's error. */
+int vt_keys_sha256(const void *data, size_t len, uint8_t out[32]);
+
 #endif

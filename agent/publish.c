@@ -54,6 +54,7 @@ struct vt_pub {
 	char topic_ack[VT_PUB_TOPIC_MAX];
 	char last_error[512];	/* why the last connection failed, in words */
 	char tls_error[160];	/* what OpenSSL said during this attempt */
+	char pin_error[512];	/* why tls_pin refused the broker */
 	int tls_hostname;	/* libmosquitto: the broker's name did not match */
 	int attempt_errno;	/* connect() failed inside mosquitto_connect_async() */
 	struct vt_pub_stats stats;
@@ -178,6 +179,28 @@ static int vt_pub_subscribe(struct vt_pub *p)
 	return mosquitto_subscribe_multiple(p->mosq, NULL, n, subs, 1, 0, NULL);
 }
 
+/* tls_pin: the broker's key must be one of the pins, checked before
+ * anything is subscribed or published. Returns 1 when it is not (the
+ * connection is then dropped and counted as a failed attempt). */
+static int vt_pub_pin_refused(struct vt_pub *p)
+{
+	char got[VT_TLS_PIN_TEXT];
+	int rc = vt_tls_pin_check(p->mosq, &p->conf.tls_pins, got, sizeof(got));
+
+	if (rc == 0)
+		return 0;
+	if (rc == -EACCES)
+		snprintf(p->pin_error, sizeof(p->pin_error),
+			 "TLS: the broker's public key %s is not one of tls_pin: another server holds a certificate for '%s', or the broker's key changed (then add its pin)",
+			 got, p->conf.broker.host);
+	else
+		snprintf(p->pin_error, sizeof(p->pin_error),
+			 "TLS: the broker's certificate could not be read to check tls_pin");
+	mosquitto_disconnect(p->mosq);
+	vt_pub_lost(p, p->pin_error);
+	return 1;
+}
+
 static void vt_pub_on_connect(struct mosquitto *mosq, void *obj, int rc)
 {
 	struct vt_pub *p = obj;
@@ -189,6 +212,8 @@ static void vt_pub_on_connect(struct mosquitto *mosq, void *obj, int rc)
 		vt_pub_lost(p, mosquitto_connack_string(rc));
 		return;
 	}
+	if (p->conf.tls_pins.n && vt_pub_pin_refused(p))
+		return;
 	p->stats.connects++;
 	p->state = VT_PUB_CONNECTED;
 	p->connected_ms = now;

@@ -31,6 +31,7 @@
 #include "keys.h"
 #include "spool.h"
 #include "tls.h"
+#include "tls_pin.h"
 
 struct vt_pub_conf {
 	struct vt_hostport broker;
@@ -44,6 +45,7 @@ struct vt_pub_conf {
 	const char *tls_ca;	/* NULL: plain TCP */
 	const char *tls_cert;
 	const char *tls_key;
+	struct vt_tls_pins tls_pins;	/* the broker's keys (tls_pin); n = 0: any */
 	struct vt_tls_cert tls_client;	/* from vt_tls_startup(); copied */
 	/* More topics to subscribe to (fleet bundles; borrowed, outlive the
 	 * publisher), and where their messages go. */

@@ -14,8 +14,8 @@
  * expiry goes into the status (vt_tls_status_json).
  *
  * What this file does not do: verify the broker's certificate or its name
- * (OpenSSL does, at each connection), revocation, pinning (see
- * docs/CONFIG.md), or anything with the aggregator's TLS files.
+ * (OpenSSL does, at each connection), revocation, pinning (tls_pin.h), or
+ * anything with the aggregator's TLS files.
  */
 #ifndef VT_TLS_H
 #define VT_TLS_H

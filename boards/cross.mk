@@ -12,7 +12,7 @@
 
 SYSROOT ?= $(O)/sysroot
 SYSROOT_PACKAGES := libc6-dev libmosquitto-dev libprotobuf-c-dev libmbedtls-dev \
-	libzstd-dev libsqlite3-dev libcjson-dev libgpiod-dev libmicrohttpd-dev
+	libzstd-dev libsqlite3-dev libcjson-dev libgpiod-dev libmicrohttpd-dev libssl-dev
 
 ifneq ($(SYSROOT),)
 SYSROOT_ABS := $(abspath $(SYSROOT))

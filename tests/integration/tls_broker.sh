@@ -3,7 +3,9 @@
 # theirs, verify the broker's, and readings arrive. A plain-TCP agent is
 # refused by the TLS listener. The agent's status carries its certificate's
 # expiry; an expired client certificate is refused by --check-config and
-# at start (exit 2) with the date.
+# at start (exit 2) with the date. tls_pin: the broker's key pinned
+# delivers; another key pinned keeps everything in the spool; a malformed
+# pin is refused.
 . "$(dirname "$0")/lib.sh"
 
 pki="$T/pki"
@@ -86,3 +88,34 @@ timeout 10 "$AGENT" -c "$T/expired.conf" 2>"$T/expired-start.log"; rc=$?
 check expired_cert_start_exits_2 [ "$rc" = 2 ]
 check expired_cert_start_says_when grep -qE "$said" "$T/expired-start.log"
 check expired_cert_never_tries_the_broker [ "$(grep -c 'connecting to broker' "$T/expired-start.log")" = 0 ]
+
+# tls_pin: with the broker's key among the pins (the SHA-256 of its
+# SubjectPublicKeyInfo, as openssl computes it), readings are delivered.
+# With only another key pinned (the CA's), the broker is dropped before
+# anything is published, the error gives the broker's actual pin, and the
+# frames wait in the spool. A malformed pin is refused with file and line.
+pin_of() {
+	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64
+}
+good=$(pin_of "$pki/server.crt")
+other=$(pin_of "$pki/ca.crt")
+before=$(db_count)
+{ cat "$T/status.conf"; echo "tls_pin sha256//$other;sha256//$good"; sim_plugins 20 12; } >"$T/pinned.conf"
+timeout 30 "$AGENT" -c "$T/pinned.conf" --tap "$T/pinned.csv" --exit-when-done 2>"$T/pinned.log"
+check pinned_broker_key_delivers [ "$?" = 0 ]
+total=$((before + $(wc -l <"$T/pinned.csv")))
+wait_for 100 '[ "$(db_count)" = "$total" ]'
+check pinned_readings_stored [ "$(db_count)" = "$total" ]
+
+{ cat "$T/status.conf"; echo "tls_pin sha256//$other"; sim_plugins 20 13; } >"$T/wrongpin.conf"
+timeout 8 "$AGENT" -c "$T/wrongpin.conf" --tap "$T/wrongpin.csv" --exit-when-done 2>"$T/wrongpin.log"
+check unpinned_broker_never_finishes [ "$?" = 124 ]
+check unpinned_broker_named_with_its_pin grep -qF "TLS: the broker's public key sha256//$good is not one of tls_pin" "$T/wrongpin.log"
+check nothing_published_to_unpinned_broker [ "$(db_count)" = "$total" ]
+check frames_wait_in_the_spool [ "$("$AGENT" -c "$T/wrongpin.conf" --spool 2>/dev/null | sed -nE 's/.*: ([0-9]+) frames,.*/\1/p')" -gt 0 ]
+
+{ cat "$T/status.conf"; echo "tls_pin sha256//not-base64"; } >"$T/badpin.conf"
+"$AGENT" -c "$T/badpin.conf" --check-config >"$T/badpin.log" 2>&1
+check malformed_pin_is_a_config_error [ "$?" = 2 ]
+check malformed_pin_names_file_and_line grep -qE "$T/badpin.conf:[0-9]+: .*tls_pin.*sha256//<base64" "$T/badpin.log"
