@@ -336,6 +336,14 @@ static int vt_config_check(struct vt_agent_config *cfg, char *err, size_t errlen
 	return 0;
 }
 
+/* cfg->raw parsed: its values into cfg, then the checks across keys. */
+static int vt_config_finish(struct vt_agent_config *cfg, char *err, size_t errlen)
+{
+	int rc = vt_conf_apply(cfg->raw, vt_agent_keys, cfg, err, errlen);
+
+	return rc < 0 ? rc : vt_config_check(cfg, err, errlen);
+}
+
 int vt_agent_config_load_overlay(const char *path, const char *text, size_t len,
 				 const char *label, struct vt_agent_config *cfg, char *err,
 				 size_t errlen)
@@ -357,10 +365,17 @@ int vt_agent_config_load_overlay(const char *path, const char *text, size_t len,
 		if (rc < 0)
 			return rc;
 	}
-	rc = vt_conf_apply(cfg->raw, vt_agent_keys, cfg, err, errlen);
-	if (rc < 0)
-		return rc;
-	return vt_config_check(cfg, err, errlen);
+	return vt_config_finish(cfg, err, errlen);
+}
+
+int vt_agent_config_parse(const char *path, const char *text, size_t len,
+			  struct vt_agent_config *cfg, char *err, size_t errlen)
+{
+	int rc = vt_config_defaults(cfg);
+
+	if (rc == 0)
+		rc = vt_conf_parse(path, text, len, &cfg->raw, err, errlen);
+	return rc < 0 ? rc : vt_config_finish(cfg, err, errlen);
 }
 
 int vt_agent_config_load(const char *path, struct vt_agent_config *cfg, char *err,

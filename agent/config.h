@@ -85,6 +85,11 @@ int vt_agent_config_load_overlay(const char *path, const char *text, size_t len,
 				 const char *label, struct vt_agent_config *cfg, char *err,
 				 size_t errlen);
 
+/* The same as vt_agent_config_load(), from text[len] in memory named path
+ * in messages (the fuzz target). */
+int vt_agent_config_parse(const char *path, const char *text, size_t len,
+			  struct vt_agent_config *cfg, char *err, size_t errlen);
+
 /* NULL-terminated list of the keys a bundle may not set. */
 extern const char *const vt_agent_config_reserved[];
 

@@ -1,8 +1,10 @@
 /*
  * fuzz_conf.c - fuzz target for the configuration parser: the syntax
- * (vt_conf_parse) and the agent's key table (vt_conf_apply through
- * vt_agent_config_load's checks). Any input must give 0 or a message
- * naming file and line, never a crash or a leak.
+ * (vt_conf_parse) and every kind of value (vt_conf_apply, on a table of
+ * one key per kind), then the agent's own key table with its parsers of
+ * custom values (aead, tls_pin, fleet_ops_key...) and its checks across
+ * keys (vt_agent_config_parse). Any input must give 0 or a message naming
+ * file and line, never a crash or a leak.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,5 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vt_conf_apply(c, fuzz_keys, &t, err, sizeof(err));
 	free(t.s);
 	vt_conf_free(c);
+	{
+		struct vt_agent_config cfg;
+
+		vt_agent_config_parse("agent.conf", (const char *)data, size, &cfg, err,
+				      sizeof(err));
+		vt_agent_config_free(&cfg);
+	}
 	return 0;
 }
