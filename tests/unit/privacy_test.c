@@ -109,6 +109,38 @@ VT_TEST(pseudonym_same_value_same_digest_within_a_key_period)
 	vt_pseudonym_free(k);
 }
 
+/* Digests of 300 inputs, each asked for twice (the second time from the
+ * page's memo where it was kept, two inputs on one memo slot included),
+ * and of inputs too long to remember: every one is the HMAC. */
+VT_TEST(pseudonym_remembered_digests_are_the_hmac)
+{
+	struct vt_pseudonym *k;
+	uint8_t got[8], want[32], key[32], msg[80];
+	const uint8_t *secret;
+	char value[48];
+	size_t len, n;
+
+	CHECK_EQ_INT(vt_pseudonym_new(&k, 60000), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 300; i++) {
+			/* Lengths from 1 to 47: the longest do not fit the memo. */
+			n = (size_t)snprintf(value, sizeof(value), "%0*d", 1 + i % 47, i);
+			CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 0, "dom", value, n, "\x01\x02", 2,
+							 got, sizeof(got)), 0);
+			secret = vt_pseudonym_secret_for_test(k, &len);
+			memcpy(key, secret, sizeof(key));
+			memcpy(msg, "dom", 4);
+			memcpy(msg + 4, value, n);
+			memcpy(msg + 4 + n, "\x01\x02", 2);
+			CHECK_EQ_INT(mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+						     key, 32, msg, 4 + n + 2, want), 0);
+			CHECK(memcmp(got, want, sizeof(got)) == 0);
+		}
+	}
+	CHECK_EQ_INT(vt_pseudonym_generation(k), 1);
+	vt_pseudonym_free(k);
+}
+
 VT_TEST(rotation_makes_digests_before_and_after_unlinkable)
 {
 	struct vt_pseudonym *k;
