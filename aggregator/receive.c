@@ -12,6 +12,7 @@
 
 #include <zstd.h>
 
+#include "arena.h"
 #include "dicts.h"
 #include "err.h"
 #include "receive.h"
@@ -28,6 +29,7 @@ struct vt_agg_rx {
 	size_t raw_cap;
 	ZSTD_DCtx *zstd;
 	struct vt_agg_dicts *dicts;	/* borrowed, optional */
+	struct vt_arena arena;		/* the decoded Batch of the current message */
 	const uint8_t *packed;		/* raw or plain: the last Batch decoded */
 };
 
@@ -164,7 +166,7 @@ int vt_agg_rx_new(struct vt_agg_rx **out)
 	rx->plain = malloc(rx->plain_cap);
 	rx->raw = malloc(rx->raw_cap);
 	rx->zstd = ZSTD_createDCtx();
-	if (!rx->plain || !rx->raw || !rx->zstd)
+	if (!rx->plain || !rx->raw || !rx->zstd || vt_arena_init(&rx->arena) < 0)
 		goto out_free;
 	/* A 4 MiB Batch never needs a window beyond 2^23. */
 	if (ZSTD_isError(ZSTD_DCtx_setParameter(rx->zstd, ZSTD_d_windowLogMax, 23)))
@@ -181,6 +183,7 @@ void vt_agg_rx_free(struct vt_agg_rx *rx)
 	if (!rx)
 		return;
 	ZSTD_freeDCtx(rx->zstd);
+	vt_arena_fini(&rx->arena);
 	free(rx->plain);
 	free(rx->raw);
 	free(rx);
@@ -199,7 +202,7 @@ const uint8_t *vt_agg_rx_packed(const struct vt_agg_rx *rx)
 void vt_agg_result_clear(struct vt_agg_result *res)
 {
 	if (res->batch)
-		vitrine__v1__batch__free_unpacked(res->batch, NULL);
+		vt_arena_reset(&res->rx->arena);
 	memset(res, 0, sizeof(*res));
 	res->device_index = -1;
 }
@@ -451,7 +454,9 @@ static enum vt_agg_reason vt_agg_decode(struct vt_agg_rx *rx, size_t zlen,
 		return VT_AGG_DECODE;
 	}
 	rx->packed = packed;
-	res->batch = vitrine__v1__batch__unpack(NULL, res->plain_len, packed);
+	vt_arena_reset(&rx->arena);
+	res->rx = rx;
+	res->batch = vitrine__v1__batch__unpack(&rx->arena.pb, res->plain_len, packed);
 	if (!res->batch)
 		return VT_AGG_DECODE;
 	return vt_agg_batch_check(res->batch, res);
@@ -468,7 +473,7 @@ enum vt_agg_reason vt_agg_decode_opened(struct vt_agg_rx *rx, int codec, const u
 		r = vt_agg_decode(rx, n, res);
 	}
 	if (r != VT_AGG_OK && res->batch) {
-		vitrine__v1__batch__free_unpacked(res->batch, NULL);
+		vt_arena_reset(&rx->arena);
 		res->batch = NULL;
 	}
 	res->reason = r;
@@ -490,7 +495,7 @@ enum vt_agg_reason vt_agg_receive(const char *topic, const uint8_t *payload, siz
 	if (r == VT_AGG_OK)
 		r = vt_agg_decode(rx, zlen, res);
 	if (r != VT_AGG_OK && res->batch) {
-		vitrine__v1__batch__free_unpacked(res->batch, NULL);
+		vt_arena_reset(&rx->arena);
 		res->batch = NULL;
 	}
 	res->reason = r;

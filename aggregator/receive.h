@@ -114,8 +114,9 @@ void vt_agg_rx_set_dicts(struct vt_agg_rx *rx, struct vt_agg_dicts *dicts);
  * the next receive): what the aggregator's sample_dir keeps. */
 const uint8_t *vt_agg_rx_packed(const struct vt_agg_rx *rx);
 
-/* What a successful receive hands back. batch is owned by the result; free
- * with vt_agg_result_clear() (safe on a zeroed or failed result). */
+/* What a successful receive hands back. batch lives in the rx's arena
+ * until vt_agg_result_clear() (safe on a zeroed or failed result) or the
+ * next receive on the same rx: one result per rx at a time. */
 struct vt_agg_result {
 	enum vt_agg_reason reason;
 	struct vt_frame_header hdr;	/* valid when have_hdr */
@@ -123,7 +124,8 @@ struct vt_agg_result {
 	char site[VT_FRAME_DEVICE_MAX + 1]; /* from the topic, when it parsed */
 	char topic_device[VT_FRAME_DEVICE_MAX + 1];
 	long device_index;		/* into reg->devices, or -1 */
-	Vitrine__V1__Batch *batch;
+	Vitrine__V1__Batch *batch;	/* in rx's arena */
+	struct vt_agg_rx *rx;		/* whose arena holds batch */
 	size_t plain_len;		/* decompressed size */
 	uint32_t dict_id;		/* the zstd dictionary it names, 0: none */
 };

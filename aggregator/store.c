@@ -424,6 +424,21 @@ static int vt_store_check_schema(struct vt_store *st, char *err, size_t errlen)
 	return -VT_EDB;
 }
 
+/* SQLite without its mutexes and its memory statistics (which take a
+ * mutex around every allocation): vitrine opens each database from one
+ * thread. Only possible before SQLite's first use in the process; a later
+ * call changes nothing (SQLITE_MISUSE, ignored). */
+static void vt_store_config_once(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	(void)sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int vt_store_open(const char *path, int mode, struct vt_store **out, char *err, size_t errlen)
 {
 	int flags = mode == VT_STORE_READONLY ? SQLITE_OPEN_READONLY
@@ -431,6 +446,7 @@ int vt_store_open(const char *path, int mode, struct vt_store **out, char *err, 
 	struct vt_store *st;
 	int rc;
 
+	vt_store_config_once();
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
