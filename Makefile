@@ -99,7 +99,7 @@ $(O)/obj/gen/%.o: $(O)/gen/%.c $(GEN_H) | $(BOARD_PREREQ)
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
 # The agent looks for plugins where `make install` puts them.
-$(call obj,agent/config.c): VT_CFLAGS += -DVT_PLUGIN_DIR='"$(PLUGINDIR)"'
+$(call obj,agent/config.c plugins/tablet/kiosk_http_load.c): VT_CFLAGS += -DVT_PLUGIN_DIR='"$(PLUGINDIR)"'
 
 # libvt: the agent's modules (everything in agent/ but main.c) plus the
 # platform layer and the generated code; the aggregator reuses frame, keys,

@@ -1,11 +1,14 @@
 /*
  * plugins/tablet/kiosk_http_load.c - finds the kiosk HTTP server
  * (kiosk_http.h): linked in (the plugin's unit tests), or tablet-http.so
- * in the directory that tablet.so was loaded from, opened on first use.
+ * opened on first use from the directory that tablet.so was loaded from,
+ * else from the installed plugin directory (VT_PLUGIN_DIR): a tablet.so
+ * that a fleet bundle delivered lives in the agent's state_dir, without a
+ * module beside it, and uses the installed one (the module's version says
+ * whether the two fit).
  *
- * The module is found beside the plugin rather than on a search path or
- * through the environment: it runs inside the agent, so it must come from
- * where the agent's plugins come from (root-owned in the packages).
+ * The module is found where the agent's plugins come from, never on a
+ * search path or through the environment: it runs inside the agent.
  */
 #include "kiosk_http.h"
 
@@ -13,6 +16,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#ifndef VT_PLUGIN_DIR
+#define VT_PLUGIN_DIR "/usr/local/lib/vitrine/plugins"
+#endif
 
 /* "<dir of this object>/tablet-http.so" into path[n]; -ENOENT when the
  * directory cannot be told. */
@@ -53,10 +60,17 @@ int kiosk_http_load(const struct kiosk_http_module **mod, void **handle,
 	}
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		host->log(ctx, VITRINE_LOG_ERROR,
-			  "kiosk HTTP (tablet.http_port) needs %s, which did not load: %s; install it beside tablet.so (package vitrine-plugins), or set tablet.http_port 0 and use tablet.socket",
-			  path, dlerror());
-		return -ENOENT;
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", dlerror());
+		snprintf(path, sizeof(path), "%s/%s", VT_PLUGIN_DIR, KIOSK_HTTP_MODULE_FILE);
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		if (!h) {
+			host->log(ctx, VITRINE_LOG_ERROR,
+				  "kiosk HTTP (tablet.http_port) needs %s, which did not load: %s (nor %s); install it beside tablet.so (package vitrine-plugins), or set tablet.http_port 0 and use tablet.socket",
+				  KIOSK_HTTP_MODULE_FILE, why, path);
+			return -ENOENT;
+		}
 	}
 	m = dlsym(h, "kiosk_http_module");
 	if (!m || m->version != KIOSK_HTTP_MODULE_VERSION) {
