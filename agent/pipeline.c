@@ -101,7 +101,7 @@ static int vt_pipeline_buffers(struct vt_pipeline *p, const struct vt_zdict *dic
 	/* Copied and digested once; its id goes into every zstd frame's
 	 * header, where the aggregator looks for it. */
 	if (dict && ZSTD_isError(ZSTD_CCtx_loadDictionary(p->zstd, dict->buf, dict->len)))
-		return -ENOMEM;
+		return -VT_ECONFIG;
 	return 0;
 }
 

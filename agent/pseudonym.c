@@ -12,6 +12,8 @@
  * HMAC is two SHA-256 blocks, half of the agent's work per reading. The
  * memo holds identifiers only as long as the key that digests them, and
  * goes with it: expiry wipes the page, a new key starts with an empty memo.
+ * It is used only under a key that expires (the opt-out list's never
+ * does) and in a page that mlock() held, so it is never swapped out.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -192,7 +194,10 @@ int vt_pseudonym_digest(struct vt_pseudonym *k, int64_t wall_ms, int64_t mono_ms
 	vt_pseudonym_expire(k, mono_ms);
 	if (!k->live && (rc = vt_pseudonym_draw(k, wall_ms, mono_ms)) < 0)
 		return rc;
-	m = outlen <= VT_PSEUDONYM_MEMO_OUT ?
+	/* Remember identifiers only under a key that expires, in a page
+	 * that cannot be swapped out (R3, R4); the opt-out key never
+	 * expires (lifetime 0). */
+	m = outlen <= VT_PSEUDONYM_MEMO_OUT && k->lifetime_ms && k->locked ?
 		vt_pseudonym_memo_slot(s, domain, a, alen, b, blen, &len) : NULL;
 	if (m && m->len == len && memcmp(m->in, s->input, len) == 0) {
 		memcpy(out, m->out, outlen);

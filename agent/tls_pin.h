@@ -13,10 +13,12 @@
  *   openssl x509 -in broker.crt -pubkey -noout | openssl pkey -pubin -outform der |
  *       openssl dgst -sha256 -binary | base64
  *
- * It is checked on each connection once the TLS session is up, before
- * the agent subscribes or publishes anything; a broker whose key is not
- * pinned is disconnected and treated as unreachable (the spool keeps
- * everything; the status says why). libmosquitto does TLS with OpenSSL,
+ * It is checked on each connection once the broker has answered CONNECT,
+ * before the agent subscribes or publishes anything; a broker whose key is
+ * not pinned is disconnected and treated as unreachable (the spool keeps
+ * everything; the status says why). What such a server has seen by then:
+ * the device's certificate (public), its client id and its will (both
+ * name the site and device), never a reading, a key or a status. libmosquitto does TLS with OpenSSL,
  * so the peer's certificate is read through OpenSSL (mosquitto_ssl_get);
  * the hash is mbedTLS's.
  */

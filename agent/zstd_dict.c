@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <zdict.h>
+#include <zstd.h>
 
 #include "err.h"
 #include "zstd_dict.h"
@@ -27,8 +28,12 @@ static int vt_zdict_read(const char *path, struct vt_zdict *d, char *err, size_t
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return rc;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 8 ||
-	    st.st_size > VT_ZDICT_MAX) {
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 8 || st.st_size > VT_ZDICT_MAX) {
 		snprintf(err, errlen, "%s: not a zstd dictionary (a regular file of 8 bytes to %d KiB)",
 			 path, VT_ZDICT_MAX / 1024);
 		rc = -VT_ECONFIG;
@@ -67,6 +72,19 @@ int vt_zdict_load(const char *path, struct vt_zdict *d, char *err, size_t errlen
 				 path);
 			rc = -VT_ECONFIG;
 		}
+	}
+	if (rc == 0) {
+		/* The magic and id say nothing of the rest: a damaged or
+		 * truncated file would make every ZSTD_compress2() fail. */
+		ZSTD_DDict *dd = ZSTD_createDDict(d->buf, d->len);
+
+		if (!dd) {
+			snprintf(err, errlen,
+				 "%s: dictionary %u is damaged or truncated (zstd cannot load its tables); copy it again from where it was trained",
+				 path, d->id);
+			rc = -VT_ECONFIG;
+		}
+		ZSTD_freeDDict(dd);
 	}
 	if (rc < 0)
 		vt_zdict_free(d);

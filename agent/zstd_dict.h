@@ -27,10 +27,10 @@ struct vt_zdict {
 	uint32_t id;		/* never 0 */
 };
 
-/* Reads path into d. On error returns -errno or -VT_ECONFIG with what is
- * wrong in err ("not a zstd dictionary (no dictionary id): train one
- * with vitrine-ctl train-dict"); d is then empty. Free with
- * vt_zdict_free(). */
+/* Reads path into d and checks that zstd can load it. On error returns
+ * -errno or -VT_ECONFIG with what is wrong in err ("<path>: not a zstd
+ * dictionary with an id; train one with 'vitrine-ctl train-dict'"); d is
+ * then empty. Free with vt_zdict_free(). */
 int vt_zdict_load(const char *path, struct vt_zdict *d, char *err, size_t errlen);
 
 void vt_zdict_free(struct vt_zdict *d);

@@ -67,8 +67,8 @@ int kiosk_http_load(const struct kiosk_http_module **mod, void **handle,
 		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 		if (!h) {
 			host->log(ctx, VITRINE_LOG_ERROR,
-				  "kiosk HTTP (tablet.http_port) needs %s, which did not load: %s (nor %s); install it beside tablet.so (package vitrine-plugins), or set tablet.http_port 0 and use tablet.socket",
-				  KIOSK_HTTP_MODULE_FILE, why, path);
+				  "kiosk HTTP (tablet.http_port) needs %s, which did not load: %s (nor %s: %s); install it beside tablet.so (package vitrine-plugins), or set tablet.http_port 0 and use tablet.socket",
+				  KIOSK_HTTP_MODULE_FILE, why, path, dlerror());
 			return -ENOENT;
 		}
 	}

@@ -180,4 +180,4 @@ wait_for 50 'grep -q "tablet-http.so" "$T/nomod.log"'
 kill -TERM "$nomod_pid" 2>/dev/null
 wait "$nomod_pid" 2>/dev/null
 check missing_http_module_named \
-	grep -q "kiosk HTTP (tablet.http_port) needs tablet-http.so, which did not load: $T/plugins/tablet-http.so: .*(nor .*/tablet-http.so); install it beside tablet.so" "$T/nomod.log"
+	grep -q "kiosk HTTP (tablet.http_port) needs tablet-http.so, which did not load: $T/plugins/tablet-http.so: .*(nor .*/tablet-http.so: .*); install it beside tablet.so" "$T/nomod.log"

@@ -66,7 +66,9 @@ check nothing_stored_without_the_dictionary [ "$(db_count)" = "$before" ]
 check agent_still_holds_the_frames kill -0 "$AGENT_PID"
 
 # ---- 4. the dictionary arrives: every reading of the run is stored, once
-cp "$T/shops.zdict" "$T/dicts/"
+# As documented: copied under a dot-name, which the aggregator skips, then
+# renamed.
+cp "$T/shops.zdict" "$T/dicts/.shops.zdict" && mv "$T/dicts/.shops.zdict" "$T/dicts/shops.zdict"
 wait "$AGENT_PID"
 check agent_delivers_once_the_aggregator_has_it [ "$?" = 0 ]
 check dictionary_read_while_running grep -q "zstd dictionary 40001 from $T/dicts/shops.zdict" "$T/aggregator.log"
@@ -82,6 +84,11 @@ sed -e "s#^zstd_dictionary .*#zstd_dictionary $T/junk.zdict#" "$T/agent.conf" >"
 timeout 20 "$AGENT" -c "$T/junk.conf" 2>"$T/junk.log"
 check agent_refuses_a_junk_dictionary [ "$?" != 0 ]
 check junk_dictionary_named grep -q "zstd_dictionary: $T/junk.zdict: not a zstd dictionary with an id; train one with 'vitrine-ctl train-dict'" "$T/junk.log"
+head -c 100 "$T/shops.zdict" >"$T/cut.zdict"	# magic and id intact, entropy tables cut
+sed -e "s#^zstd_dictionary .*#zstd_dictionary $T/cut.zdict#" "$T/agent.conf" >"$T/cut.conf"
+timeout 20 "$AGENT" -c "$T/cut.conf" 2>"$T/cut.log"
+check agent_refuses_a_cut_dictionary [ "$?" != 0 ]
+check cut_dictionary_named grep -q "zstd_dictionary: $T/cut.zdict: dictionary 40001 is damaged or truncated" "$T/cut.log"
 kill -TERM "$AGG_PID"; wait "$AGG_PID" 2>/dev/null
 cp "$T/shops.zdict" "$T/dicts/copy.zdict"
 timeout 20 "$AGG" -c "$T/aggregator.conf" run 2>"$T/agg-dup.log"

@@ -115,18 +115,23 @@ VT_TEST(pseudonym_same_value_same_digest_within_a_key_period)
 VT_TEST(pseudonym_remembered_digests_are_the_hmac)
 {
 	struct vt_pseudonym *k;
-	uint8_t got[8], want[32], key[32], msg[80];
+	uint8_t got[8], again[8], want[32], key[32], msg[80];
 	const uint8_t *secret;
-	char value[48];
+	char value[60];
 	size_t len, n;
 
 	CHECK_EQ_INT(vt_pseudonym_new(&k, 60000), 0);
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < 300; i++) {
-			/* Lengths from 1 to 47: the longest do not fit the memo. */
-			n = (size_t)snprintf(value, sizeof(value), "%0*d", 1 + i % 47, i);
+			/* Lengths from 1 to 55: from 50 on (4 + n + 2 > 55) they
+			 * do not fit the memo. Asked twice in a row, the second
+			 * answer comes from the memo when it fits. */
+			n = (size_t)snprintf(value, sizeof(value), "%0*d", 1 + i % 55, i);
 			CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 0, "dom", value, n, "\x01\x02", 2,
 							 got, sizeof(got)), 0);
+			CHECK_EQ_INT(vt_pseudonym_digest(k, 0, 0, "dom", value, n, "\x01\x02", 2,
+							 again, sizeof(again)), 0);
+			CHECK(memcmp(got, again, sizeof(got)) == 0);
 			secret = vt_pseudonym_secret_for_test(k, &len);
 			memcpy(key, secret, sizeof(key));
 			memcpy(msg, "dom", 4);

@@ -256,7 +256,7 @@ static int vt_ctl_dict_run(const struct vt_ctl_dict_opts *o, int argc, char **ar
 	if (plain && with)
 		fprintf(stderr, VT_CTL_PROG ": the samples compress to %.1f bytes each with it, %.1f without (level %d)\n",
 			(double)with / s.n, (double)plain / s.n, o->level);
-	fprintf(stderr, VT_CTL_PROG ": install it in the aggregator's dictionaries directory first, then set zstd_dictionary on the devices\n");
+	fprintf(stderr, VT_CTL_PROG ": install it in the aggregator's dictionaries directory first (copy, then rename to *.zdict), then set zstd_dictionary on the devices\n");
 	rc = VT_CTL_OK;
 out:
 	free(dict);
