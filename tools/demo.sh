@@ -51,16 +51,23 @@ for tool in mosquitto sqlite3 openssl; do
 	command -v "$tool" >/dev/null || { echo "demo: '$tool' not found: run 'make deps' first" >&2; exit 1; }
 done
 
+# free_port: a port nothing listens on, above the kernel's ephemeral ports
+# (32768-60999: an outgoing connection cannot take it before our server
+# listens) and the tests' own ranges (20000-32000), and not one this run
+# already chose (a server started in the background may not listen yet).
+chosen_ports=" "
 free_port() {
 	local p
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((61000 + RANDOM % 4500))
+		case "$chosen_ports" in *" $p "*) continue ;; esac
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	echo "demo: no free port found" >&2
 	return 1
 }
 port=$(free_port) || exit 1
+chosen_ports+="$port "
 
 # The PKI: a CA, the broker's certificate for 127.0.0.1, and one client
 # certificate per agent (CN <site>/<device>), aggregator and ops tool.
@@ -183,6 +190,7 @@ for i in $(seq 0 $((STORES - 1))); do
 	site=${SITES[$i]}
 	mkdir -p -m 700 "$dir/state-$site"
 	reader_port=$(free_port) || exit 1
+	chosen_ports+="$reader_port "
 	start_reader "$site" "$reader_port"
 	write_agent_conf "$site" "$dir/state-$site" "$reader_port" >"$dir/agent-$site.conf"
 	if [ -f "$dir/state-$site/device.key" ]; then key=--pubkey; else key=--keygen; fi

@@ -103,6 +103,7 @@ rc=$?
 check aggregator_root_db_dir_is_refused [ "$rc" = 2 ]
 check aggregator_refusal_names_the_fix grep -qF "$T/aggregator.conf: user nobody: $T/agg belongs to uid 0, not to user nobody: the aggregator could not write it; give it to the user: chown -R nobody: $T/agg" "$T/agg-refused.log"
 chown -R nobody: "$T/agg"
+mv "$T/aggregator.log" "$T/aggregator-root.log"	# start_aggregator waits for this run's line
 start_aggregator
 status=/proc/$AGG_PID/status
 check aggregator_runs_as_the_user [ "$(awk '/^Uid:/ {print $2,$3,$4,$5}' "$status")" = "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID" ]

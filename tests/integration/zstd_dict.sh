@@ -49,6 +49,7 @@ check train_dict_too_few_says_why grep -q "too few to train on" "$T/few.log"
 kill -TERM "$AGG_PID"; wait "$AGG_PID" 2>/dev/null
 sed -i '/^sample_/d' "$T/aggregator.conf"
 echo "dictionaries $T/dicts" >>"$T/aggregator.conf"
+mv "$T/aggregator.log" "$T/aggregator-samples.log"	# start_aggregator waits for this run's line
 start_aggregator
 before=$(db_count)
 sed -i -e 's/\.seed 11$/.seed 12/' "$T/agent.conf"
