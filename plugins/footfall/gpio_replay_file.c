@@ -235,8 +235,11 @@ int gpio_replay_file_parse(const char *text, size_t len,
 		gpio_replay_file_free(f);
 		return rc;
 	}
+	/* No end line: a second after the last edge, within the range an
+	 * end line may give (so that the file, written back, parses). */
 	if (!ps.have_end)
-		f->end_us = replay_last_t(f) + GPIO_REPLAY_TAIL_US;
+		f->end_us = replay_last_t(f) > GPIO_REPLAY_T_MAX - GPIO_REPLAY_TAIL_US
+				    ? GPIO_REPLAY_T_MAX : replay_last_t(f) + GPIO_REPLAY_TAIL_US;
 	return 0;
 }
 
