@@ -265,19 +265,6 @@ out:
 	return rc;
 }
 
-/* A number in [min, max] from text, or -1. */
-static long long vt_ctl_dict_number(const char *text, long long min, long long max)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || end == text || *end || v < min || v > max)
-		return -1;
-	return v;
-}
-
 int vt_ctl_cmd_train_dict(const struct vt_ctl_conf *conf, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -289,7 +276,7 @@ int vt_ctl_cmd_train_dict(const struct vt_ctl_conf *conf, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vt_ctl_dict_opts o = { NULL, 0, VT_CTL_DICT_SIZE_DEFAULT, VT_CTL_DICT_LEVEL_DEFAULT };
-	long long v;
+	uint32_t v;
 	int opt;
 
 	(void)conf;
@@ -301,17 +288,16 @@ int vt_ctl_cmd_train_dict(const struct vt_ctl_conf *conf, int argc, char **argv)
 			o.out = optarg;
 			break;
 		case 'i':
-			if ((v = vt_ctl_dict_number(optarg, VT_ZDICT_ID_MIN, VT_ZDICT_ID_MAX)) < 0)
+			if (vt_ctl_parse_u32(optarg, VT_ZDICT_ID_MIN, VT_ZDICT_ID_MAX, &o.id) < 0)
 				return vt_ctl_usage("train-dict", "--id: a number from 32768 to 2147483647 (the zstd format reserves the others)");
-			o.id = (uint32_t)v;
 			break;
 		case 's':
-			if ((v = vt_ctl_dict_number(optarg, VT_CTL_DICT_SIZE_MIN, VT_CTL_DICT_SIZE_MAX)) < 0)
+			if (vt_ctl_parse_u32(optarg, VT_CTL_DICT_SIZE_MIN, VT_CTL_DICT_SIZE_MAX, &v) < 0)
 				return vt_ctl_usage("train-dict", "--size: bytes, from 1024 to 524288");
-			o.size = (size_t)v;
+			o.size = v;
 			break;
 		case 'l':
-			if ((v = vt_ctl_dict_number(optarg, 1, 19)) < 0)
+			if (vt_ctl_parse_u32(optarg, 1, 19, &v) < 0)
 				return vt_ctl_usage("train-dict", "--level: 1 to 19, the devices' zstd_level");
 			o.level = (int)v;
 			break;
