@@ -141,25 +141,24 @@ static int vt_agg_dicts_scan(struct vt_agg_dicts *d, int strict, char *err, size
 int vt_agg_dicts_open(struct vt_agg_dicts **out, const char *dir, char *err, size_t errlen)
 {
 	struct vt_agg_dicts *d = calloc(1, sizeof(*d));
-	int rc;
+	int rc = -ENOMEM;
 
 	*out = NULL;
 	if (!d)
 		return -ENOMEM;
 	if (dir) {
 		d->dir = strdup(dir);
-		if (!d->dir) {
-			vt_agg_dicts_free(d);
-			return -ENOMEM;
-		}
+		if (!d->dir)
+			goto out_free;
 		rc = vt_agg_dicts_scan(d, 1, err, errlen);
-		if (rc < 0) {
-			vt_agg_dicts_free(d);
-			return rc;
-		}
+		if (rc < 0)
+			goto out_free;
 	}
 	*out = d;
 	return 0;
+out_free:
+	vt_agg_dicts_free(d);
+	return rc;
 }
 
 void vt_agg_dicts_free(struct vt_agg_dicts *d)
