@@ -508,13 +508,11 @@ static int vt_agg_drop_root(const struct vt_agg_config *cfg, const char *path)
 	static const struct vt_runas_who agg = { "the aggregator", "vitrine-aggregator" };
 	char db_dir[4096], err[600];
 	const char *dirs[3] = { db_dir, cfg->sample_dir, NULL };
-	const char *slash = strrchr(cfg->database, '/');
 
-	if (!slash)
-		snprintf(db_dir, sizeof(db_dir), ".");
-	else
-		snprintf(db_dir, sizeof(db_dir), "%.*s", slash == cfg->database ? 1 :
-			 (int)(slash - cfg->database), cfg->database);
+	if (vt_os_dir_of(cfg->database, db_dir, sizeof(db_dir)) < 0) {
+		fprintf(stderr, VT_AGG_PROG ": database %s: path too long\n", cfg->database);
+		return -1;
+	}
 	if (vt_runas_user(&agg, cfg->user, dirs, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, VT_AGG_PROG ": %s\n", err);
 		return -1;

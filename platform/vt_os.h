@@ -60,6 +60,10 @@ int vt_os_write_file_atomic(const char *path, const void *data, size_t len, unsi
  * Returns 0, -errno, or -EFBIG past max. */
 int vt_os_read_file(const char *path, size_t max, char **data, size_t *len);
 
+/* The directory part of path into dir (n bytes): "." for a bare name,
+ * "/" for a file at the root. Returns 0 or -ENAMETOOLONG. */
+int vt_os_dir_of(const char *path, char *dir, size_t n);
+
 /* Make dir's entries durable (fsync of the directory): after creating or
  * renaming a file in it. Returns 0 or -errno. */
 int vt_os_fsync_dir(const char *dir);

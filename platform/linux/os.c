@@ -156,20 +156,27 @@ int vt_os_fsync_dir(const char *dir)
 	return rc;
 }
 
-static int vt_os_fsync_dir_of(const char *path)
+int vt_os_dir_of(const char *path, char *dir, size_t n)
 {
-	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 
 	if (!slash)
-		strcpy(dir, ".");
+		snprintf(dir, n, ".");
 	else if (slash == path)
-		strcpy(dir, "/");
-	else if ((size_t)(slash - path) < sizeof(dir))
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		snprintf(dir, n, "/");
+	else if ((size_t)(slash - path) < n)
+		snprintf(dir, n, "%.*s", (int)(slash - path), path);
 	else
 		return -ENAMETOOLONG;
-	return vt_os_fsync_dir(dir);
+	return 0;
+}
+
+static int vt_os_fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	int rc = vt_os_dir_of(path, dir, sizeof(dir));
+
+	return rc < 0 ? rc : vt_os_fsync_dir(dir);
 }
 
 int vt_os_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
