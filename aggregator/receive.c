@@ -30,7 +30,6 @@ struct vt_agg_rx {
 	ZSTD_DCtx *zstd;
 	struct vt_agg_dicts *dicts;	/* borrowed, optional */
 	struct vt_arena arena;		/* the decoded Batch of the current message */
-	const uint8_t *packed;		/* raw or plain: the last Batch decoded */
 };
 
 static const char *const vt_agg_reason_names[VT_AGG_REASON_COUNT] = {
@@ -192,11 +191,6 @@ void vt_agg_rx_free(struct vt_agg_rx *rx)
 void vt_agg_rx_set_dicts(struct vt_agg_rx *rx, struct vt_agg_dicts *dicts)
 {
 	rx->dicts = dicts;
-}
-
-const uint8_t *vt_agg_rx_packed(const struct vt_agg_rx *rx)
-{
-	return rx->packed;
 }
 
 void vt_agg_result_clear(struct vt_agg_result *res)
@@ -453,7 +447,7 @@ static enum vt_agg_reason vt_agg_decode(struct vt_agg_rx *rx, size_t zlen,
 	} else {
 		return VT_AGG_DECODE;
 	}
-	rx->packed = packed;
+	res->packed = packed;
 	vt_arena_reset(&rx->arena);
 	res->rx = rx;
 	res->batch = vitrine__v1__batch__unpack(&rx->arena.pb, res->plain_len, packed);

@@ -110,10 +110,6 @@ struct vt_agg_dicts;
 /* The zstd dictionaries to decompress with (borrowed; NULL: none). */
 void vt_agg_rx_set_dicts(struct vt_agg_rx *rx, struct vt_agg_dicts *dicts);
 
-/* The decompressed Batch of the last message that decoded (valid until
- * the next receive): what the aggregator's sample_dir keeps. */
-const uint8_t *vt_agg_rx_packed(const struct vt_agg_rx *rx);
-
 /* What a successful receive hands back. batch lives in the rx's arena
  * until vt_agg_result_clear() (safe on a zeroed or failed result) or the
  * next receive on the same rx: one result per rx at a time. */
@@ -126,6 +122,7 @@ struct vt_agg_result {
 	long device_index;		/* into reg->devices, or -1 */
 	Vitrine__V1__Batch *batch;	/* in rx's arena */
 	struct vt_agg_rx *rx;		/* whose arena holds batch */
+	const uint8_t *packed;		/* the encoded Batch, plain_len bytes, in rx */
 	size_t plain_len;		/* decompressed size */
 	uint32_t dict_id;		/* the zstd dictionary it names, 0: none */
 };

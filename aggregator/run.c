@@ -177,7 +177,7 @@ int vt_agg_handle(struct vt_agg_ctx *ctx, const char *topic, const uint8_t *payl
 			rc = 0;
 		} else if (rc == 0) {
 			vt_agg_samples_keep(&ctx->samples, res.hdr.device, res.hdr.seq,
-					    vt_agg_rx_packed(ctx->rx), res.plain_len);
+					    res.packed, res.plain_len);
 		} else if (rc < 0) {
 			VT_ERROR("cannot store frame from device %s seq %llu: %s; not acknowledged, the device resends it",
 				 res.hdr.device, (unsigned long long)res.hdr.seq, vt_strerror(rc));
