@@ -92,10 +92,23 @@ static struct rfid_presence_item *presence_find(struct rfid_presence *p, uint32_
 	}
 }
 
+/* The time a read counts at: its own, or the start of the window after
+ * the last closed one when it falls in or before that window. */
+static int64_t presence_time_of(const struct rfid_presence *p, int64_t utc_us)
+{
+	if (!p->has_closed || presence_window_of(p, utc_us) > p->closed_window)
+		return utc_us;
+	if (p->closed_window >= INT64_MAX / p->window_us)
+		return INT64_MAX;	/* no next window to date it in */
+	return (p->closed_window + 1) * p->window_us;
+}
+
 int rfid_presence_add(struct rfid_presence *p, const struct rfid_tag_report *rep)
 {
-	int64_t w = presence_window_of(p, rep->utc_us);
-	int64_t last = rep->utc_us + (int64_t)rep->dwell_ms * 1000;
+	int64_t utc = presence_time_of(p, rep->utc_us);
+	int64_t w = presence_window_of(p, utc);
+	int64_t dwell_us = (int64_t)rep->dwell_ms * 1000;
+	int64_t last = rep->utc_us > INT64_MAX - dwell_us ? INT64_MAX : rep->utc_us + dwell_us;
 	struct rfid_presence_item *it;
 
 	if (p->closed)
@@ -105,11 +118,16 @@ int rfid_presence_add(struct rfid_presence *p, const struct rfid_tag_report *rep
 	it = presence_find(p, rep->reader, rep->epc);
 	if (!it->used && p->count == p->cap) {
 		p->early_closes++;
+		p->full = 1;
 		return 1;
 	}
 	if (!p->count)
 		p->window = w;
 	p->reads_in++;
+	if (utc != rep->utc_us)
+		p->late_reads++;
+	if (last < utc)
+		last = utc;
 	if (!it->used) {
 		memcpy(it->epc, rep->epc, RFID_EPC_BYTES);
 		it->used = 1;
@@ -117,7 +135,7 @@ int rfid_presence_add(struct rfid_presence *p, const struct rfid_tag_report *rep
 		it->reads = 0;
 		it->antenna = rep->antenna;
 		it->rssi_cdbm = rep->rssi_cdbm;
-		it->first_us = rep->utc_us;
+		it->first_us = utc;
 		it->last_us = last;
 		p->order[p->count++] = (uint32_t)(it - p->items);
 	}
@@ -126,9 +144,9 @@ int rfid_presence_add(struct rfid_presence *p, const struct rfid_tag_report *rep
 		it->rssi_cdbm = rep->rssi_cdbm;
 		it->antenna = rep->antenna;
 	}
-	/* A late read of an earlier window joins the open one. */
-	if (rep->utc_us < it->first_us)
-		it->first_us = rep->utc_us;
+	/* A read of an earlier window not yet closed joins the open one. */
+	if (utc < it->first_us)
+		it->first_us = utc;
 	if (last > it->last_us)
 		it->last_us = last;
 	return 0;
@@ -136,8 +154,13 @@ int rfid_presence_add(struct rfid_presence *p, const struct rfid_tag_report *rep
 
 void rfid_presence_close(struct rfid_presence *p)
 {
-	if (p->count)
-		p->closed = 1;
+	if (!p->count)
+		return;
+	p->closed = 1;
+	if (!p->full) {
+		p->has_closed = 1;
+		p->closed_window = p->window;
+	}
 }
 
 int rfid_presence_next(struct rfid_presence *p, struct rfid_tag_report *out)
@@ -153,7 +176,7 @@ int rfid_presence_next(struct rfid_presence *p, struct rfid_tag_report *out)
 		for (uint32_t i = 0; i < p->count; i++)
 			p->items[p->order[i]].used = 0;
 		p->count = p->next = 0;
-		p->closed = 0;
+		p->closed = p->full = 0;
 		return 0;
 	}
 	it = &p->items[p->order[p->next++]];

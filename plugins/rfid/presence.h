@@ -9,6 +9,12 @@
  * antenna and RSSI of the strongest read. Windows are aligned on the
  * reads' UTC time (window index = utc_us / window_us).
  *
+ * A tag has at most one presence per reader and window: a read of a window
+ * already closed (a reader whose clock lags the others', a report that
+ * came late) is counted in the next window and dated at its start, and
+ * counted in late_reads. Only a window closed early because the table was
+ * full can be opened again.
+ *
  * The table is allocated once (capacity `cap` tags) and never grows; when
  * it is full, or when a read of a later window arrives, the caller closes
  * the window and takes its presences out before adding the read again. No
@@ -31,7 +37,10 @@ struct rfid_presence {
 	int closed;		/* rfid_presence_close() called, not all taken yet */
 	int64_t window_us;
 	int64_t window;		/* index of the open window (valid when count) */
-	uint64_t reads_in, presences_out, early_closes;
+	int full;		/* the open window was refused a tag: table full */
+	int has_closed;		/* closed_window is set */
+	int64_t closed_window;	/* the last window closed while not full */
+	uint64_t reads_in, presences_out, early_closes, late_reads;
 };
 
 /* Allocates a table of cap tags (16..1000000) for windows of window_us

@@ -67,6 +67,55 @@ VT_TEST(presence_sums_up_the_reads_of_a_tag_in_a_window)
 	rfid_presence_free(&p);
 }
 
+/* Two readers whose clocks differ: reader 2 still reports second 0 after
+ * reader 1's first read of second 1 closed it. Tag 5 on reader 2 must not
+ * get a second presence dated in second 0. */
+VT_TEST(presence_late_read_of_a_closed_window_goes_to_the_next)
+{
+	struct rfid_presence p;
+	struct rfid_tag_report r, out;
+	int n = 0;
+
+	CHECK_EQ_INT(rfid_presence_init(&p, 16, WINDOW_US), 0);
+	r = read_of(5, 2, 1, -5000, T0 + 900000);
+	CHECK_EQ_INT(rfid_presence_add(&p, &r), 0);
+	r = read_of(7, 1, 1, -5000, T0 + WINDOW_US + 10);
+	CHECK_EQ_INT(rfid_presence_add(&p, &r), 1);
+	rfid_presence_close(&p);
+	CHECK_EQ_INT(rfid_presence_next(&p, &out), 1);
+	CHECK(out.utc_us == T0 + 900000);
+	CHECK_EQ_INT(rfid_presence_next(&p, &out), 0);
+	CHECK_EQ_INT(rfid_presence_add(&p, &r), 0);
+	/* Late: second 0 again, for tag 5 and for a tag new to reader 2. */
+	r = read_of(5, 2, 1, -4000, T0 + 950000);
+	CHECK_EQ_INT(rfid_presence_add(&p, &r), 0);
+	r = read_of(6, 2, 1, -4000, T0 + 990000);
+	r.dwell_ms = 20;	/* last seen 10 ms into second 1 */
+	CHECK_EQ_INT(rfid_presence_add(&p, &r), 0);
+	CHECK_EQ_INT(p.late_reads, 2);
+	CHECK_EQ_INT(p.reads_in, 4);
+	/* Long before any closed window: also dated at the open one. */
+	r = read_of(5, 2, 1, -4000, T0 - 5 * WINDOW_US);
+	CHECK_EQ_INT(rfid_presence_add(&p, &r), 0);
+	CHECK_EQ_INT(p.late_reads, 3);
+	rfid_presence_close(&p);
+	while (rfid_presence_next(&p, &out)) {
+		n++;
+		CHECK(out.utc_us >= T0 + WINDOW_US && out.utc_us < T0 + 2 * WINDOW_US);
+		if (out.epc[11] == 5) {
+			CHECK_EQ_INT(out.reads, 2);
+			CHECK(out.utc_us == T0 + WINDOW_US);
+			CHECK_EQ_INT(out.dwell_ms, 0);
+		}
+		if (out.epc[11] == 6)
+			CHECK_EQ_INT(out.dwell_ms, 10);
+	}
+	CHECK_EQ_INT(n, 3);
+	rfid_presence_free(&p);
+}
+
+/* A window closed early, its table full, may be opened again: its reads
+ * keep their time. */
 VT_TEST(presence_table_full_closes_the_window_early)
 {
 	struct rfid_presence p;
@@ -88,6 +137,11 @@ VT_TEST(presence_table_full_closes_the_window_early)
 		n++;
 	CHECK_EQ_INT(n, 16);
 	CHECK_EQ_INT(rfid_presence_add(&p, &r), 0);
+	CHECK_EQ_INT(p.late_reads, 0);
+	CHECK_EQ_INT(p.window, T0 / WINDOW_US);
+	rfid_presence_close(&p);
+	CHECK_EQ_INT(rfid_presence_next(&p, &out), 1);
+	CHECK(out.utc_us == T0 + 30);
 	rfid_presence_free(&p);
 }
 

@@ -524,10 +524,11 @@ static void rfid_fini(void *state)
 	if (rf->presence_ms) {
 		rfid_presence_flush(rf);
 		rf->host->log(rf->ctx, VITRINE_LOG_INFO,
-			      "presence: %llu reads summed up into %llu readings (windows of %llu ms; %llu closed early, the table of %llu tags being full)",
+			      "presence: %llu reads summed up into %llu readings (windows of %llu ms; %llu reads came after their window closed and were counted in the next; %llu closed early, the table of %llu tags being full)",
 			      (unsigned long long)rf->presence.reads_in,
 			      (unsigned long long)rf->presence.presences_out,
 			      (unsigned long long)rf->presence_ms,
+			      (unsigned long long)rf->presence.late_reads,
 			      (unsigned long long)rf->presence.early_closes,
 			      (unsigned long long)rf->presence_tags);
 		rfid_presence_free(&rf->presence);
