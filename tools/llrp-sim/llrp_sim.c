@@ -36,6 +36,10 @@
 
 #define SIM_RX_BYTES 65536
 #define SIM_TX_BYTES 65536
+/* Tags whose report is not yet handed to the socket: a report in tx and
+ * one being filled hold at most 2 * SIM_TX_BYTES / 43 (the smallest
+ * TagReportData this reader writes) = 3048 tags. */
+#define SIM_PENDING_TAGS 4096
 #define SIM_MANUFACTURER 0	/* no IANA number: a simulation */
 #define SIM_MODEL 1
 
@@ -50,6 +54,13 @@ struct sim_opts {
 	double speed;		/* simulated seconds per second */
 	uint64_t max_rate;	/* tags sent per real second at most */
 	int64_t start_us;	/* simulated UTC time at start; 0 = now */
+};
+
+/* A line of --report-file, written once the bytes of its report up to
+ * `end` (counted from the session's first byte) have left tx. */
+struct sim_tag_line {
+	uint64_t end;		/* UINT64_MAX: its report is still being filled */
+	char text[88];
 };
 
 struct sim {
@@ -80,6 +91,9 @@ struct sim {
 	uint64_t rate_sent;
 	int stalled;
 	FILE *report_log;
+	struct sim_tag_line *pend;	/* ring of SIM_PENDING_TAGS */
+	uint32_t pend_head, pend_n;
+	uint64_t tx_queued, tx_sent;	/* bytes of this session */
 };
 
 static volatile sig_atomic_t sim_stop;
@@ -119,6 +133,39 @@ static int64_t sim_mono_ms(void)
 
 /* ---- output ------------------------------------------------------------------ */
 
+/* --report-file gets the tags whose reports have left tx: a reader killed
+ * with reports in its buffer never sent those tags. */
+static void sim_pend_write(struct sim *s)
+{
+	while (s->pend_n && s->pend[s->pend_head].end <= s->tx_sent) {
+		fputs(s->pend[s->pend_head].text, s->report_log);
+		s->pend_head = (s->pend_head + 1) % SIM_PENDING_TAGS;
+		s->pend_n--;
+	}
+}
+
+/* The tags of the report being filled end at byte `end` of the session. */
+static void sim_pend_mark(struct sim *s, uint64_t end)
+{
+	for (uint32_t i = 0; i < s->pend_n; i++) {
+		struct sim_tag_line *l = &s->pend[(s->pend_head + i) % SIM_PENDING_TAGS];
+
+		if (l->end == UINT64_MAX)
+			l->end = end;
+	}
+}
+
+/* Ends the session: what tx still held was never sent, nor its tags. */
+static void sim_close_client(struct sim *s)
+{
+	if (s->cfd >= 0)
+		close(s->cfd);
+	s->cfd = -1;
+	s->tx_len = 0;
+	s->batch_tags = 0;
+	s->pend_n = 0;
+}
+
 static void sim_flush(struct sim *s)
 {
 	ssize_t n;
@@ -129,6 +176,8 @@ static void sim_flush(struct sim *s)
 	if (n > 0) {
 		memmove(s->tx, s->tx + n, s->tx_len - (size_t)n);
 		s->tx_len -= (size_t)n;
+		s->tx_sent += (uint64_t)n;
+		sim_pend_write(s);
 	}
 }
 
@@ -138,12 +187,12 @@ static void sim_queue(struct sim *s, const uint8_t *msg, int len)
 {
 	if (len < 0 || (size_t)len > sizeof(s->tx) - s->tx_len) {
 		fprintf(stderr, "llrp-sim: client too slow, output buffer full; closing\n");
-		close(s->cfd);
-		s->cfd = -1;
+		sim_close_client(s);
 		return;
 	}
 	memcpy(s->tx + s->tx_len, msg, (size_t)len);
 	s->tx_len += (size_t)len;
+	s->tx_queued += (uint64_t)len;
 	sim_flush(s);
 }
 
@@ -180,13 +229,14 @@ static void sim_send_status(struct sim *s, uint16_t type, uint32_t id, uint16_t 
 	sim_queue(s, buf, llrp_w_finish(&w));
 }
 
-static void sim_send_event(struct sim *s, uint16_t conn_status)
+/* A READER_EVENT_NOTIFICATION with a ConnectionAttemptEvent into buf[128];
+ * its length. */
+static int sim_build_event(struct sim *s, uint16_t conn_status, uint8_t *buf)
 {
-	uint8_t buf[128];
 	struct llrp_writer w;
 	size_t m, d, e;
 
-	llrp_w_init(&w, buf, sizeof(buf));
+	llrp_w_init(&w, buf, 128);
 	m = llrp_w_msg_begin(&w, LLRP_READER_EVENT_NOTIFICATION, ++s->msg_id);
 	d = llrp_w_tlv_begin(&w, LLRP_P_READER_EVENT_NOTIFICATION_DATA);
 	sim_w_timestamp(s, &w);
@@ -195,7 +245,14 @@ static void sim_send_event(struct sim *s, uint16_t conn_status)
 	llrp_w_tlv_end(&w, e);
 	llrp_w_tlv_end(&w, d);
 	llrp_w_msg_end(&w, m);
-	sim_queue(s, buf, llrp_w_finish(&w));
+	return llrp_w_finish(&w);
+}
+
+static void sim_send_event(struct sim *s, uint16_t conn_status)
+{
+	uint8_t buf[128];
+
+	sim_queue(s, buf, sim_build_event(s, conn_status, buf));
 }
 
 static void sim_send_capabilities(struct sim *s, uint32_t id)
@@ -224,25 +281,39 @@ static void sim_send_capabilities(struct sim *s, uint32_t id)
 
 static void sim_batch_flush(struct sim *s)
 {
+	int len;
+
 	if (!s->batch_tags)
 		return;
 	llrp_w_msg_end(&s->bw, s->batch_at);
-	sim_queue(s, s->batch, llrp_w_finish(&s->bw));
+	len = llrp_w_finish(&s->bw);
+	sim_pend_mark(s, s->tx_queued + (uint64_t)(len > 0 ? len : 0));
+	sim_queue(s, s->batch, len);
 	s->reports++;
 	s->batch_tags = 0;
 }
 
+/* A tag put in the report being filled: its line waits for the report to
+ * be sent (sim_pend_write). */
 static void sim_log_report(struct sim *s, const struct rfid_tag_report *r)
 {
 	struct sgtin96 tag;
+	struct sim_tag_line *l;
+	char epc[2 * RFID_EPC_BYTES + 1];
 
 	if (!s->report_log)
 		return;
-	fprintf(s->report_log, "%lld %u %d ", (long long)r->utc_us, r->antenna,
-		r->rssi_cdbm / 100);
+	if (s->pend_n == SIM_PENDING_TAGS) {	/* cannot happen: see its size */
+		fprintf(stderr, "llrp-sim: too many tags waiting to be sent\n");
+		exit(1);
+	}
+	l = &s->pend[(s->pend_head + s->pend_n++) % SIM_PENDING_TAGS];
 	for (int i = 0; i < RFID_EPC_BYTES; i++)
-		fprintf(s->report_log, "%02X", r->epc[i]);
-	fprintf(s->report_log, " %s\n", sgtin96_decode(r->epc, &tag) ? "foreign" : "sgtin");
+		snprintf(epc + 2 * i, 3, "%02X", r->epc[i]);
+	l->end = UINT64_MAX;
+	snprintf(l->text, sizeof(l->text), "%lld %u %d %s %s\n", (long long)r->utc_us,
+		 r->antenna, r->rssi_cdbm / 100, epc,
+		 sgtin96_decode(r->epc, &tag) ? "foreign" : "sgtin");
 }
 
 static void sim_add_tag(struct sim *s, const struct rfid_tag_report *r)
@@ -324,8 +395,7 @@ static int sim_fault(struct sim *s)
 	if (s->o.drop_after && n >= s->o.drop_after) {
 		fprintf(stderr, "llrp-sim: dropping the connection after %llu tags\n",
 			(unsigned long long)n);
-		close(s->cfd);
-		s->cfd = -1;
+		sim_close_client(s);
 		s->o.drop_after = 0;
 		return 1;
 	}
@@ -465,8 +535,7 @@ static void sim_request(struct sim *s, const struct llrp_header *h, const uint8_
 		sim_send_status(s, LLRP_CLOSE_CONNECTION_RESPONSE, h->id, 0, "");
 		fprintf(stderr, "llrp-sim: the client closed the connection cleanly (CLOSE_CONNECTION) after %llu tags\n",
 			(unsigned long long)s->sent_session);
-		close(s->cfd);
-		s->cfd = -1;
+		sim_close_client(s);
 		break;
 	default:
 		sim_send_status(s, LLRP_ERROR_MESSAGE, h->id, 109, "unsupported message");
@@ -478,9 +547,7 @@ static void sim_end_session(struct sim *s, const char *why)
 {
 	fprintf(stderr, "llrp-sim: session %d ended (%s) after %llu tags\n", s->sessions, why,
 		(unsigned long long)s->sent_session);
-	if (s->cfd >= 0)
-		close(s->cfd);
-	s->cfd = -1;
+	sim_close_client(s);
 }
 
 static void sim_receive(struct sim *s)
@@ -516,14 +583,14 @@ static void sim_accept(struct sim *s)
 	if (fd < 0)
 		return;
 	if (s->cfd >= 0 || s->o.refuse) {
-		int keep = s->cfd;
+		/* Told directly, past tx: a session that runs keeps its bytes. */
+		uint8_t buf[128];
+		int len = sim_build_event(s, s->o.refuse ? LLRP_CONN_OTHER_FAILURE :
+						  LLRP_CONN_CLIENT_INITIATED_EXISTS, buf);
 
-		s->cfd = fd;
-		sim_send_event(s, s->o.refuse ? LLRP_CONN_OTHER_FAILURE :
-				  LLRP_CONN_CLIENT_INITIATED_EXISTS);
+		if (len > 0 && send(fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) != len)
+			fprintf(stderr, "llrp-sim: could not tell a refused client why\n");
 		close(fd);
-		s->cfd = keep;
-		s->tx_len = 0;
 		fprintf(stderr, "llrp-sim: refused a connection\n");
 		return;
 	}
@@ -532,6 +599,8 @@ static void sim_accept(struct sim *s)
 	s->stalled = 0;
 	s->sent_session = 0;
 	s->rx_len = s->tx_len = 0;
+	s->tx_queued = s->tx_sent = 0;
+	s->pend_n = 0;
 	s->running = s->enabled = 0;
 	s->keepalive_ms = 0;
 	s->batch_tags = 0;
@@ -736,6 +805,11 @@ static int sim_start(struct sim *s)
 			return -1;
 		}
 		setvbuf(s->report_log, NULL, _IOLBF, 0);
+		s->pend = calloc(SIM_PENDING_TAGS, sizeof(*s->pend));
+		if (!s->pend) {
+			fprintf(stderr, "llrp-sim: out of memory\n");
+			return -1;
+		}
 	}
 	if (rfid_sim_create(&p, &s->src) || s->src->ops->open(s->src))
 		return -1;
@@ -773,6 +847,7 @@ int main(int argc, char **argv)
 		(unsigned long long)s.acks);
 	if (s.report_log)
 		fclose(s.report_log);
+	free(s.pend);
 	s.src->ops->destroy(s.src);
 	return 0;
 }
