@@ -25,6 +25,7 @@ passed=0 failed=0 skipped=0
 [ -s "$log/times.txt" ] && cp "$log/times.txt" "$log/times.prev"
 : >"$log/times.txt"
 failed_names=()
+failed_checks=()	# "[name] FAIL ..." lines, repeated at the end
 
 # exec_one NAME COMMAND...: run it, its output in $log/NAME.{out,err}, its
 # status in $log/NAME.rc and its duration in times.txt.
@@ -51,6 +52,7 @@ report_one() {
 	fi
 	if [ "$f" != 0 ]; then
 		failed_names+=("$name")
+		mapfile -t -O "${#failed_checks[@]}" failed_checks < <(grep '^FAIL ' "$out" | sed "s/^/[$name] /")
 		tail -n 20 "$log/$name.err" | sed "s/^/    | /"
 	fi
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
@@ -112,6 +114,8 @@ for s in "${scripts[@]}"; do
 	report_one "$(basename "$s" .sh)"
 done
 
+# The failures again, last: a CI log is often read from its end.
+for c in "${failed_checks[@]:0:20}"; do echo "  $c"; done
 [ ${#failed_names[@]} -eq 0 ] || echo "failing: ${failed_names[*]} (logs in $log)"
 echo "slowest (s): $(sort -rn "$log/times.txt" | head -n 6 | tr '\n' ' ')"
 summary="$passed passed, $failed failed"
