@@ -1,10 +1,15 @@
 /*
  * window.c - counts per window, released under k and noise (window.h).
  *
- * Cells live in an open-addressing table keyed by (metric, dim1, dim2,
- * label); "other" cells in a small array indexed by metric and dim2. The
+ * Cells are kept in the order they came, in an array found through an
+ * open-addressing index keyed by (metric, dim1, dim2, label): a window of
+ * a few cells touches one page of cells and one of index, not pages all
+ * over a hashed table. "Other" cells are in a small array indexed by
+ * metric and dim2. The
  * RFID de-duplication set holds 64-bit keys derived from the item's keyed
- * digest and the reader, and is wiped whenever the slot changes.
+ * digest and the reader, and is wiped whenever the slot changes. It uses
+ * the first dedup_cap slots of its pages and doubles when half full, so
+ * that a slot with few tags touches one page, not all of them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,13 +24,12 @@
 
 #define VT_WINDOW_DIM2_MAX 8	/* direction 1..2, length bucket 0..5 */
 
-#define VT_WINDOW_CELLS_BYTES (VT_WINDOW_MAX_CELLS * sizeof(struct vt_window_slot))
+/* The index is at most half full, so that probes stay short. */
+#define VT_WINDOW_INDEX_SLOTS (2 * VT_WINDOW_MAX_CELLS)
+#define VT_WINDOW_CELLS_BYTES (VT_WINDOW_MAX_CELLS * sizeof(struct vt_window_cell))
+#define VT_WINDOW_INDEX_BYTES (VT_WINDOW_INDEX_SLOTS * sizeof(uint16_t))
 #define VT_WINDOW_DEDUP_BYTES (VT_WINDOW_DEDUP_SLOTS * sizeof(uint64_t))
-
-struct vt_window_slot {
-	uint32_t used;
-	struct vt_window_cell cell;
-};
+#define VT_WINDOW_DEDUP_MIN 512		/* slots a slot starts with: one page */
 
 struct vt_window {
 	struct vt_window_conf conf;
@@ -38,9 +42,13 @@ struct vt_window {
 	int64_t start_mono;
 	int64_t last_mono;	/* last reading counted */
 	int64_t slot;		/* RFID de-duplication slot index */
-	struct vt_window_slot *cells;	/* VT_WINDOW_MAX_CELLS */
+	struct vt_window_cell *cells;	/* VT_WINDOW_MAX_CELLS, ncells used */
+	uint16_t *index;	/* VT_WINDOW_INDEX_SLOTS: 1 + a cell's place, 0 = free */
+	uint32_t ncells;
 	uint64_t other[VT_METRIC_COUNT][VT_WINDOW_DIM2_MAX];
 	uint64_t *dedup;	/* VT_WINDOW_DEDUP_SLOTS keys, 0 = empty; or NULL */
+	uint64_t *dedup_old;	/* half as many: the keys while dedup doubles */
+	uint32_t dedup_cap, dedup_n;	/* slots in use (a power of two), keys */
 	struct vt_window_stats stats;
 };
 
@@ -60,9 +68,13 @@ int vt_window_new(struct vt_window **out, const struct vt_window_conf *conf)
 	w->slot = -1;
 	/* from the kernel: only the pages that cells land in cost RAM */
 	w->cells = vt_os_pages_alloc(VT_WINDOW_CELLS_BYTES);
-	if (conf->dedup)
+	w->index = vt_os_pages_alloc(VT_WINDOW_INDEX_BYTES);
+	if (conf->dedup) {
 		w->dedup = vt_os_pages_alloc(VT_WINDOW_DEDUP_BYTES);
-	if (!w->cells || (conf->dedup && !w->dedup)) {
+		w->dedup_old = vt_os_pages_alloc(VT_WINDOW_DEDUP_BYTES / 2);
+		w->dedup_cap = VT_WINDOW_DEDUP_MIN;
+	}
+	if (!w->cells || !w->index || (conf->dedup && (!w->dedup || !w->dedup_old))) {
 		vt_window_free(w);
 		return -ENOMEM;
 	}
@@ -75,9 +87,11 @@ void vt_window_free(struct vt_window *w)
 	if (!w)
 		return;
 	if (w->dedup)
-		mbedtls_platform_zeroize(w->dedup, VT_WINDOW_DEDUP_BYTES);
+		mbedtls_platform_zeroize(w->dedup, w->dedup_cap * sizeof(uint64_t));
 	vt_os_pages_free(w->dedup, VT_WINDOW_DEDUP_BYTES);
+	vt_os_pages_free(w->dedup_old, VT_WINDOW_DEDUP_BYTES / 2);
 	vt_os_pages_free(w->cells, VT_WINDOW_CELLS_BYTES);
+	vt_os_pages_free(w->index, VT_WINDOW_INDEX_BYTES);
 	free(w);
 }
 
@@ -117,26 +131,66 @@ static void vt_window_count(struct vt_window *w, uint32_t metric, uint32_t dim1,
 {
 	uint64_t h = vt_window_hash(metric, dim1, dim2, label);
 
-	for (uint32_t probe = 0; probe < VT_WINDOW_MAX_CELLS; probe++) {
-		struct vt_window_slot *s = &w->cells[(h + probe) % VT_WINDOW_MAX_CELLS];
+	for (uint32_t probe = 0; probe < VT_WINDOW_INDEX_SLOTS; probe++) {
+		uint16_t *ix = &w->index[(h + probe) % VT_WINDOW_INDEX_SLOTS];
+		struct vt_window_cell *c;
 
-		if (!s->used) {
-			s->used = 1;
-			s->cell.metric = metric;
-			s->cell.dim1 = dim1;
-			s->cell.dim2 = dim2;
-			snprintf(s->cell.label, sizeof(s->cell.label), "%s", label);
-			s->cell.count = n;
+		if (!*ix) {
+			if (w->ncells == VT_WINDOW_MAX_CELLS)
+				break;
+			c = &w->cells[w->ncells++];
+			*ix = (uint16_t)w->ncells;
+			c->metric = metric;
+			c->dim1 = dim1;
+			c->dim2 = dim2;
+			snprintf(c->label, sizeof(c->label), "%s", label);
+			c->count = n;
 			return;
 		}
-		if (s->cell.metric == metric && s->cell.dim1 == dim1 && s->cell.dim2 == dim2 &&
-		    strcmp(s->cell.label, label) == 0) {
-			s->cell.count += n;
+		c = &w->cells[*ix - 1];
+		if (c->metric == metric && c->dim1 == dim1 && c->dim2 == dim2 &&
+		    strcmp(c->label, label) == 0) {
+			c->count += n;
 			return;
 		}
 	}
 	w->stats.overflow++;
 	w->other[metric][dim2 % VT_WINDOW_DIM2_MAX] += n;
+}
+
+/* Wipes the keys, then hands the pages back: a quiet slot costs no RAM. */
+static void vt_window_dedup_wipe(uint64_t *keys, uint32_t n)
+{
+	mbedtls_platform_zeroize(keys, n * sizeof(uint64_t));
+	vt_os_pages_zero(keys, n * sizeof(uint64_t));
+}
+
+/* The key's place among the first cap slots: where it is, or the free
+ * slot where it goes; NULL when all cap are taken by other keys. */
+static uint64_t *vt_window_dedup_find(uint64_t *keys, uint32_t cap, uint64_t key)
+{
+	for (uint32_t probe = 0; probe < cap; probe++) {
+		uint64_t *k = &keys[(key + probe) & (cap - 1)];
+
+		if (*k == key || *k == 0)
+			return k;
+	}
+	return NULL;
+}
+
+/* Twice the slots: the keys go through dedup_old, then back. */
+static void vt_window_dedup_grow(struct vt_window *w)
+{
+	uint32_t old = w->dedup_cap;
+
+	memcpy(w->dedup_old, w->dedup, old * sizeof(uint64_t));
+	memset(w->dedup, 0, old * sizeof(uint64_t));
+	w->dedup_cap = old * 2;
+	for (uint32_t i = 0; i < old; i++)
+		if (w->dedup_old[i])
+			*vt_window_dedup_find(w->dedup, w->dedup_cap, w->dedup_old[i]) =
+				w->dedup_old[i];
+	vt_window_dedup_wipe(w->dedup_old, old);
 }
 
 /* 1 when (item, reader) is new in the reading's slot. */
@@ -145,26 +199,26 @@ static int vt_window_first_in_slot(struct vt_window *w, const struct vt_reading 
 	int64_t slot = vt_window_index(r->time_ms, w->slot_ms);
 	uint64_t key = vt_get_be64(r->u.rfid.tag_digest) ^
 		       ((uint64_t)r->u.rfid.reader * 0x9E3779B97F4A7C15ULL);
+	uint64_t *k;
 
 	if (slot != w->slot) {
-		/* wiped, then the pages handed back: a quiet slot costs no RAM */
-		mbedtls_platform_zeroize(w->dedup, VT_WINDOW_DEDUP_BYTES);
-		vt_os_pages_zero(w->dedup, VT_WINDOW_DEDUP_BYTES);
+		vt_window_dedup_wipe(w->dedup, w->dedup_cap);
+		w->dedup_cap = VT_WINDOW_DEDUP_MIN;
+		w->dedup_n = 0;
 		w->slot = slot;
 	}
 	if (key == 0)
 		key = 1;
-	for (uint32_t probe = 0; probe < VT_WINDOW_DEDUP_SLOTS; probe++) {
-		uint64_t *k = &w->dedup[(key + probe) % VT_WINDOW_DEDUP_SLOTS];
-
-		if (*k == key)
-			return 0;
-		if (*k == 0) {
-			*k = key;
-			return 1;
-		}
+	k = vt_window_dedup_find(w->dedup, w->dedup_cap, key);
+	if (!k) {
+		w->stats.overflow++;	/* full: count it, at the risk of counting twice */
+		return 1;
 	}
-	w->stats.overflow++;	/* full: count it, at the risk of counting twice */
+	if (*k == key)
+		return 0;
+	*k = key;
+	if (++w->dedup_n * 2 > w->dedup_cap && w->dedup_cap < VT_WINDOW_DEDUP_SLOTS)
+		vt_window_dedup_grow(w);
 	return 1;
 }
 
@@ -257,19 +311,16 @@ static void vt_window_release(struct vt_window *w, int64_t wall_ms, vt_window_si
 			      void *arg)
 {
 	vt_window_noise_others(w, wall_ms);
-	for (uint32_t i = 0; i < VT_WINDOW_MAX_CELLS; i++) {
-		struct vt_window_slot *s = &w->cells[i];
-		int64_t n;
+	for (uint32_t i = 0; i < w->ncells; i++) {
+		struct vt_window_cell *c = &w->cells[i];
+		int64_t n = vt_window_noised(w, c->count, wall_ms);
 
-		if (!s->used)
-			continue;
-		n = vt_window_noised(w, s->cell.count, wall_ms);
 		if (n >= (int64_t)w->conf.k) {
-			s->cell.count = (uint64_t)n;
-			vt_window_emit(w, &s->cell, sink, arg);
+			c->count = (uint64_t)n;
+			vt_window_emit(w, c, sink, arg);
 		} else if (n >= 0) {
 			w->stats.merged++;
-			w->other[s->cell.metric][s->cell.dim2 % VT_WINDOW_DIM2_MAX] += (uint64_t)n;
+			w->other[c->metric][c->dim2 % VT_WINDOW_DIM2_MAX] += (uint64_t)n;
 		}
 	}
 	for (uint32_t m = 0; m < VT_METRIC_COUNT; m++) {
@@ -286,6 +337,8 @@ static void vt_window_release(struct vt_window *w, int64_t wall_ms, vt_window_si
 		}
 	}
 	vt_os_pages_zero(w->cells, VT_WINDOW_CELLS_BYTES);
+	vt_os_pages_zero(w->index, VT_WINDOW_INDEX_BYTES);
+	w->ncells = 0;
 	memset(w->other, 0, sizeof(w->other));
 	w->stats.windows++;
 	w->open = 0;
@@ -339,9 +392,8 @@ int vt_window_visit(const struct vt_window *w, int64_t *start_ms,
 	if (!w->open)
 		return 0;
 	*start_ms = w->start_ms;
-	for (uint32_t i = 0; i < VT_WINDOW_MAX_CELLS; i++)
-		if (w->cells[i].used)
-			fn(arg, &w->cells[i].cell);
+	for (uint32_t i = 0; i < w->ncells; i++)
+		fn(arg, &w->cells[i]);
 	for (uint32_t m = 0; m < VT_METRIC_COUNT; m++) {
 		for (uint32_t d = 0; d < VT_WINDOW_DIM2_MAX; d++) {
 			struct vt_window_cell c = { .metric = m, .dim2 = d, .other = 1 };

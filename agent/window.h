@@ -27,7 +27,7 @@
 #include "reading.h"
 
 #define VT_WINDOW_MAX_CELLS 512		/* per window; beyond, cells go to "other" */
-#define VT_WINDOW_DEDUP_SLOTS 8192	/* distinct (item, reader) per slot */
+#define VT_WINDOW_DEDUP_SLOTS 8192	/* distinct (item, reader) per slot; a power of 2 */
 #define VT_WINDOW_IDLE_MS 10000		/* an ended window waits this long for stragglers */
 
 struct vt_window_conf {

@@ -200,6 +200,40 @@ VT_TEST(rfid_presence_counts_each_item_once_per_reader_and_slot)
 	vt_window_free(w);
 }
 
+/* The de-duplication set grows from one page to VT_WINDOW_DEDUP_SLOTS
+ * while a slot fills: every item still counts once, through each
+ * doubling; past its size, items count again and overflow says so; the
+ * next slot starts small and empty. */
+VT_TEST(rfid_dedup_grows_with_the_items_of_a_slot)
+{
+	struct vt_window *w = new_window(1, NULL, 1);
+	struct sink s = { .n = 0 };
+	uint32_t items = VT_WINDOW_DEDUP_SLOTS + 100;
+	struct vt_reading r;
+
+	CHECK(w != NULL);
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 1; i <= items; i++) {
+			r = rfid(T0 + pass * 1000, 1, "08061414112345", 0);
+			memset(r.u.rfid.tag_digest, 0, VT_DIGEST_LEN);
+			memcpy(r.u.rfid.tag_digest + 4, &i, sizeof(i));
+			vt_window_add(w, &r, 0, 0, collect, &s);
+		}
+	/* Next slot: 3 items, read twice, count 3. */
+	for (int pass = 0; pass < 2; pass++)
+		for (uint8_t item = 1; item <= 3; item++) {
+			r = rfid(T0 + 5 * MIN + pass, 1, "08061414112345", item);
+			vt_window_add(w, &r, 0, 0, collect, &s);
+		}
+	vt_window_tick(w, 0, 0, VT_WINDOW_NOW, collect, &s);
+	/* A full set takes VT_WINDOW_DEDUP_SLOTS items; the 100 beyond count
+	 * on each of the 2 passes. */
+	CHECK_EQ_INT(vt_window_stats(w)->overflow, 200);
+	CHECK_EQ_INT(cell(&s, VT_METRIC_RFID_PRESENCE, 1, 0, "08061414112345", 0),
+		     VT_WINDOW_DEDUP_SLOTS + 200 + 3);
+	vt_window_free(w);
+}
+
 VT_TEST(an_ended_window_is_released_only_once_idle)
 {
 	struct vt_window *w = new_window(5, NULL, 0);
