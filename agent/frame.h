@@ -82,7 +82,8 @@ int vt_sealer_new(struct vt_sealer **out, const char *device, uint32_t epoch, in
 void vt_sealer_free(struct vt_sealer *s);
 
 /* Seal payload (already compressed with codec) under seq into out (capacity
- * cap >= plen + VT_FRAME_OVERHEAD). *out_len receives the frame length.
+ * cap >= plen + VT_FRAME_OVERHEAD). payload may be in place, at out +
+ * VT_FRAME_HEADER_LEN; otherwise it must not overlap out. *out_len receives the frame length.
  * Returns 0, -ENOSPC, -VT_ECRYPTO, or -EINVAL when seq is not above the
  * last sealed one (it is the nonce: never reuse it) or codec is unknown.
  * Does not allocate. Error codes in this header are negative. */
