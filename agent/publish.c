@@ -55,6 +55,7 @@ struct vt_pub {
 	char last_error[512];	/* why the last connection failed, in words */
 	char tls_error[160];	/* what OpenSSL said during this attempt */
 	char pin_error[512];	/* why tls_pin refused the broker */
+	struct vt_tls_pin_guard pin_guard;	/* tls_pin in the client's handshakes */
 	int tls_hostname;	/* libmosquitto: the broker's name did not match */
 	int attempt_errno;	/* connect() failed inside mosquitto_connect_async() */
 	struct vt_pub_stats stats;
@@ -98,9 +99,23 @@ static void vt_pub_on_log(struct mosquitto *mosq, void *obj, int level, const ch
 	}
 }
 
+/* Why tls_pin refused the broker, into pin_error: got is the broker's
+ * pin, "" when its key could not be read. */
+static const char *vt_pub_pin_error(struct vt_pub *p, const char *got)
+{
+	if (got[0])
+		snprintf(p->pin_error, sizeof(p->pin_error),
+			 "TLS: the broker's public key %s is not one of tls_pin: another server holds a certificate for '%s', or the broker's key changed (then add its pin)",
+			 got, p->conf.broker.host);
+	else
+		snprintf(p->pin_error, sizeof(p->pin_error),
+			 "TLS: the broker's certificate could not be read to check tls_pin");
+	return p->pin_error;
+}
+
 /* A failed or lost connection in words, with a hint when it failed before
  * the broker's CONNACK, TLS or not; for MOSQ_ERR_ERRNO, errno says why.
- * Returns p->last_error. */
+ * Returns p->last_error (or p->pin_error when tls_pin refused it). */
 static const char *vt_pub_reason(struct vt_pub *p, int rc)
 {
 	const struct vt_pub_conf *c = &p->conf;
@@ -110,6 +125,8 @@ static const char *vt_pub_reason(struct vt_pub *p, int rc)
 	size_t cap = sizeof(p->last_error);
 	int closed;
 
+	if (connecting && p->pin_guard.refused)
+		return vt_pub_pin_error(p, p->pin_guard.got);
 	if (connecting && p->attempt_errno) {	/* the real cause, see vt_pub_attempt() */
 		rc = MOSQ_ERR_ERRNO;
 		err = p->attempt_errno;
@@ -121,7 +138,7 @@ static const char *vt_pub_reason(struct vt_pub *p, int rc)
 	else if (!c->tls_ca)
 		snprintf(out, cap, closed ? "%s before the broker answered: if port %u expects TLS, set tls_ca" : "%s",
 			 lib, c->broker.port);
-	else if (p->tls_hostname)
+	else if (p->tls_hostname || p->pin_guard.hostname)
 		snprintf(out, cap, "TLS: the broker's certificate does not name the host '%s' of 'broker': its subjectAltName must hold that name or address, or set 'broker' to a name it holds",
 			 c->broker.host);
 	else if (strstr(p->tls_error, "certificate verify failed"))
@@ -179,25 +196,18 @@ static int vt_pub_subscribe(struct vt_pub *p)
 	return mosquitto_subscribe_multiple(p->mosq, NULL, n, subs, 1, 0, NULL);
 }
 
-/* tls_pin: the broker's key must be one of the pins, checked before
- * anything is subscribed or published. Returns 1 when it is not (the
- * connection is then dropped and counted as a failed attempt). */
+/* tls_pin, again once the broker answered CONNECT (the handshake checked
+ * it first, vt_tls_pin_arm): the broker's key must be one of the pins
+ * before anything is subscribed or published. Returns 1 when it is not
+ * (the connection is then dropped and counted as a failed attempt). */
 static int vt_pub_pin_refused(struct vt_pub *p)
 {
 	char got[VT_TLS_PIN_TEXT];
-	int rc = vt_tls_pin_check(p->mosq, &p->conf.tls_pins, got, sizeof(got));
 
-	if (rc == 0)
+	if (vt_tls_pin_check(p->mosq, &p->conf.tls_pins, got, sizeof(got)) == 0)
 		return 0;
-	if (rc == -EACCES)
-		snprintf(p->pin_error, sizeof(p->pin_error),
-			 "TLS: the broker's public key %s is not one of tls_pin: another server holds a certificate for '%s', or the broker's key changed (then add its pin)",
-			 got, p->conf.broker.host);
-	else
-		snprintf(p->pin_error, sizeof(p->pin_error),
-			 "TLS: the broker's certificate could not be read to check tls_pin");
 	mosquitto_disconnect(p->mosq);
-	vt_pub_lost(p, p->pin_error);
+	vt_pub_lost(p, vt_pub_pin_error(p, got));
 	return 1;
 }
 
@@ -341,6 +351,11 @@ static int vt_pub_setup(struct vt_pub *p)
 		VT_ERROR("MQTT client setup failed: %s", mosquitto_strerror(rc));
 		return -VT_EMQTT;
 	}
+	if (p->conf.tls_pins.n && vt_tls_pin_arm(p->mosq, &p->conf.tls_pins, p->conf.broker.host,
+						   &p->pin_guard) < 0) {
+		VT_ERROR("MQTT client setup failed: cannot check tls_pin during the TLS handshake");
+		return -VT_EMQTT;
+	}
 	return 0;
 }
 
@@ -412,6 +427,8 @@ static void vt_pub_attempt(struct vt_pub *p)
 	}
 	p->tls_error[0] = '\0';
 	p->tls_hostname = 0;
+	p->pin_guard.refused = p->pin_guard.hostname = 0;
+	p->pin_guard.got[0] = '\0';
 	if (!p->ever_connected && !p->outage_logged)
 		VT_INFO("connecting to broker %s:%u%s", p->conf.broker.host, p->conf.broker.port,
 			p->conf.tls_ca ? " (TLS)" : "");

@@ -13,14 +13,16 @@
  *   openssl x509 -in broker.crt -pubkey -noout | openssl pkey -pubin -outform der |
  *       openssl dgst -sha256 -binary | base64
  *
- * It is checked on each connection once the broker has answered CONNECT,
- * before the agent subscribes or publishes anything; a broker whose key is
- * not pinned is disconnected and treated as unreachable (the spool keeps
- * everything; the status says why). What such a server has seen by then:
- * the device's certificate (public), its client id and its will (both
- * name the site and device), never a reading, a key or a status. libmosquitto does TLS with OpenSSL,
- * so the peer's certificate is read through OpenSSL (mosquitto_ssl_get);
- * the hash is mbedTLS's.
+ * It is checked during the TLS handshake, when the broker's certificate
+ * arrives: a server whose key is not pinned gets a TLS alert before this
+ * device sends its certificate, its client id or its will. libmosquitto
+ * does TLS with OpenSSL: the agent gives it an SSL_CTX of its own
+ * (MOSQ_OPT_SSL_CTX, set up by libmosquitto with its defaults) whose chain
+ * verification is OpenSSL's (tls_ca, dates, the broker's name or address),
+ * then the pin. It is checked again once
+ * the broker has answered CONNECT, as a second line. A broker whose key is
+ * not pinned is treated as unreachable (the spool keeps everything; the
+ * status says why). The hash is mbedTLS's.
  */
 #ifndef VT_TLS_PIN_H
 #define VT_TLS_PIN_H
@@ -40,6 +42,15 @@ struct vt_tls_pins {
 
 struct mosquitto;
 
+/* The pin check of a client's handshakes (vt_tls_pin_arm). */
+struct vt_tls_pin_guard {
+	const struct vt_tls_pins *pins;
+	const char *host;		/* the broker's name or address */
+	int hostname;			/* the certificate does not hold it */
+	int refused;			/* the broker's key is not pinned */
+	char got[VT_TLS_PIN_TEXT];	/* the broker's pin, once its key was read */
+};
+
 /* "sha256//<base64>[;sha256//<base64>...]" into pins. Returns 0, or
  * -EINVAL with what was expected in err. */
 int vt_tls_pins_parse(const char *text, struct vt_tls_pins *pins, char *err, size_t errlen);
@@ -50,5 +61,14 @@ int vt_tls_pins_parse(const char *text, struct vt_tls_pins *pins, char *err, siz
  * whenever its key could be read, "" otherwise. */
 int vt_tls_pin_check(struct mosquitto *mosq, const struct vt_tls_pins *pins, char *got,
 		     size_t gotlen);
+
+/* Checks the pins during each TLS handshake of mosq: call after
+ * mosquitto_tls_set() and before connecting. host (the broker's name or
+ * address) and g must stay in place while mosq lives; a refusal sets
+ * g->refused and g->got, a name the certificate does not hold
+ * g->hostname (clear them before an attempt), and the handshake fails. 0, -ENOMEM, or -EIO when libmosquitto
+ * does not take the context. */
+int vt_tls_pin_arm(struct mosquitto *mosq, const struct vt_tls_pins *pins, const char *host,
+		   struct vt_tls_pin_guard *g);
 
 #endif /* VT_TLS_PIN_H */

@@ -4,8 +4,10 @@
 # refused by the TLS listener. The agent's status carries its certificate's
 # expiry; an expired client certificate is refused by --check-config and
 # at start (exit 2) with the date. tls_pin: the broker's key pinned
-# delivers; another key pinned keeps everything in the spool; a malformed
-# pin is refused.
+# delivers; another key pinned is refused during the TLS handshake, before
+# the broker sees the device's CONNECT, and keeps everything in the spool;
+# a pinned broker whose certificate names another host is refused; a
+# malformed pin is refused.
 . "$(dirname "$0")/lib.sh"
 
 pki="$T/pki"
@@ -109,11 +111,41 @@ wait_for 100 '[ "$(db_count)" = "$total" ]'
 check pinned_readings_stored [ "$(db_count)" = "$total" ]
 
 { cat "$T/status.conf"; echo "tls_pin sha256//$other"; sim_plugins 20 13; } >"$T/wrongpin.conf"
+seen=$(wc -l <"$T/mosquitto.log")
 timeout 8 "$AGENT" -c "$T/wrongpin.conf" --tap "$T/wrongpin.csv" --exit-when-done 2>"$T/wrongpin.log"
 check unpinned_broker_never_finishes [ "$?" = 124 ]
 check unpinned_broker_named_with_its_pin grep -qF "TLS: the broker's public key sha256//$good is not one of tls_pin" "$T/wrongpin.log"
+# Refused during the handshake: the broker never got as far as the
+# device's CONNECT (client id, will), on any of the attempts.
+check unpinned_broker_refused_in_the_handshake \
+	[ "$(tail -n +$((seen + 1)) "$T/mosquitto.log" | grep -c 'alert handshake failure')" -ge 2 ]
+check unpinned_broker_never_saw_the_device \
+	[ "$(tail -n +$((seen + 1)) "$T/mosquitto.log" | grep -c 'New client connected')" = 0 ]
 check nothing_published_to_unpinned_broker [ "$(db_count)" = "$total" ]
 check frames_wait_in_the_spool [ "$("$AGENT" -c "$T/wrongpin.conf" --spool 2>/dev/null | sed -nE 's/.*: ([0-9]+) frames,.*/\1/p')" -gt 0 ]
+
+# A pinned key does not waive the name: a broker whose certificate (from
+# tls_ca, its key pinned) names another host is refused as without a pin.
+(
+	cd "$pki" || exit 1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj "/CN=elsewhere" -keyout elsewhere.key -out elsewhere.csr
+	printf 'subjectAltName=DNS:elsewhere.example\n' >elsewhere.ext
+	openssl x509 -req -in elsewhere.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+		-days 2 -extfile elsewhere.ext -out elsewhere.crt && chmod 644 elsewhere.*
+) >>"$T/openssl.log" 2>&1
+ELSEWHERE=$(free_port)
+main_broker=$BROKER_PID
+start_broker "$ELSEWHERE" "cafile $pki/ca.crt" "certfile $pki/elsewhere.crt" \
+	"keyfile $pki/elsewhere.key" "require_certificate true"
+{ sed "s/^broker .*/broker 127.0.0.1:$ELSEWHERE/" "$T/status.conf"
+  echo "tls_pin sha256//$(pin_of "$pki/elsewhere.crt")"; sim_plugins 5 14; } >"$T/elsewhere.conf"
+timeout 5 "$AGENT" -c "$T/elsewhere.conf" --exit-when-done 2>"$T/elsewhere.log"
+check pinned_broker_must_still_hold_the_name [ "$?" = 124 ]
+check pinned_broker_with_another_name_says_so \
+	grep -q "TLS: the broker's certificate does not name the host '127.0.0.1'" "$T/elsewhere.log"
+kill "$BROKER_PID" 2>/dev/null
+BROKER_PID=$main_broker
 
 { cat "$T/status.conf"; echo "tls_pin sha256//not-base64"; } >"$T/badpin.conf"
 "$AGENT" -c "$T/badpin.conf" --check-config >"$T/badpin.log" 2>&1
