@@ -5,11 +5,11 @@
  * open-addressing index keyed by (metric, dim1, dim2, label): a window of
  * a few cells touches one page of cells and one of index, not pages all
  * over a hashed table. "Other" cells are in a small array indexed by
- * metric and dim2. The
- * RFID de-duplication set holds 64-bit keys derived from the item's keyed
- * digest and the reader, and is wiped whenever the slot changes. It uses
- * the first dedup_cap slots of its pages and doubles when half full, so
- * that a slot with few tags touches one page, not all of them.
+ * metric and dim2. The RFID de-duplication set holds 64-bit keys derived
+ * from the item's keyed digest and the reader, and is wiped whenever the
+ * slot changes. It uses the first dedup_cap slots of its pages and
+ * doubles when half full, so that a slot with few tags touches one page,
+ * not all of them.
  */
 #include <errno.h>
 #include <stdio.h>
