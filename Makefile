@@ -57,11 +57,17 @@ VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
+# Each function and object in a section of its own, and the linker drops
+# those nothing refers to: what a binary or plugin does not use (a
+# driver's helper only the tests call) is not shipped. 4.6 KB off
+# footfall.so on arm64, enough to keep the agent and its plugins under
+# 400 KB there (make bench).
+SECTIONS := -ffunction-sections -fdata-sections
 CFLAGS ?= -O2 -g
-VT_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(HARDEN) -fvisibility=hidden \
-	-DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator -Itools/ctl -Itests -Iplugins \
-	-I$(O)/gen $(BOARD_CFLAGS) $(CFLAGS)
-VT_LDFLAGS := -Wl,-z,relro,-z,now $(BOARD_LDFLAGS) $(LDFLAGS)
+VT_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(HARDEN) $(SECTIONS) \
+	-fvisibility=hidden -DVT_VERSION='"$(VERSION)"' -Iagent -Iagent/include -Iplatform -Iaggregator \
+	-Itools/ctl -Itests -Iplugins -I$(O)/gen $(BOARD_CFLAGS) $(CFLAGS)
+VT_LDFLAGS := -Wl,-z,relro,-z,now -Wl,--gc-sections $(BOARD_LDFLAGS) $(LDFLAGS)
 # -D_FILE_OFFSET_BITS=64: 64-bit off_t and inode numbers on 32-bit boards
 # (rpi-armhf), as on 64-bit ones. Not -D_TIME_BITS=64: Debian 12's armhf
 # libraries have a 32-bit time_t, and libgpiod's API passes struct timespec
