@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "keys.h"
 #include "tls_pin.h"
@@ -97,6 +98,8 @@ int vt_tls_pin_check(struct mosquitto *mosq, const struct vt_tls_pins *pins, cha
 
 	X509_free(cert);
 	got[0] = '\0';
+	if (rc == 0 && SSL_get_verify_result(ssl) != X509_V_OK)
+		rc = -EIO;	/* the chain itself was not verified */
 	return rc < 0 ? rc : vt_tls_pin_match(pins, hash, got, gotlen);
 }
 
@@ -110,6 +113,7 @@ static int vt_tls_pin_host(X509_STORE_CTX *ctx, const char *host)
 
 	if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
 		return X509_VERIFY_PARAM_set1_ip_asc(param, host);
+	X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	return X509_VERIFY_PARAM_set1_host(param, host, 0);
 }
 
@@ -132,8 +136,10 @@ static int vt_tls_pin_verify(X509_STORE_CTX *ctx, void *arg)
 	int err;
 
 	X509_STORE_CTX_set_verify_cb(ctx, vt_tls_pin_chain);
-	if (vt_tls_pin_host(ctx, g->host) != 1)
+	if (vt_tls_pin_host(ctx, g->host) != 1) {
+		X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
 		return 0;
+	}
 	if (X509_verify_cert(ctx) != 1) {
 		err = X509_STORE_CTX_get_error(ctx);
 		g->hostname = err == X509_V_ERR_HOSTNAME_MISMATCH ||
@@ -159,6 +165,7 @@ int vt_tls_pin_arm(struct mosquitto *mosq, const struct vt_tls_pins *pins, const
 	g->host = host;
 	if (!ctx)
 		return -ENOMEM;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_cert_verify_callback(ctx, vt_tls_pin_verify, g);
 	/* libmosquitto takes a reference, and sets up the rest of the context
 	 * (CA, certificate and key, TLS versions) as it would its own. */

@@ -57,17 +57,18 @@ int vt_tls_pins_parse(const char *text, struct vt_tls_pins *pins, char *err, siz
 
 /* The broker's key against the pins, on mosq's TLS session. Returns 0
  * when it is pinned; -EACCES when not, and -EIO when there is no peer
- * certificate to check. got (VT_TLS_PIN_TEXT) receives the broker's pin
+ * certificate to check or OpenSSL did not verify its chain. got (VT_TLS_PIN_TEXT) receives the broker's pin
  * whenever its key could be read, "" otherwise. */
 int vt_tls_pin_check(struct mosquitto *mosq, const struct vt_tls_pins *pins, char *got,
 		     size_t gotlen);
 
 /* Checks the pins during each TLS handshake of mosq: call after
  * mosquitto_tls_set() and before connecting. host (the broker's name or
- * address) and g must stay in place while mosq lives; a refusal sets
- * g->refused and g->got, a name the certificate does not hold
- * g->hostname (clear them before an attempt), and the handshake fails. 0, -ENOMEM, or -EIO when libmosquitto
- * does not take the context. */
+ * address: an address must be an IP subjectAltName of the certificate)
+ * and g must stay in place while mosq lives. A refusal sets g->refused and
+ * g->got, a name the certificate does not hold g->hostname (clear them
+ * before an attempt), and the handshake fails. Returns 0, -ENOMEM, or
+ * -EIO when libmosquitto does not take the context. */
 int vt_tls_pin_arm(struct mosquitto *mosq, const struct vt_tls_pins *pins, const char *host,
 		   struct vt_tls_pin_guard *g);
 
