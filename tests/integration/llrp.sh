@@ -74,11 +74,13 @@ check llrp_logs_the_reader_capabilities \
 	grep -q 'reader 1 .*firmware "vitrine-llrp-sim 1", 4 antennas, UTC clock' "$T/agent.log"
 
 # A reader killed outright comes back on the same port. It is stopped
-# first until the kernel has delivered what it sent: a reader killed with
+# first (SIGUSR1: the sim stops where its report file matches what it
+# sent) until the kernel has delivered what it sent: a reader killed with
 # bytes in its socket may lose them (a reset), and then the count of what
 # it sent would be off by them.
 wait_for 100 '[ "$(sent r1)" -ge 100 ]'
-kill -STOP "$R1_PID"
+kill -USR1 "$R1_PID"
+wait_for 50 '[ "$(awk "{ print \$3 }" /proc/$R1_PID/stat)" = T ]'
 wait_for 100 '[ "$(unsent_from "$R1")" = 0 ]'
 kill -9 "$R1_PID"
 wait "$R1_PID" 2>/dev/null

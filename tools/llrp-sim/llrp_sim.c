@@ -36,10 +36,11 @@
 
 #define SIM_RX_BYTES 65536
 #define SIM_TX_BYTES 65536
-/* Tags whose report is not yet handed to the socket: a report in tx and
- * one being filled hold at most 2 * SIM_TX_BYTES / 43 (the smallest
- * TagReportData this reader writes) = 3048 tags. */
-#define SIM_PENDING_TAGS 4096
+/* Tags whose report is not yet handed to the socket: a report partly
+ * sent, the rest of tx and one being filled hold fewer than
+ * 3 * SIM_TX_BYTES / 43 (the smallest TagReportData this reader writes)
+ * = 4572 tags. */
+#define SIM_PENDING_TAGS 8192
 #define SIM_MANUFACTURER 0	/* no IANA number: a simulation */
 #define SIM_MODEL 1
 
@@ -96,12 +97,14 @@ struct sim {
 	uint64_t tx_queued, tx_sent;	/* bytes of this session */
 };
 
-static volatile sig_atomic_t sim_stop;
+static volatile sig_atomic_t sim_stop, sim_pause;
 
 static void sim_on_signal(int sig)
 {
-	(void)sig;
-	sim_stop = 1;
+	if (sig == SIGUSR1)
+		sim_pause = 1;
+	else
+		sim_stop = 1;
 }
 
 static int64_t sim_utc_us(void)
@@ -669,6 +672,7 @@ static void sim_usage(FILE *f)
 		"  --max-rate N        tags sent per second at most (default 1000, as a real\n"
 		"                      reader); reads beyond it are missed and counted\n"
 		"  --report-file F     append each tag sent: UTC-us antenna dBm EPC sgtin|foreign\n"
+		"                      (SIGUSR1 stops the reader where the file matches what was sent)\n"
 		"faults, first session only:\n"
 		"  --stall-after N     after N tags, go silent (no reports, no keepalives)\n"
 		"  --garbage-after N   after N tags, send a header of LLRP version 7\n"
@@ -825,6 +829,7 @@ int main(int argc, char **argv)
 		return 2;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	if (sim_start(&s))
 		return 1;
 	while (!sim_stop) {
@@ -840,6 +845,12 @@ int main(int argc, char **argv)
 		sim_inventory(&s);
 		sim_keepalive(&s);
 		sim_flush(&s);
+		/* SIGUSR1: stop here, where --report-file lists exactly the
+		 * tags handed to the socket (a test then kills the reader). */
+		if (sim_pause) {
+			sim_pause = 0;
+			raise(SIGSTOP);
+		}
 	}
 	fprintf(stderr, "llrp-sim: %llu tags sent (%llu malformed) in %llu reports over %d sessions, %llu missed (rate or buffer), %llu keepalive acks\n",
 		(unsigned long long)s.sent, (unsigned long long)s.bad_sent,
