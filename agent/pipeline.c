@@ -100,10 +100,10 @@ static int vt_pipeline_buffers(struct vt_pipeline *p, const struct vt_zdict *dic
 						p->conf.zstd_level)))
 		return -EINVAL;
 	/* Levels 1-3 (zstd's fast and double-fast for inputs up to 16 KiB)
-	 * index every position of the input in two tables, of 2^15 and
-	 * 2^14 entries for a 16 KiB batch: 280 kB of workspace. Tables of
-	 * 2^13 and 2^12 entries halve it and cost 0.5% in size (make bench,
-	 * batch 1000). */
+	 * index the input in tables of 2^15 entries (and 2^14 more at level
+	 * 3, double-fast) for a 16 KiB batch: 280 kB of workspace at level 3.
+	 * Tables of 2^13 and 2^12 entries halve it and cost about 0.5% in
+	 * size (make bench, batch 1000). */
 	if (p->conf.zstd_level <= 3 &&
 	    (ZSTD_isError(ZSTD_CCtx_setParameter(p->zstd, ZSTD_c_hashLog, VT_PIPELINE_ZSTD_HASHLOG)) ||
 	     ZSTD_isError(ZSTD_CCtx_setParameter(p->zstd, ZSTD_c_chainLog, VT_PIPELINE_ZSTD_HASHLOG - 1))))

@@ -31,6 +31,12 @@
 #define VT_WINDOW_DEDUP_BYTES (VT_WINDOW_DEDUP_SLOTS * sizeof(uint64_t))
 #define VT_WINDOW_DEDUP_MIN 512		/* slots a slot starts with: one page */
 
+_Static_assert(VT_WINDOW_MAX_CELLS < UINT16_MAX, "the index holds 1 + a cell's place in 16 bits");
+_Static_assert((VT_WINDOW_DEDUP_SLOTS & (VT_WINDOW_DEDUP_SLOTS - 1)) == 0 &&
+	       (VT_WINDOW_DEDUP_MIN & (VT_WINDOW_DEDUP_MIN - 1)) == 0 &&
+	       VT_WINDOW_DEDUP_MIN <= VT_WINDOW_DEDUP_SLOTS,
+	       "the de-duplication set doubles from a power of 2 to a power of 2");
+
 struct vt_window {
 	struct vt_window_conf conf;
 	int64_t length_ms, slot_ms;

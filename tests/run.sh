@@ -48,6 +48,7 @@ report_one() {
 	grep -E '^(PASS|FAIL|SKIP|COUNTS) ' "$out" | sed "s/^/  [$name] /"
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		echo "  [$name] FAIL $name: exited with status $rc (see $log/$name.err)"
+		failed_checks+=("[$name] FAIL $name: exited with status $rc")
 		f=1
 	fi
 	if [ "$f" != 0 ]; then
@@ -116,6 +117,7 @@ done
 
 # The failures again, last: a CI log is often read from its end.
 for c in "${failed_checks[@]:0:20}"; do echo "  $c"; done
+[ ${#failed_checks[@]} -le 20 ] || echo "  ... and $((${#failed_checks[@]} - 20)) more failed checks above"
 [ ${#failed_names[@]} -eq 0 ] || echo "failing: ${failed_names[*]} (logs in $log)"
 echo "slowest (s): $(sort -rn "$log/times.txt" | head -n 6 | tr '\n' ' ')"
 summary="$passed passed, $failed failed"

@@ -216,7 +216,10 @@ VT_TEST(rfid_dedup_grows_with_the_items_of_a_slot)
 		for (uint32_t i = 1; i <= items; i++) {
 			r = rfid(T0 + pass * 1000, 1, "08061414112345", 0);
 			memset(r.u.rfid.tag_digest, 0, VT_DIGEST_LEN);
-			memcpy(r.u.rfid.tag_digest + 4, &i, sizeof(i));
+			/* Into the key's low bytes (big-endian), where its
+			 * slot is taken from: spread, not one cluster. */
+			r.u.rfid.tag_digest[7] = (uint8_t)i;
+			r.u.rfid.tag_digest[6] = (uint8_t)(i >> 8);
 			vt_window_add(w, &r, 0, 0, collect, &s);
 		}
 	/* Next slot: 3 items, read twice, count 3. */
