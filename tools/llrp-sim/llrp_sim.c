@@ -147,14 +147,16 @@ static void sim_pend_write(struct sim *s)
 	}
 }
 
-/* The tags of the report being filled end at byte `end` of the session. */
+/* The tags of the report being filled end at byte `end` of the session:
+ * they are the newest pending ones, those not yet given an end. */
 static void sim_pend_mark(struct sim *s, uint64_t end)
 {
-	for (uint32_t i = 0; i < s->pend_n; i++) {
-		struct sim_tag_line *l = &s->pend[(s->pend_head + i) % SIM_PENDING_TAGS];
+	for (uint32_t i = s->pend_n; i > 0; i--) {
+		struct sim_tag_line *l = &s->pend[(s->pend_head + i - 1) % SIM_PENDING_TAGS];
 
-		if (l->end == UINT64_MAX)
-			l->end = end;
+		if (l->end != UINT64_MAX)
+			break;
+		l->end = end;
 	}
 }
 
